@@ -1,0 +1,307 @@
+package io.sdt.codec;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.DefaultByteBufHolder;
+
+import java.util.Arrays;
+import java.util.HexFormat;
+
+/**
+ * One frame of the link protocol. Payload frames ({@link Data}, {@link Datagram}) hold a reference
+ * counted buffer: the last one to touch a frame releases it. All other frames are plain values.
+ * The wire layout of each is in {@code docs/PROTOCOL.md}.
+ */
+public sealed interface Frame
+        permits Frame.Hello, Frame.Challenge, Frame.Auth, Frame.AuthOk, Frame.GoAway, Frame.Ping, Frame.Pong,
+        Frame.Bind, Frame.BindOk, Frame.BindFail, Frame.Open, Frame.OpenOk, Frame.OpenFail, Frame.Data,
+        Frame.Window, Frame.Eof, Frame.Close, Frame.Datagram {
+
+    /** Length of authentication nonces and proofs (HMAC-SHA256). */
+    int NONCE_LENGTH = 32;
+    /** Protocol version carried in HELLO and named by ALPN. */
+    int VERSION = 1;
+
+    FrameType type();
+
+    /** Client to server, first frame after TLS: protocol version and the client's nonce. */
+    record Hello(int version, byte[] nonce) implements Frame {
+        public Hello {
+            checkLength(nonce, "nonce");
+        }
+
+        public FrameType type() {
+            return FrameType.HELLO;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Hello h && h.version == version && Arrays.equals(h.nonce, nonce);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(nonce) + version;
+        }
+
+        @Override
+        public String toString() {
+            return "Hello[version=" + version + "]";
+        }
+    }
+
+    /** Server to client: the server's nonce and its proof of the token. */
+    record Challenge(byte[] nonce, byte[] proof) implements Frame {
+        public Challenge {
+            checkLength(nonce, "nonce");
+            checkLength(proof, "proof");
+        }
+
+        public FrameType type() {
+            return FrameType.CHALLENGE;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Challenge c && Arrays.equals(c.nonce, nonce) && Arrays.equals(c.proof, proof);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(nonce) * 31 + Arrays.hashCode(proof);
+        }
+
+        @Override
+        public String toString() {
+            return "Challenge[nonce=" + HexFormat.of().formatHex(nonce, 0, 4) + "..]";
+        }
+    }
+
+    /** Client to server: the client's proof of the token. */
+    record Auth(byte[] proof) implements Frame {
+        public Auth {
+            checkLength(proof, "proof");
+        }
+
+        public FrameType type() {
+            return FrameType.AUTH;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Auth a && Arrays.equals(a.proof, proof);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(proof);
+        }
+
+        @Override
+        public String toString() {
+            return "Auth[proof=***]";
+        }
+    }
+
+    /** Server to client: authentication succeeded; the link is open for channels. */
+    record AuthOk() implements Frame {
+        public FrameType type() {
+            return FrameType.AUTH_OK;
+        }
+    }
+
+    /** Either side: the sender is closing the link, with a reason. */
+    record GoAway(ErrorCode code, String message) implements Frame {
+        public FrameType type() {
+            return FrameType.GOAWAY;
+        }
+    }
+
+    /** Heartbeat request; the peer answers with a {@link Pong} carrying the same value. */
+    record Ping(long payload) implements Frame {
+        public FrameType type() {
+            return FrameType.PING;
+        }
+    }
+
+    record Pong(long payload) implements Frame {
+        public FrameType type() {
+            return FrameType.PONG;
+        }
+    }
+
+    /**
+     * Asks the peer to listen at {@code bind} for a remote tunnel ({@code -R}) and to open channels
+     * for it with this tunnel id. {@code udp} selects a datagram listener.
+     */
+    record Bind(int tunnelId, boolean udp, HostPort bind) implements Frame {
+        public Bind {
+            checkVarint(tunnelId, "tunnel id");
+        }
+
+        public FrameType type() {
+            return FrameType.BIND;
+        }
+    }
+
+    /** The listener of a {@link Bind} is up at {@code bound}. */
+    record BindOk(int tunnelId, HostPort bound) implements Frame {
+        public BindOk {
+            checkVarint(tunnelId, "tunnel id");
+        }
+
+        public FrameType type() {
+            return FrameType.BIND_OK;
+        }
+    }
+
+    record BindFail(int tunnelId, ErrorCode code, String message) implements Frame {
+        public BindFail {
+            checkVarint(tunnelId, "tunnel id");
+        }
+
+        public FrameType type() {
+            return FrameType.BIND_FAIL;
+        }
+    }
+
+    /**
+     * Opens channel {@code channel} of tunnel {@code tunnelId} to {@code target}; {@code window} is
+     * how many DATA payload bytes the opener accepts before it returns credit.
+     */
+    record Open(int channel, int tunnelId, int window, boolean udp, HostPort target) implements Frame {
+        public Open {
+            checkVarint(channel, "channel id");
+            checkVarint(tunnelId, "tunnel id");
+            checkVarint(window, "window");
+        }
+
+        public FrameType type() {
+            return FrameType.OPEN;
+        }
+    }
+
+    /** The channel is open; {@code window} is the acceptor's receive window. */
+    record OpenOk(int channel, int window) implements Frame {
+        public OpenOk {
+            checkVarint(channel, "channel id");
+            checkVarint(window, "window");
+        }
+
+        public FrameType type() {
+            return FrameType.OPEN_OK;
+        }
+    }
+
+    record OpenFail(int channel, ErrorCode code, String message) implements Frame {
+        public OpenFail {
+            checkVarint(channel, "channel id");
+        }
+
+        public FrameType type() {
+            return FrameType.OPEN_FAIL;
+        }
+    }
+
+    /** Returns {@code increment} bytes of send credit to the peer for this channel. */
+    record Window(int channel, int increment) implements Frame {
+        public Window {
+            checkVarint(channel, "channel id");
+            checkVarint(increment, "window increment");
+        }
+
+        public FrameType type() {
+            return FrameType.WINDOW;
+        }
+    }
+
+    /** The sender will send no more DATA on this channel (TCP half-close). */
+    record Eof(int channel) implements Frame {
+        public Eof {
+            checkVarint(channel, "channel id");
+        }
+
+        public FrameType type() {
+            return FrameType.EOF;
+        }
+    }
+
+    /** The channel is gone on the sender's side; the receiver closes its socket and forgets it. */
+    record Close(int channel, ErrorCode code) implements Frame {
+        public Close {
+            checkVarint(channel, "channel id");
+        }
+
+        public FrameType type() {
+            return FrameType.CLOSE;
+        }
+    }
+
+    /** Stream bytes of one channel. */
+    final class Data extends DefaultByteBufHolder implements Frame {
+        private final int channel;
+
+        public Data(int channel, ByteBuf payload) {
+            super(payload);
+            this.channel = checkVarint(channel, "channel id");
+        }
+
+        public int channel() {
+            return channel;
+        }
+
+        public FrameType type() {
+            return FrameType.DATA;
+        }
+
+        @Override
+        public Data replace(ByteBuf content) {
+            return new Data(channel, content);
+        }
+
+        @Override
+        public String toString() {
+            return "Data[channel=" + channel + ", bytes=" + content().readableBytes() + "]";
+        }
+    }
+
+    /** One datagram of one channel; boundaries are preserved. */
+    final class Datagram extends DefaultByteBufHolder implements Frame {
+        private final int channel;
+
+        public Datagram(int channel, ByteBuf payload) {
+            super(payload);
+            this.channel = checkVarint(channel, "channel id");
+        }
+
+        public int channel() {
+            return channel;
+        }
+
+        public FrameType type() {
+            return FrameType.DATAGRAM;
+        }
+
+        @Override
+        public Datagram replace(ByteBuf content) {
+            return new Datagram(channel, content);
+        }
+
+        @Override
+        public String toString() {
+            return "Datagram[channel=" + channel + ", bytes=" + content().readableBytes() + "]";
+        }
+    }
+
+    private static void checkLength(byte[] value, String name) {
+        if (value == null || value.length != NONCE_LENGTH) {
+            throw new IllegalArgumentException(name + " must be " + NONCE_LENGTH + " bytes");
+        }
+    }
+
+    private static int checkVarint(int value, String name) {
+        if (value < 0 || value > Varint.MAX_VALUE) {
+            throw new IllegalArgumentException(name + " out of range: " + value);
+        }
+        return value;
+    }
+}

@@ -1,0 +1,179 @@
+package io.sdt.codec;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * Splits the link's byte stream into {@link Frame}s. Payload frames hold a retained slice of the
+ * received bytes (no copy); whoever consumes such a frame releases it.
+ *
+ * <p>On a protocol violation the decoder fires a {@link FrameException} down the pipeline, closes
+ * the connection and discards every later byte: a link that sent one bad frame cannot be trusted
+ * to be in sync. Frames decoded before the bad one are still delivered.
+ *
+ * <p>Not sharable; confined to its channel's event loop.
+ */
+public final class FrameDecoder extends ByteToMessageDecoder {
+
+    /** Default maximum of a frame's length (type, channel id and body). */
+    public static final int DEFAULT_MAX_FRAME_LENGTH = 1 << 20;
+    /**
+     * Smallest allowed maximum: the longest control frame must fit (OPEN_FAIL or BIND_FAIL with a
+     * four-byte id and a full {@link FrameEncoder#MAX_MESSAGE_BYTES} message: 1030 bytes).
+     */
+    static final int MIN_MAX_FRAME_LENGTH = 1 + Varint.MAX_BYTES + 1 + FrameEncoder.MAX_MESSAGE_BYTES;
+
+    private final int maxFrameLength;
+    private boolean failed;
+
+    public FrameDecoder() {
+        this(DEFAULT_MAX_FRAME_LENGTH);
+    }
+
+    public FrameDecoder(int maxFrameLength) {
+        if (maxFrameLength < MIN_MAX_FRAME_LENGTH || maxFrameLength > Varint.MAX_VALUE) {
+            throw new IllegalArgumentException("maxFrameLength out of range: " + maxFrameLength);
+        }
+        this.maxFrameLength = maxFrameLength;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (failed) {
+            in.skipBytes(in.readableBytes());
+            return;
+        }
+        try {
+            while (in.isReadable()) {
+                long peeked = Varint.peek(in, "frame length");
+                if (peeked < 0) {
+                    return;
+                }
+                int length = (int) peeked;
+                int prefix = (int) (peeked >>> 32);
+                if (length > maxFrameLength) {
+                    throw new FrameException(FrameException.Reason.TOO_LONG,
+                            "frame of " + length + " bytes exceeds the maximum of " + maxFrameLength);
+                }
+                if (length == 0) {
+                    throw new FrameException(FrameException.Reason.MALFORMED_FRAME, "empty frame");
+                }
+                if (in.readableBytes() < prefix + length) {
+                    return;
+                }
+                in.skipBytes(prefix);
+                int end = in.readerIndex() + length;
+                ByteBuf frame = in.slice(in.readerIndex(), length);
+                in.readerIndex(end);
+                out.add(parse(frame, in, end - length));
+            }
+        } catch (FrameException e) {
+            failed = true;
+            in.skipBytes(in.readableBytes());
+            ctx.channel().config().setAutoRead(false);
+            ctx.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Parses one frame from {@code f}, a slice of exactly one frame. Payloads are taken as retained
+     * slices of {@code cumulation} starting at the right absolute index.
+     */
+    private static Frame parse(ByteBuf f, ByteBuf cumulation, int frameStart) {
+        int code = f.readUnsignedByte();
+        FrameType type = FrameType.of(code);
+        if (type == null) {
+            throw new FrameException(FrameException.Reason.UNKNOWN_TYPE, String.format("type 0x%02x", code));
+        }
+        int channel = type.hasChannel() ? Varint.read(f, "channel id") : 0;
+        Frame frame = switch (type) {
+            case HELLO -> {
+                int version = readByte(f, type);
+                yield new Frame.Hello(version, readBytes(f, Frame.NONCE_LENGTH, type));
+            }
+            case CHALLENGE -> new Frame.Challenge(readBytes(f, Frame.NONCE_LENGTH, type),
+                    readBytes(f, Frame.NONCE_LENGTH, type));
+            case AUTH -> new Frame.Auth(readBytes(f, Frame.NONCE_LENGTH, type));
+            case AUTH_OK -> new Frame.AuthOk();
+            case GOAWAY -> new Frame.GoAway(ErrorCode.of(readByte(f, type)), readText(f));
+            case PING -> new Frame.Ping(readLong(f, type));
+            case PONG -> new Frame.Pong(readLong(f, type));
+            case BIND -> {
+                int tunnel = Varint.read(f, "tunnel id");
+                boolean udp = readFlags(f, type);
+                yield new Frame.Bind(tunnel, udp, HostPort.decode(f));
+            }
+            case BIND_OK -> new Frame.BindOk(Varint.read(f, "tunnel id"), HostPort.decode(f));
+            case BIND_FAIL -> {
+                int tunnel = Varint.read(f, "tunnel id");
+                yield new Frame.BindFail(tunnel, ErrorCode.of(readByte(f, type)), readText(f));
+            }
+            case OPEN -> {
+                int tunnel = Varint.read(f, "tunnel id");
+                int window = Varint.read(f, "window");
+                boolean udp = readFlags(f, type);
+                yield new Frame.Open(channel, tunnel, window, udp, HostPort.decode(f));
+            }
+            case OPEN_OK -> new Frame.OpenOk(channel, Varint.read(f, "window"));
+            case OPEN_FAIL -> new Frame.OpenFail(channel, ErrorCode.of(readByte(f, type)), readText(f));
+            case WINDOW -> new Frame.Window(channel, Varint.read(f, "window increment"));
+            case EOF -> new Frame.Eof(channel);
+            case CLOSE -> new Frame.Close(channel, ErrorCode.of(readByte(f, type)));
+            case DATA, DATAGRAM -> {
+                ByteBuf payload = cumulation.retainedSlice(frameStart + f.readerIndex(), f.readableBytes());
+                f.skipBytes(f.readableBytes());
+                yield type == FrameType.DATA ? new Frame.Data(channel, payload) : new Frame.Datagram(channel, payload);
+            }
+        };
+        if (f.isReadable()) {
+            throw new FrameException(FrameException.Reason.MALFORMED_FRAME,
+                    type + " frame has " + f.readableBytes() + " trailing bytes");
+        }
+        return frame;
+    }
+
+    private static int readByte(ByteBuf f, FrameType type) {
+        if (!f.isReadable()) {
+            throw truncated(type);
+        }
+        return f.readUnsignedByte();
+    }
+
+    private static boolean readFlags(ByteBuf f, FrameType type) {
+        int flags = readByte(f, type);
+        if ((flags & ~1) != 0) {
+            throw new FrameException(FrameException.Reason.MALFORMED_FRAME,
+                    String.format("%s frame has unknown flags 0x%02x", type, flags));
+        }
+        return (flags & 1) != 0;
+    }
+
+    private static long readLong(ByteBuf f, FrameType type) {
+        if (f.readableBytes() < 8) {
+            throw truncated(type);
+        }
+        return f.readLong();
+    }
+
+    private static byte[] readBytes(ByteBuf f, int n, FrameType type) {
+        if (f.readableBytes() < n) {
+            throw truncated(type);
+        }
+        byte[] b = new byte[n];
+        f.readBytes(b);
+        return b;
+    }
+
+    private static String readText(ByteBuf f) {
+        return f.readCharSequence(f.readableBytes(), StandardCharsets.UTF_8).toString();
+    }
+
+    private static FrameException truncated(FrameType type) {
+        return new FrameException(FrameException.Reason.MALFORMED_FRAME, type + " frame is truncated");
+    }
+}

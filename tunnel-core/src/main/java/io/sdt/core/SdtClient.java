@@ -1,0 +1,385 @@
+package io.sdt.core;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.Promise;
+import io.sdt.codec.ErrorCode;
+import io.sdt.codec.Frame;
+import io.sdt.codec.HostPort;
+import io.sdt.core.link.AuthException;
+import io.sdt.core.link.Link;
+import io.sdt.core.link.LinkHooks;
+import io.sdt.core.link.LinkPipelines;
+import io.sdt.core.link.LinkSettings;
+import io.sdt.core.link.TlsSetup;
+import io.sdt.core.link.Token;
+import io.sdt.core.metrics.NodeStats;
+import io.sdt.core.transport.Transport;
+import io.sdt.core.tunnel.Tunnel;
+import io.sdt.core.tunnel.TunnelSpec;
+import io.sdt.core.tunnel.tcp.StreamChannel;
+import io.sdt.core.tunnel.tcp.TcpListener;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A node that dials a server ({@code sdt client}) and runs local ({@code -L}) and remote
+ * ({@code -R}) forwards over the link. Local listeners are bound at start and stay bound; while the
+ * link is down their connections are closed at once. When the link drops the client reconnects with
+ * exponential backoff and asks for its remote listeners again. A failed authentication is final.
+ *
+ * <pre>{@code
+ * try (SdtClient client = SdtClient.builder().server("127.0.0.1", port).token(token)
+ *         .forward(TunnelSpec.Direction.LOCAL, "0:127.0.0.1:8080").build().start()) {
+ *     client.awaitUp(Duration.ofSeconds(5));
+ *     int local = client.tunnels().get(0).boundAddress().getPort();
+ * }
+ * }</pre>
+ */
+public final class SdtClient implements AutoCloseable {
+
+    private static final Logger log = LogManager.getLogger(SdtClient.class);
+
+    /** Validated client configuration. */
+    public record Config(HostPort server, Token token, List<TunnelSpec> tunnels, TlsSetup.ClientOptions tls,
+                         Transport transport, LinkSettings settings, Duration reconnectMin, Duration reconnectMax,
+                         int threads) {
+        public Config {
+            Objects.requireNonNull(server, "server");
+            Objects.requireNonNull(token, "token");
+            tunnels = List.copyOf(tunnels);
+            Objects.requireNonNull(tls, "tls");
+            Objects.requireNonNull(transport, "transport");
+            Objects.requireNonNull(settings, "settings");
+            if (reconnectMin.isNegative() || reconnectMin.isZero() || reconnectMax.compareTo(reconnectMin) < 0) {
+                throw new IllegalArgumentException("reconnect backoff must satisfy 0 < min <= max");
+            }
+            if (threads < 1) {
+                throw new IllegalArgumentException("threads must be at least 1");
+            }
+        }
+    }
+
+    private final Config config;
+    private final NodeStats stats = new NodeStats();
+    private final List<Tunnel> tunnels = new ArrayList<>();
+    private final List<Channel> listeners = new ArrayList<>();
+    private final CompletableFuture<Void> fatal = new CompletableFuture<>();
+    private final Object upLock = new Object();
+    private EventLoopGroup group;
+    private SslContext ssl;
+    private volatile Link link;
+    private volatile boolean closed;
+    private int attempts;
+
+    public SdtClient(Config config) {
+        this.config = config;
+        for (int i = 0; i < config.tunnels().size(); i++) {
+            tunnels.add(new Tunnel(i + 1, config.tunnels().get(i)));
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Binds the local listeners and starts dialing. Returns once the listeners are bound; the link
+     * comes up in the background ({@link #awaitUp}).
+     *
+     * @throws Exception if a local listener cannot be bound or the TLS material cannot be loaded
+     */
+    public SdtClient start() throws Exception {
+        ssl = TlsSetup.client(config.tls());
+        group = config.transport().newGroup(config.threads(), new DefaultThreadFactory("sdt-client"));
+        try {
+            for (Tunnel t : tunnels) {
+                if (t.spec().direction() == TunnelSpec.Direction.LOCAL) {
+                    Channel ch = TcpListener.bind(group, config.transport(), t.spec().bind(), t, t.id(),
+                            t.spec().target(), () -> link).sync().channel();
+                    listeners.add(ch);
+                    InetSocketAddress bound = (InetSocketAddress) ch.localAddress();
+                    t.bound(bound);
+                    log.info("tunnel {} listening on {}", t.spec().label(), HostPort.of(bound));
+                }
+            }
+        } catch (Exception e) {
+            close();
+            throw new IllegalStateException("cannot listen: " + e.getMessage(), e);
+        }
+        group.next().execute(this::connect);
+        return this;
+    }
+
+    public List<Tunnel> tunnels() {
+        return List.copyOf(tunnels);
+    }
+
+    public NodeStats stats() {
+        return stats;
+    }
+
+    /** True while an authenticated link is up. */
+    public boolean isUp() {
+        Link l = link;
+        return l != null && !l.isClosed();
+    }
+
+    /** Waits up to {@code timeout} for an authenticated link; false on timeout or a fatal failure. */
+    public boolean awaitUp(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (upLock) {
+            while (!isUp() && !fatal.isDone()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                upLock.wait(Math.max(1, left / 1_000_000));
+            }
+        }
+        return isUp();
+    }
+
+    /** Completes exceptionally with an {@link AuthException} when authentication fails (not retried). */
+    public CompletableFuture<Void> fatalFailure() {
+        return fatal;
+    }
+
+    private void connect() {
+        if (closed) {
+            return;
+        }
+        Promise<Link> result = group.next().newPromise();
+        HostPort server = config.server();
+        Bootstrap b = new Bootstrap().group(group).channel(config.transport().socketChannel())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.settings().connectTimeout().toMillis())
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
+                .handler(LinkPipelines.client(ssl, server.host(), server.port(), config.token(), config.settings(),
+                        stats, new Hooks(), result));
+        b.connect(server.toSocketAddress()).addListener(f -> {
+            if (!f.isSuccess()) {
+                result.tryFailure(f.cause());
+            }
+        });
+        result.addListener(f -> {
+            if (f.isSuccess()) {
+                Link up = result.getNow();
+                attempts = 0;
+                link = up;
+                signalUp();
+                log.info("{}: link up to {}", up, server);
+                up.channel().closeFuture().addListener(x -> onLinkDown(up));
+            } else if (f.cause() instanceof AuthException auth) {
+                log.error("authentication with {} failed: {}; not retrying", server, auth.getMessage());
+                fatal.completeExceptionally(auth);
+                signalUp();
+            } else {
+                scheduleReconnect("cannot reach " + server + ": " + f.cause().getMessage());
+            }
+        });
+    }
+
+    private void onLinkDown(Link down) {
+        if (link == down) {
+            link = null;
+        }
+        for (Tunnel t : tunnels) {
+            if (t.spec().direction() == TunnelSpec.Direction.REMOTE) {
+                t.bound(null);
+            }
+        }
+        if (!closed) {
+            scheduleReconnect("link to " + config.server() + " lost");
+        }
+    }
+
+    private void scheduleReconnect(String why) {
+        if (closed || group == null || group.isShuttingDown()) {
+            return;
+        }
+        long min = config.reconnectMin().toMillis();
+        long delay = Math.min(config.reconnectMax().toMillis(), min << Math.min(attempts, 20));
+        delay = delay - delay / 5 + ThreadLocalRandom.current().nextLong(delay / 5 + 1);
+        attempts++;
+        log.warn("{}; reconnecting in {} ms (attempt {})", why, delay, attempts);
+        group.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+    }
+
+    private void signalUp() {
+        synchronized (upLock) {
+            upLock.notifyAll();
+        }
+    }
+
+    /** Closes the link and every listener and stops the event loops. Idempotent. */
+    @Override
+    public void close() {
+        closed = true;
+        if (group == null) {
+            return;
+        }
+        for (Channel ch : listeners) {
+            ch.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        Link l = link;
+        if (l != null) {
+            l.close(ErrorCode.SHUTDOWN, "client shutting down");
+            l.channel().closeFuture().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        group = null;
+        signalUp();
+    }
+
+    private Tunnel tunnel(int id) {
+        return id >= 1 && id <= tunnels.size() ? tunnels.get(id - 1) : null;
+    }
+
+    private final class Hooks implements LinkHooks {
+
+        @Override
+        public void onUp(Link up) {
+            for (Tunnel t : tunnels) {
+                if (t.spec().direction() == TunnelSpec.Direction.REMOTE) {
+                    up.write(new Frame.Bind(t.id(), t.spec().udp(), t.spec().bind()));
+                }
+            }
+            up.flush();
+        }
+
+        @Override
+        public void onOpen(Link up, Frame.Open open) {
+            Tunnel t = tunnel(open.tunnelId());
+            if (t == null || t.spec().direction() != TunnelSpec.Direction.REMOTE || open.udp() != t.spec().udp()) {
+                stats.openDenied();
+                log.warn("{}: the server opened channel {} for unknown remote tunnel {}; refused", up, open.channel(),
+                        open.tunnelId());
+                up.writeAndFlush(new Frame.OpenFail(open.channel(), ErrorCode.UNKNOWN_TUNNEL,
+                        "no remote tunnel " + open.tunnelId() + " on this client"));
+                return;
+            }
+            StreamChannel.egress(up, open, t.spec().target(), config.transport());
+        }
+
+        @Override
+        public void onBindOk(Link up, Frame.BindOk ok) {
+            Tunnel t = tunnel(ok.tunnelId());
+            if (t == null) {
+                up.protocolViolation("BIND_OK for unknown tunnel " + ok.tunnelId());
+                return;
+            }
+            log.info("tunnel {} listening on {}", t.spec().label(), ok.bound());
+            t.bound(ok.bound().toSocketAddress());
+        }
+
+        @Override
+        public void onBindFail(Link up, Frame.BindFail fail) {
+            Tunnel t = tunnel(fail.tunnelId());
+            if (t == null) {
+                up.protocolViolation("BIND_FAIL for unknown tunnel " + fail.tunnelId());
+                return;
+            }
+            log.error("tunnel {}: the server refused the remote listener: {}", t.spec().label(), fail.message());
+            t.failed(fail.message());
+        }
+    }
+
+    /** Fluent construction of a {@link Config}; every setter validates its input. */
+    public static final class Builder {
+        private HostPort server;
+        private Token token;
+        private final List<TunnelSpec> tunnels = new ArrayList<>();
+        private TlsSetup.ClientOptions tls = TlsSetup.ClientOptions.DEFAULT;
+        private Transport transport = Transport.select("auto");
+        private LinkSettings settings = LinkSettings.defaults();
+        private Duration reconnectMin = Duration.ofMillis(200);
+        private Duration reconnectMax = Duration.ofSeconds(10);
+        private int threads = 1;
+
+        public Builder server(String host, int port) {
+            this.server = new HostPort(host, port);
+            return this;
+        }
+
+        public Builder server(HostPort server) {
+            this.server = server;
+            return this;
+        }
+
+        public Builder token(Token token) {
+            this.token = token;
+            return this;
+        }
+
+        public Builder token(String token) {
+            return token(Token.of(token));
+        }
+
+        /** Adds a tunnel from its SPEC text ({@link TunnelSpec#parse}). */
+        public Builder forward(TunnelSpec.Direction direction, String spec) {
+            tunnels.add(TunnelSpec.parse(direction, spec));
+            return this;
+        }
+
+        public Builder forward(TunnelSpec spec) {
+            tunnels.add(spec);
+            return this;
+        }
+
+        public Builder tls(TlsSetup.ClientOptions tls) {
+            this.tls = tls;
+            return this;
+        }
+
+        public Builder transport(Transport transport) {
+            this.transport = transport;
+            return this;
+        }
+
+        public Builder settings(LinkSettings settings) {
+            this.settings = settings;
+            return this;
+        }
+
+        public Builder reconnect(Duration min, Duration max) {
+            this.reconnectMin = min;
+            this.reconnectMax = max;
+            return this;
+        }
+
+        public Builder threads(int threads) {
+            this.threads = threads;
+            return this;
+        }
+
+        public Config config() {
+            if (server == null) {
+                throw new IllegalArgumentException("a server address is required");
+            }
+            if (token == null) {
+                throw new IllegalArgumentException("a token is required");
+            }
+            return new Config(server, token, tunnels, tls, transport, settings, reconnectMin, reconnectMax, threads);
+        }
+
+        public SdtClient build() {
+            return new SdtClient(config());
+        }
+    }
+}

@@ -1,0 +1,315 @@
+package io.sdt.core;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.sdt.codec.ErrorCode;
+import io.sdt.codec.Frame;
+import io.sdt.codec.HostPort;
+import io.sdt.core.link.Link;
+import io.sdt.core.link.LinkHooks;
+import io.sdt.core.link.LinkPipelines;
+import io.sdt.core.link.LinkSettings;
+import io.sdt.core.link.TlsSetup;
+import io.sdt.core.link.Token;
+import io.sdt.core.metrics.NodeStats;
+import io.sdt.core.policy.Policy;
+import io.sdt.core.policy.PolicyRule;
+import io.sdt.core.transport.Transport;
+import io.sdt.core.tunnel.Tunnel;
+import io.sdt.core.tunnel.TunnelSpec;
+import io.sdt.core.tunnel.tcp.StreamChannel;
+import io.sdt.core.tunnel.tcp.TcpListener;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A node that accepts links ({@code sdt server}). Targets of channels its clients open must match
+ * {@code allowTarget}; listeners its clients ask for ({@code -R}) must match {@code allowBind}; both
+ * deny by default.
+ *
+ * <pre>{@code
+ * try (SdtServer server = SdtServer.builder().listen("127.0.0.1", 0).token(token)
+ *         .allowTarget("127.0.0.1:*").build().start()) {
+ *     int port = server.address().getPort();
+ *     ...
+ * }
+ * }</pre>
+ */
+public final class SdtServer implements AutoCloseable {
+
+    private static final Logger log = LogManager.getLogger(SdtServer.class);
+    /** Most remote-forward listeners one link may hold. */
+    static final int MAX_BINDS_PER_LINK = 256;
+
+    /** Validated server configuration. */
+    public record Config(HostPort listen, Token token, Policy allowTarget, Policy allowBind,
+                         TlsSetup.ServerOptions tls, Transport transport, LinkSettings settings, int threads) {
+        public Config {
+            Objects.requireNonNull(listen, "listen");
+            Objects.requireNonNull(token, "token");
+            Objects.requireNonNull(allowTarget, "allowTarget");
+            Objects.requireNonNull(allowBind, "allowBind");
+            Objects.requireNonNull(tls, "tls");
+            Objects.requireNonNull(transport, "transport");
+            Objects.requireNonNull(settings, "settings");
+            if (threads < 1) {
+                throw new IllegalArgumentException("threads must be at least 1");
+            }
+        }
+    }
+
+    private final Config config;
+    private final NodeStats stats = new NodeStats();
+    private final ChannelGroup links = new DefaultChannelGroup("links", GlobalEventExecutor.INSTANCE);
+    private final Map<Link, List<Channel>> binds = new ConcurrentHashMap<>();
+    private final AtomicInteger unauthenticated = new AtomicInteger();
+    private EventLoopGroup group;
+    private Channel listener;
+
+    public SdtServer(Config config) {
+        this.config = config;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Creates the TLS context and binds the link listener.
+     *
+     * @throws Exception if the TLS material cannot be loaded or the address cannot be bound
+     */
+    public SdtServer start() throws Exception {
+        TlsSetup.ServerTls tls = TlsSetup.server(config.tls());
+        group = config.transport().newGroup(config.threads(), new DefaultThreadFactory("sdt-server"));
+        try {
+            ServerBootstrap b = new ServerBootstrap().group(group).channel(config.transport().serverChannel())
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.SO_KEEPALIVE, true)
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
+                    .childHandler(LinkPipelines.server(tls, config.token(), config.settings(), stats, new Hooks(),
+                            unauthenticated));
+            listener = b.bind(config.listen().toSocketAddress()).sync().channel();
+        } catch (Exception e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw e;
+        }
+        log.info("server listening on {} (transport {}, targets {}, binds {})", HostPort.of(address()),
+                config.transport().id(), config.allowTarget(), config.allowBind());
+        return this;
+    }
+
+    /** The bound link address (with the real port when 0 was asked for). */
+    public InetSocketAddress address() {
+        return (InetSocketAddress) listener.localAddress();
+    }
+
+    public NodeStats stats() {
+        return stats;
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    /** Authenticated links now up. */
+    public int linkCount() {
+        return links.size();
+    }
+
+    /**
+     * Stops accepting, tells every client it is going away, closes every channel and listener, and
+     * stops the event loops. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (group == null) {
+            return;
+        }
+        if (listener != null) {
+            listener.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        for (Channel ch : links) {
+            ch.writeAndFlush(new Frame.GoAway(ErrorCode.SHUTDOWN, "server shutting down"));
+        }
+        links.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        group = null;
+        log.info("server stopped");
+    }
+
+    private final class Hooks implements LinkHooks {
+
+        @Override
+        public void onUp(Link link) {
+            links.add(link.channel());
+        }
+
+        @Override
+        public void onOpen(Link link, Frame.Open open) {
+            if (open.udp()) {
+                link.writeAndFlush(new Frame.OpenFail(open.channel(), ErrorCode.UNSUPPORTED, "UDP is not supported yet"));
+                return;
+            }
+            Optional<PolicyRule> rule = config.allowTarget().match(open.target());
+            if (rule.isEmpty()) {
+                stats.openDenied();
+                log.warn("{}: channel {} to {} denied: no --allow-target rule matches", link, open.channel(), open.target());
+                link.writeAndFlush(new Frame.OpenFail(open.channel(), ErrorCode.DENIED,
+                        "target " + open.target() + " is not allowed by the server's policy (--allow-target)"));
+                return;
+            }
+            log.debug("{}: channel {} to {} allowed by rule {}", link, open.channel(), open.target(), rule.get());
+            StreamChannel.egress(link, open, open.target(), config.transport());
+        }
+
+        @Override
+        public void onBind(Link link, Frame.Bind bind) {
+            if (bind.udp()) {
+                link.writeAndFlush(new Frame.BindFail(bind.tunnelId(), ErrorCode.UNSUPPORTED, "UDP is not supported yet"));
+                return;
+            }
+            if (!config.allowBind().allows(bind.bind())) {
+                stats.openDenied();
+                log.warn("{}: remote listener on {} denied: no --allow-bind rule matches", link, bind.bind());
+                link.writeAndFlush(new Frame.BindFail(bind.tunnelId(), ErrorCode.DENIED,
+                        "listening on " + bind.bind() + " is not allowed by the server's policy (--allow-bind)"));
+                return;
+            }
+            List<Channel> mine = binds.computeIfAbsent(link, l -> new ArrayList<>());
+            if (mine.size() >= MAX_BINDS_PER_LINK) {
+                link.writeAndFlush(new Frame.BindFail(bind.tunnelId(), ErrorCode.LIMIT,
+                        "at most " + MAX_BINDS_PER_LINK + " remote listeners per link"));
+                return;
+            }
+            TunnelSpec spec = new TunnelSpec(TunnelSpec.Direction.REMOTE, false, bind.bind(), bind.bind(), 0,
+                    bind.bind() + "#" + bind.tunnelId());
+            Tunnel tunnel = new Tunnel(bind.tunnelId(), spec);
+            TcpListener.bind(group, config.transport(), bind.bind(), tunnel, bind.tunnelId(), bind.bind(),
+                    () -> link).addListener(f -> link.eventLoop().execute(() -> {
+                        Channel ch = ((io.netty.channel.ChannelFuture) f).channel();
+                        if (!f.isSuccess()) {
+                            log.warn("{}: remote listener on {} failed: {}", link, bind.bind(), f.cause().getMessage());
+                            link.writeAndFlush(new Frame.BindFail(bind.tunnelId(), ErrorCode.GENERAL,
+                                    "cannot listen on " + bind.bind() + ": " + f.cause().getMessage()));
+                            return;
+                        }
+                        if (link.isClosed()) {
+                            ch.close();
+                            return;
+                        }
+                        mine.add(ch);
+                        HostPort bound = HostPort.of((InetSocketAddress) ch.localAddress());
+                        log.info("tunnel R:{} listening on {} (for {})", bind.bind(), bound, link);
+                        link.writeAndFlush(new Frame.BindOk(bind.tunnelId(), bound));
+                    }));
+        }
+
+        @Override
+        public void onClosed(Link link) {
+            List<Channel> mine = binds.remove(link);
+            if (mine != null) {
+                mine.forEach(Channel::close);
+            }
+            log.info("{}: link closed", link);
+        }
+    }
+
+    /** Fluent construction of a {@link Config}; every setter validates its input. */
+    public static final class Builder {
+        private HostPort listen = new HostPort("0.0.0.0", 7000);
+        private Token token;
+        private final List<String> allowTarget = new ArrayList<>();
+        private final List<String> allowBind = new ArrayList<>();
+        private TlsSetup.ServerOptions tls = TlsSetup.ServerOptions.SELF_SIGNED;
+        private Transport transport = Transport.select("auto");
+        private LinkSettings settings = LinkSettings.defaults();
+        private int threads = Math.min(2, Runtime.getRuntime().availableProcessors());
+
+        public Builder listen(String host, int port) {
+            this.listen = new HostPort(host, port);
+            return this;
+        }
+
+        public Builder listen(HostPort address) {
+            this.listen = address;
+            return this;
+        }
+
+        public Builder token(Token token) {
+            this.token = token;
+            return this;
+        }
+
+        public Builder token(String token) {
+            return token(Token.of(token));
+        }
+
+        public Builder allowTarget(String rule) {
+            allowTarget.add(rule);
+            return this;
+        }
+
+        public Builder allowBind(String rule) {
+            allowBind.add(rule);
+            return this;
+        }
+
+        public Builder tls(TlsSetup.ServerOptions tls) {
+            this.tls = tls;
+            return this;
+        }
+
+        public Builder transport(Transport transport) {
+            this.transport = transport;
+            return this;
+        }
+
+        public Builder settings(LinkSettings settings) {
+            this.settings = settings;
+            return this;
+        }
+
+        public Builder threads(int threads) {
+            this.threads = threads;
+            return this;
+        }
+
+        public Builder handshakeTimeout(Duration timeout) {
+            this.settings = settings.withHandshakeTimeout(timeout, settings.maxUnauthenticated());
+            return this;
+        }
+
+        public Config config() {
+            if (token == null) {
+                throw new IllegalArgumentException("a token is required");
+            }
+            return new Config(listen, token, Policy.parse("--allow-target", allowTarget),
+                    Policy.parse("--allow-bind", allowBind), tls, transport, settings, threads);
+        }
+
+        public SdtServer build() {
+            return new SdtServer(config());
+        }
+    }
+}

@@ -1,0 +1,285 @@
+package io.sdt.core.link;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.EventLoop;
+import io.netty.util.collection.IntObjectHashMap;
+import io.netty.util.collection.IntObjectMap;
+import io.sdt.codec.ErrorCode;
+import io.sdt.codec.Frame;
+import io.sdt.codec.Varint;
+import io.sdt.core.metrics.NodeStats;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * An authenticated link: the channel table, frame dispatch and the write side. Confined to the
+ * link channel's event loop: every method except {@link #eventLoop()}, {@link #isActive()} and
+ * {@link #close} must be called there. Channels opened by the client have odd ids, those opened by
+ * the server even ones.
+ */
+public final class Link {
+
+    private static final Logger log = LogManager.getLogger(Link.class);
+    private static final AtomicLong IDS = new AtomicLong();
+
+    private final Channel channel;
+    private final boolean client;
+    private final LinkSettings settings;
+    private final NodeStats stats;
+    private final LinkHooks hooks;
+    private final String name;
+    private final IntObjectMap<LinkChannel> channels = new IntObjectHashMap<>();
+    private final List<LinkChannel> toFlush = new ArrayList<>();
+    private int nextId;
+    private boolean closed;
+
+    Link(Channel channel, boolean client, LinkSettings settings, NodeStats stats, LinkHooks hooks) {
+        this.channel = channel;
+        this.client = client;
+        this.settings = settings;
+        this.stats = stats;
+        this.hooks = hooks;
+        this.nextId = client ? 1 : 2;
+        this.name = "link-" + IDS.incrementAndGet() + " " + channel.remoteAddress();
+    }
+
+    public Channel channel() {
+        return channel;
+    }
+
+    public EventLoop eventLoop() {
+        return channel.eventLoop();
+    }
+
+    public boolean isClient() {
+        return client;
+    }
+
+    public boolean isActive() {
+        return channel.isActive();
+    }
+
+    public LinkSettings settings() {
+        return settings;
+    }
+
+    public NodeStats stats() {
+        return stats;
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+
+    /** A fresh channel id of this side's parity; ids in use are skipped after the 2^28 wrap. */
+    public int allocateChannelId() {
+        for (int i = 0; i < 1 << 20; i++) {
+            int id = nextId;
+            nextId += 2;
+            if (nextId > Varint.MAX_VALUE) {
+                nextId = client ? 1 : 2;
+            }
+            if (!channels.containsKey(id)) {
+                return id;
+            }
+        }
+        throw new IllegalStateException("no free channel id");
+    }
+
+    /** True if {@code id} has the parity of ids the peer allocates. */
+    public boolean isPeerId(int id) {
+        return client == ((id & 1) == 0);
+    }
+
+    public void register(int id, LinkChannel ch) {
+        channels.put(id, ch);
+    }
+
+    public void unregister(int id) {
+        channels.remove(id);
+    }
+
+    public boolean isRegistered(int id) {
+        return channels.containsKey(id);
+    }
+
+    public int channelCount() {
+        return channels.size();
+    }
+
+    public boolean isWritable() {
+        return channel.isWritable();
+    }
+
+    public void write(Frame frame) {
+        channel.write(frame, channel.voidPromise());
+    }
+
+    public void writeAndFlush(Frame frame) {
+        channel.writeAndFlush(frame, channel.voidPromise());
+    }
+
+    public void flush() {
+        channel.flush();
+    }
+
+    /** Asks for {@link LinkChannel#flushLocal()} at the end of the current read burst. */
+    public void requestLocalFlush(LinkChannel ch) {
+        toFlush.add(ch);
+    }
+
+    void flushLocals() {
+        if (toFlush.isEmpty()) {
+            return;
+        }
+        LinkChannel[] pending = toFlush.toArray(new LinkChannel[0]);
+        toFlush.clear();
+        LinkChannel last = null;
+        for (LinkChannel ch : pending) {
+            if (ch != last) {
+                ch.flushLocal();
+                last = ch;
+            }
+        }
+    }
+
+    /** The peer broke the protocol: log once, send GOAWAY and close the link. */
+    public void protocolViolation(String message) {
+        if (closed) {
+            return;
+        }
+        stats.protocolError();
+        log.warn("{}: protocol violation: {}; closing the link", name, message);
+        close(ErrorCode.PROTOCOL, message);
+    }
+
+    /** Sends GOAWAY and closes the link after it is written. Safe from any thread. */
+    public void close(ErrorCode code, String message) {
+        if (!channel.eventLoop().inEventLoop()) {
+            channel.eventLoop().execute(() -> close(code, message));
+            return;
+        }
+        if (channel.isActive()) {
+            channel.writeAndFlush(new Frame.GoAway(code, message)).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            channel.close();
+        }
+    }
+
+    void onFrame(Frame frame) {
+        switch (frame) {
+            case Frame.Data d -> {
+                LinkChannel ch = channels.get(d.channel());
+                if (ch == null) {
+                    d.release();
+                } else {
+                    stats.receivedFromLink(d.content().readableBytes());
+                    ch.onData(d.content());
+                }
+            }
+            case Frame.Datagram d -> {
+                LinkChannel ch = channels.get(d.channel());
+                if (ch == null) {
+                    d.release();
+                } else {
+                    stats.receivedFromLink(d.content().readableBytes());
+                    ch.onDatagram(d.content());
+                }
+            }
+            case Frame.Window w -> {
+                LinkChannel ch = channels.get(w.channel());
+                if (ch != null) {
+                    ch.onWindow(w.increment());
+                }
+            }
+            case Frame.Eof e -> {
+                LinkChannel ch = channels.get(e.channel());
+                if (ch != null) {
+                    ch.onEof();
+                }
+            }
+            case Frame.Close c -> {
+                LinkChannel ch = channels.get(c.channel());
+                if (ch != null) {
+                    ch.onClose(c.code());
+                }
+            }
+            case Frame.Open o -> {
+                if (!isPeerId(o.channel()) || channels.containsKey(o.channel())) {
+                    protocolViolation("OPEN with bad or duplicate channel id " + o.channel());
+                } else {
+                    hooks.onOpen(this, o);
+                }
+            }
+            case Frame.OpenOk o -> {
+                LinkChannel ch = channels.get(o.channel());
+                if (ch != null) {
+                    ch.onOpenOk(o.window());
+                }
+            }
+            case Frame.OpenFail o -> {
+                LinkChannel ch = channels.get(o.channel());
+                if (ch != null) {
+                    ch.onOpenFail(o.code(), o.message());
+                }
+            }
+            case Frame.Ping p -> writeAndFlush(new Frame.Pong(p.payload()));
+            case Frame.Pong ignored -> {
+                // reading it has reset the idle timer; nothing else to do
+            }
+            case Frame.GoAway g -> {
+                log.info("{}: peer is closing the link ({}: {})", name, g.code(), g.message());
+                channel.close();
+            }
+            case Frame.Bind b -> hooks.onBind(this, b);
+            case Frame.BindOk b -> hooks.onBindOk(this, b);
+            case Frame.BindFail b -> hooks.onBindFail(this, b);
+            case Frame.Hello h -> protocolViolation("HELLO after authentication");
+            case Frame.Challenge c -> protocolViolation("CHALLENGE after authentication");
+            case Frame.Auth a -> protocolViolation("AUTH after authentication");
+            case Frame.AuthOk a -> protocolViolation("AUTH_OK after authentication");
+        }
+    }
+
+    void onWritable() {
+        if (channels.isEmpty()) {
+            return;
+        }
+        for (LinkChannel ch : channels.values().toArray(new LinkChannel[0])) {
+            if (!channel.isWritable()) {
+                return;
+            }
+            ch.onLinkWritable();
+        }
+    }
+
+    void onUp() {
+        stats.linkUp();
+        hooks.onUp(this);
+    }
+
+    void onClosed() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        toFlush.clear();
+        LinkChannel[] all = channels.values().toArray(new LinkChannel[0]);
+        channels.clear();
+        for (LinkChannel ch : all) {
+            ch.onLinkClosed();
+        }
+        stats.linkDown();
+        hooks.onClosed(this);
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+}

@@ -1,0 +1,39 @@
+package io.sdt.core.link;
+
+import io.netty.buffer.ByteBuf;
+import io.sdt.codec.ErrorCode;
+
+/**
+ * One channel in a link's table, as the link sees it. Every method runs on the link's event loop.
+ * Buffers passed in are owned by the callee.
+ */
+public interface LinkChannel {
+
+    /** The peer accepted this node's OPEN; {@code window} is the peer's receive window. */
+    void onOpenOk(int window);
+
+    /** The peer refused this node's OPEN. The channel must unregister itself. */
+    void onOpenFail(ErrorCode code, String message);
+
+    /** Stream bytes from the peer; the callee releases {@code payload}. */
+    void onData(ByteBuf payload);
+
+    /** A datagram from the peer; the callee releases {@code payload}. */
+    void onDatagram(ByteBuf payload);
+
+    void onWindow(int increment);
+
+    void onEof();
+
+    /** The peer has closed the channel. The channel must unregister itself and send nothing more. */
+    void onClose(ErrorCode code);
+
+    /** Flushes whatever {@link #onData} wrote to the local socket. */
+    void flushLocal();
+
+    /** The link became writable again: resume reading local sockets if credit allows. */
+    void onLinkWritable();
+
+    /** The link is gone: close the local side at once, send nothing. */
+    void onLinkClosed();
+}

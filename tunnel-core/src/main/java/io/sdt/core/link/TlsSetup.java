@@ -1,0 +1,126 @@
+package io.sdt.core.link;
+
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.SecureRandom;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+
+/**
+ * Builds the TLS 1.3 contexts of a link on BoringSSL (netty-tcnative) with ALPN {@value #ALPN}.
+ *
+ * <p>Without a certificate the server makes a fresh self-signed EC P-256 certificate at start-up.
+ * Clients then skip chain validation: the link's token proofs are bound to the server's certificate
+ * (RFC 5929 tls-server-end-point), so a man in the middle with another certificate cannot
+ * authenticate. With {@code --ca} the client validates the chain and the host name as well; with
+ * {@code --client-ca} the server requires client certificates (mutual TLS).
+ */
+public final class TlsSetup {
+
+    public static final String ALPN = "sdt/1";
+
+    private TlsSetup() {
+    }
+
+    /** Server TLS material: the context and the DER bytes of its leaf certificate (for the binding). */
+    public record ServerTls(SslContext context, byte[] leafCertificate) {
+    }
+
+    /** Server options: all {@code null} means a self-signed certificate and no client certificates. */
+    public record ServerOptions(Path certFile, Path keyFile, Path clientCaFile) {
+        public static final ServerOptions SELF_SIGNED = new ServerOptions(null, null, null);
+    }
+
+    /** Client options: all {@code null} means no chain validation and no client certificate. */
+    public record ClientOptions(Path caFile, Path certFile, Path keyFile) {
+        public static final ClientOptions DEFAULT = new ClientOptions(null, null, null);
+    }
+
+    public static ServerTls server(ServerOptions options) throws GeneralSecurityException, IOException {
+        SslContextBuilder b;
+        byte[] leaf;
+        if (options.certFile() == null) {
+            KeyPair keys = newKeyPair();
+            X509Certificate cert = selfSigned(keys, "sdt");
+            b = SslContextBuilder.forServer(keys.getPrivate(), cert);
+            leaf = cert.getEncoded();
+        } else {
+            b = SslContextBuilder.forServer(options.certFile().toFile(), options.keyFile().toFile());
+            leaf = firstCertificate(options.certFile()).getEncoded();
+        }
+        if (options.clientCaFile() != null) {
+            b.trustManager(options.clientCaFile().toFile()).clientAuth(ClientAuth.REQUIRE);
+        }
+        SslContext ctx = b.sslProvider(SslProvider.OPENSSL).protocols("TLSv1.3").applicationProtocolConfig(alpn()).build();
+        return new ServerTls(ctx, leaf);
+    }
+
+    public static SslContext client(ClientOptions options) throws IOException {
+        SslContextBuilder b = SslContextBuilder.forClient().sslProvider(SslProvider.OPENSSL).protocols("TLSv1.3")
+                .applicationProtocolConfig(alpn());
+        if (options.caFile() != null) {
+            b.trustManager(options.caFile().toFile()).endpointIdentificationAlgorithm("HTTPS");
+        } else {
+            b.trustManager(InsecureTrustManagerFactory.INSTANCE).endpointIdentificationAlgorithm(null);
+        }
+        if (options.certFile() != null) {
+            b.keyManager(options.certFile().toFile(), options.keyFile().toFile());
+        }
+        return b.build();
+    }
+
+    static KeyPair newKeyPair() throws GeneralSecurityException {
+        KeyPairGenerator kpg = KeyPairGenerator.getInstance("EC");
+        kpg.initialize(new ECGenParameterSpec("secp256r1"));
+        return kpg.generateKeyPair();
+    }
+
+    /** A self-signed certificate valid from an hour ago for ten years. */
+    public static X509Certificate selfSigned(KeyPair keys, String commonName) throws GeneralSecurityException {
+        try {
+            X500Name name = new X500Name("CN=" + commonName);
+            Instant now = Instant.now();
+            JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name,
+                    new BigInteger(64, new SecureRandom()), Date.from(now.minus(Duration.ofHours(1))),
+                    Date.from(now.plus(Duration.ofDays(3650))), name, keys.getPublic());
+            return new JcaX509CertificateConverter()
+                    .getCertificate(builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())));
+        } catch (org.bouncycastle.operator.OperatorCreationException e) {
+            throw new GeneralSecurityException("cannot make a self-signed certificate", e);
+        }
+    }
+
+    private static X509Certificate firstCertificate(Path pem) throws IOException, GeneralSecurityException {
+        try (InputStream in = Files.newInputStream(pem)) {
+            return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+        }
+    }
+
+    private static ApplicationProtocolConfig alpn() {
+        return new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, List.of(ALPN));
+    }
+}

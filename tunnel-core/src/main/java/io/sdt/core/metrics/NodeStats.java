@@ -1,0 +1,140 @@
+package io.sdt.core.metrics;
+
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The counters of one node, shared by its links. Thread-safe; updated on event loops, read by
+ * anyone. Gauges ({@code *Open}, {@code *Pending}) go up and down; everything else only counts up.
+ */
+public final class NodeStats {
+
+    private final LongAdder linksEstablished = new LongAdder();
+    private final AtomicLong linksUp = new AtomicLong();
+    private final LongAdder authFailures = new LongAdder();
+    private final LongAdder handshakeFailures = new LongAdder();
+    private final LongAdder protocolErrors = new LongAdder();
+    private final LongAdder channelsOpened = new LongAdder();
+    private final AtomicLong channelsOpen = new AtomicLong();
+    private final LongAdder opensDenied = new LongAdder();
+    private final LongAdder opensFailed = new LongAdder();
+    private final LongAdder bytesToLink = new LongAdder();
+    private final LongAdder bytesFromLink = new LongAdder();
+    private final AtomicLong bufferedBytes = new AtomicLong();
+    private final AtomicLong bufferedBytesMax = new AtomicLong();
+
+    public void linkUp() {
+        linksEstablished.increment();
+        linksUp.incrementAndGet();
+    }
+
+    public void linkDown() {
+        linksUp.decrementAndGet();
+    }
+
+    public void authFailure() {
+        authFailures.increment();
+    }
+
+    public void handshakeFailure() {
+        handshakeFailures.increment();
+    }
+
+    public void protocolError() {
+        protocolErrors.increment();
+    }
+
+    public void channelOpened() {
+        channelsOpened.increment();
+        channelsOpen.incrementAndGet();
+    }
+
+    public void channelClosed() {
+        channelsOpen.decrementAndGet();
+    }
+
+    public void openDenied() {
+        opensDenied.increment();
+    }
+
+    public void openFailed() {
+        opensFailed.increment();
+    }
+
+    public void sentToLink(int bytes) {
+        bytesToLink.add(bytes);
+    }
+
+    public void receivedFromLink(int bytes) {
+        bytesFromLink.add(bytes);
+    }
+
+    /**
+     * Bytes this node holds on behalf of channels: received from the link and not yet written to a
+     * local socket, or read from a local socket and not yet sent for lack of credit. Flow control
+     * keeps this at most one window per channel plus one socket read.
+     */
+    public void buffered(long delta) {
+        long now = bufferedBytes.addAndGet(delta);
+        if (delta > 0) {
+            bufferedBytesMax.accumulateAndGet(now, Math::max);
+        }
+    }
+
+    public long linksEstablished() {
+        return linksEstablished.sum();
+    }
+
+    public long linksUp() {
+        return linksUp.get();
+    }
+
+    public long authFailures() {
+        return authFailures.sum();
+    }
+
+    public long handshakeFailures() {
+        return handshakeFailures.sum();
+    }
+
+    public long protocolErrors() {
+        return protocolErrors.sum();
+    }
+
+    public long channelsOpened() {
+        return channelsOpened.sum();
+    }
+
+    public long channelsOpen() {
+        return channelsOpen.get();
+    }
+
+    public long opensDenied() {
+        return opensDenied.sum();
+    }
+
+    public long opensFailed() {
+        return opensFailed.sum();
+    }
+
+    public long bytesToLink() {
+        return bytesToLink.sum();
+    }
+
+    public long bytesFromLink() {
+        return bytesFromLink.sum();
+    }
+
+    public long bufferedBytes() {
+        return bufferedBytes.get();
+    }
+
+    /** The highest {@link #bufferedBytes()} seen since start or the last {@link #resetBufferedMax()}. */
+    public long bufferedBytesMax() {
+        return bufferedBytesMax.get();
+    }
+
+    public void resetBufferedMax() {
+        bufferedBytesMax.set(bufferedBytes.get());
+    }
+}

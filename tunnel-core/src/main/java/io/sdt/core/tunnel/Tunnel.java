@@ -1,0 +1,118 @@
+package io.sdt.core.tunnel;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The running state of one configured tunnel: its listener address, its open channels and its last
+ * error, for operators, the CLI and tests. Thread-safe.
+ */
+public final class Tunnel {
+
+    private final int id;
+    private final TunnelSpec spec;
+    private final AtomicInteger active = new AtomicInteger();
+    private final LongAdder opened = new LongAdder();
+    private final LongAdder rejected = new LongAdder();
+    private volatile InetSocketAddress boundAddress;
+    private volatile String lastError;
+
+    public Tunnel(int id, TunnelSpec spec) {
+        this.id = id;
+        this.spec = spec;
+    }
+
+    /** The id carried in OPEN and BIND frames; unique within one client. */
+    public int id() {
+        return id;
+    }
+
+    public TunnelSpec spec() {
+        return spec;
+    }
+
+    /** Where the ingress listens, or {@code null} while it does not (e.g. a remote tunnel with no link). */
+    public InetSocketAddress boundAddress() {
+        return boundAddress;
+    }
+
+    /** Why the last bind or channel open of this tunnel failed, or {@code null}. */
+    public String lastError() {
+        return lastError;
+    }
+
+    public int activeChannels() {
+        return active.get();
+    }
+
+    public long channelsOpened() {
+        return opened.sum();
+    }
+
+    /** Connections refused at the ingress because {@code max=} was reached. */
+    public long channelsRejected() {
+        return rejected.sum();
+    }
+
+    /** Claims a channel slot; false (and counted) if {@code max=} open channels exist already. */
+    public boolean tryAcquire() {
+        int max = spec.maxChannels();
+        while (true) {
+            int n = active.get();
+            if (max > 0 && n >= max) {
+                rejected.increment();
+                return false;
+            }
+            if (active.compareAndSet(n, n + 1)) {
+                opened.increment();
+                return true;
+            }
+        }
+    }
+
+    public void release() {
+        active.decrementAndGet();
+    }
+
+    public synchronized void bound(InetSocketAddress address) {
+        boundAddress = address;
+        if (address != null) {
+            lastError = null;
+        }
+        notifyAll();
+    }
+
+    public synchronized void failed(String message) {
+        lastError = message;
+        notifyAll();
+    }
+
+    /** Records a failure of one channel open (does not wake waiters of {@link #awaitBound}). */
+    public void channelFailed(String message) {
+        lastError = message;
+    }
+
+    /**
+     * Waits until the tunnel is bound or a bind failed, at most {@code timeout}.
+     *
+     * @return the bound address, or {@code null} if the bind failed or the time ran out
+     */
+    public synchronized InetSocketAddress awaitBound(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (boundAddress == null && lastError == null) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                break;
+            }
+            wait(Math.max(1, left / 1_000_000));
+        }
+        return boundAddress;
+    }
+
+    @Override
+    public String toString() {
+        return "tunnel " + spec.label();
+    }
+}

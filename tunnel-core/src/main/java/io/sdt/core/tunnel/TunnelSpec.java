@@ -1,0 +1,242 @@
+package io.sdt.core.tunnel;
+
+import io.sdt.codec.HostPort;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * One configured tunnel, parsed from the ssh-style SPEC of DESIGN.md §4:
+ * {@code [BIND_ADDR:]PORT:HOST:HOSTPORT[/tcp|/udp][,OPTION]...}.
+ *
+ * @param direction   {@link Direction#LOCAL} for {@code -L} (listener on the dialing node), {@link Direction#REMOTE}
+ *                    for {@code -R} (listener on the far node)
+ * @param udp         {@code /udp}
+ * @param bind        where the ingress listens; BIND_ADDR defaults to 127.0.0.1 like ssh, {@code *} means all
+ * @param target      where the egress connects
+ * @param maxChannels {@code max=N}: at most this many open channels (0 = unlimited)
+ * @param text        the spec as the user wrote it
+ */
+public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPort target, int maxChannels,
+                         String text) {
+
+    public enum Direction {
+        LOCAL("-L"), REMOTE("-R");
+
+        private final String flag;
+
+        Direction(String flag) {
+            this.flag = flag;
+        }
+
+        public String flag() {
+            return flag;
+        }
+    }
+
+    /** {@code L:spec} or {@code R:spec}, the name used in logs. */
+    public String label() {
+        return (direction == Direction.LOCAL ? "" : "R:") + text;
+    }
+
+    @Override
+    public String toString() {
+        return label();
+    }
+
+    /**
+     * Parses a SPEC given with {@code -L} or {@code -R}.
+     *
+     * @throws SpecException naming the flag and the spec, and what was expected, if the spec is
+     *         malformed or uses a mode this version does not support yet
+     */
+    public static TunnelSpec parse(Direction direction, String text) {
+        String where = direction.flag() + " " + text + ": ";
+        if (text == null || text.isBlank()) {
+            throw new SpecException(direction.flag() + ": empty spec (expected [BIND_ADDR:]PORT:HOST:HOSTPORT)");
+        }
+        String[] parts = text.split(",", -1);
+        String addr = parts[0];
+        boolean udp = false;
+        int slash = addr.lastIndexOf('/');
+        if (slash >= 0 && addr.indexOf(']', slash) < 0) {
+            String proto = addr.substring(slash + 1).toLowerCase(Locale.ROOT);
+            switch (proto) {
+                case "tcp" -> udp = false;
+                case "udp" -> udp = true;
+                default -> throw new SpecException(where + "unknown protocol '/" + proto + "' (expected /tcp or /udp)");
+            }
+            addr = addr.substring(0, slash);
+        }
+        int max = 0;
+        List<String> unsupported = new ArrayList<>();
+        for (int i = 1; i < parts.length; i++) {
+            String opt = parts[i].strip();
+            String key = opt.contains("=") ? opt.substring(0, opt.indexOf('=')) : opt;
+            String value = opt.contains("=") ? opt.substring(opt.indexOf('=') + 1) : null;
+            switch (key) {
+                case "push" -> {
+                    requireNoValue(where, key, value);
+                    unsupported.add("push mode");
+                }
+                case "peer" -> {
+                    requireValue(where, key, value);
+                    parseHostPort(where, "peer", value);
+                    unsupported.add("direct mode (peer=)");
+                }
+                case "idle" -> {
+                    requireValue(where, key, value);
+                    parseDuration(where, value);
+                    unsupported.add("idle= (it applies to /udp tunnels)");
+                }
+                case "max" -> {
+                    requireValue(where, key, value);
+                    max = parseInt(where, "max", value, 1, 1_000_000);
+                }
+                case "" -> throw new SpecException(where + "empty option");
+                default -> throw new SpecException(where + "unknown option '" + key
+                        + "' (expected push, peer=HOST:PORT, idle=DURATION or max=N)");
+            }
+        }
+        List<String> tokens = splitColons(where, addr);
+        if (tokens.size() == 1 || tokens.size() == 2) {
+            if (direction == Direction.REMOTE) {
+                throw new SpecException(where + "reverse dynamic forwarding (-R [BIND_ADDR:]PORT without a target)"
+                        + " is not supported yet");
+            }
+            throw new SpecException(where + "missing target (expected [BIND_ADDR:]PORT:HOST:HOSTPORT)");
+        }
+        if (tokens.size() != 3 && tokens.size() != 4) {
+            throw new SpecException(where + "expected [BIND_ADDR:]PORT:HOST:HOSTPORT (IPv6 addresses in brackets)");
+        }
+        int o = tokens.size() - 3;
+        String bindHost = o == 1 ? bindAddress(tokens.get(0)) : "127.0.0.1";
+        int bindPort = parseInt(where, "port", tokens.get(o), 0, 65535);
+        String host = tokens.get(o + 1);
+        if (host.isEmpty()) {
+            throw new SpecException(where + "empty target host");
+        }
+        int hostPort = parseInt(where, "target port", tokens.get(o + 2), 1, 65535);
+        if (udp) {
+            unsupported.addFirst("UDP forwarding (/udp)");
+        }
+        if (!unsupported.isEmpty()) {
+            throw new SpecException(where + String.join(", ", unsupported) + " is not supported yet");
+        }
+        try {
+            return new TunnelSpec(direction, udp, new HostPort(bindHost, bindPort), new HostPort(host, hostPort), max, text);
+        } catch (IllegalArgumentException e) {
+            throw new SpecException(where + e.getMessage());
+        }
+    }
+
+    private static String bindAddress(String token) {
+        return switch (token) {
+            case "", "*" -> "0.0.0.0";
+            case "localhost" -> "127.0.0.1";
+            default -> token;
+        };
+    }
+
+    /** Splits on colons outside brackets and strips the brackets. */
+    static List<String> splitColons(String where, String s) {
+        List<String> out = new ArrayList<>();
+        StringBuilder cur = new StringBuilder();
+        boolean bracket = false;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '[') {
+                if (bracket || !cur.isEmpty()) {
+                    throw new SpecException(where + "misplaced '['");
+                }
+                bracket = true;
+            } else if (c == ']') {
+                if (!bracket) {
+                    throw new SpecException(where + "misplaced ']'");
+                }
+                bracket = false;
+                if (i + 1 < s.length() && s.charAt(i + 1) != ':') {
+                    throw new SpecException(where + "expected ':' after ']'");
+                }
+            } else if (c == ':' && !bracket) {
+                out.add(cur.toString());
+                cur.setLength(0);
+            } else {
+                cur.append(c);
+            }
+        }
+        if (bracket) {
+            throw new SpecException(where + "unclosed '['");
+        }
+        out.add(cur.toString());
+        return out;
+    }
+
+    static HostPort parseHostPort(String where, String what, String value) {
+        List<String> t = splitColons(where, value);
+        if (t.size() != 2 || t.get(0).isEmpty()) {
+            throw new SpecException(where + what + " must be HOST:PORT (IPv6 in brackets), got '" + value + "'");
+        }
+        return new HostPort(t.get(0), parseInt(where, what + " port", t.get(1), 1, 65535));
+    }
+
+    static int parseInt(String where, String what, String value, int min, int max) {
+        try {
+            int v = Integer.parseInt(value.strip());
+            if (v < min || v > max) {
+                throw new SpecException(where + what + " " + v + " is out of range " + min + ".." + max);
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new SpecException(where + what + " '" + value + "' is not a number");
+        }
+    }
+
+    /** Parses {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}; a bare number means seconds. */
+    public static Duration parseDuration(String where, String value) {
+        String v = value.strip().toLowerCase(Locale.ROOT);
+        try {
+            if (v.endsWith("ms")) {
+                return positive(where, value, Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2))));
+            }
+            char unit = v.isEmpty() ? ' ' : v.charAt(v.length() - 1);
+            String num = Character.isDigit(unit) ? v : v.substring(0, v.length() - 1);
+            long n = Long.parseLong(num);
+            Duration d = switch (unit) {
+                case 's' -> Duration.ofSeconds(n);
+                case 'm' -> Duration.ofMinutes(n);
+                case 'h' -> Duration.ofHours(n);
+                default -> {
+                    if (!Character.isDigit(unit)) {
+                        throw new NumberFormatException();
+                    }
+                    yield Duration.ofSeconds(n);
+                }
+            };
+            return positive(where, value, d);
+        } catch (NumberFormatException e) {
+            throw new SpecException(where + "bad duration '" + value + "' (expected e.g. 500ms, 30s, 5m, 1h)");
+        }
+    }
+
+    private static Duration positive(String where, String value, Duration d) {
+        if (d.isNegative() || d.isZero()) {
+            throw new SpecException(where + "duration '" + value + "' must be positive");
+        }
+        return d;
+    }
+
+    private static void requireValue(String where, String key, String value) {
+        if (value == null || value.isEmpty()) {
+            throw new SpecException(where + "option " + key + "= needs a value");
+        }
+    }
+
+    private static void requireNoValue(String where, String key, String value) {
+        if (value != null) {
+            throw new SpecException(where + "option " + key + " takes no value");
+        }
+    }
+}

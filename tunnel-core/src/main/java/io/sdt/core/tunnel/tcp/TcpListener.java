@@ -1,0 +1,94 @@
+package io.sdt.core.tunnel.tcp;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.sdt.codec.HostPort;
+import io.sdt.core.link.Link;
+import io.sdt.core.transport.Transport;
+import io.sdt.core.tunnel.Tunnel;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+import java.util.function.Supplier;
+
+/**
+ * The ingress listener of a TCP tunnel, on whichever node the tunnel listens. Each accepted socket
+ * is registered on the event loop of the link it will travel over (so a channel's socket and its
+ * link share one thread) and handed to {@link StreamChannel#ingress}. A connection that arrives
+ * while there is no link, or beyond the tunnel's {@code max=}, is closed at once.
+ */
+public final class TcpListener {
+
+    private static final Logger log = LogManager.getLogger(TcpListener.class);
+
+    private TcpListener() {
+    }
+
+    /**
+     * Binds the listener.
+     *
+     * @param links    the link to use for each accepted connection, or {@code null} if none is up
+     * @param tunnelId the tunnel id the OPEN frames carry
+     * @param target   the address OPEN frames carry
+     */
+    public static ChannelFuture bind(EventLoopGroup group, Transport transport, HostPort bind, Tunnel tunnel,
+                                     int tunnelId, HostPort target, Supplier<Link> links) {
+        ServerBootstrap b = new ServerBootstrap().group(group).channel(transport.serverChannel())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .handler(new Acceptor(tunnel, tunnelId, target, links))
+                .childHandler(new ChannelInboundHandlerAdapter());
+        return b.bind(bind.toSocketAddress());
+    }
+
+    /** Takes accepted sockets before ServerBootstrap's own acceptor would register them. */
+    private static final class Acceptor extends ChannelInboundHandlerAdapter {
+        private final Tunnel tunnel;
+        private final int tunnelId;
+        private final HostPort target;
+        private final Supplier<Link> links;
+
+        Acceptor(Tunnel tunnel, int tunnelId, HostPort target, Supplier<Link> links) {
+            this.tunnel = tunnel;
+            this.tunnelId = tunnelId;
+            this.target = target;
+            this.links = links;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            Channel child = (Channel) msg;
+            Link link = links.get();
+            if (link == null || link.isClosed()) {
+                log.info("{}: no link is up; closing the connection from {}", tunnel, child.remoteAddress());
+                child.unsafe().closeForcibly();
+                return;
+            }
+            if (!tunnel.tryAcquire()) {
+                log.info("{}: max={} channels are open; closing the connection from {}", tunnel,
+                        tunnel.spec().maxChannels(), child.remoteAddress());
+                child.unsafe().closeForcibly();
+                return;
+            }
+            LocalSockets.configure(child, link.settings());
+            link.eventLoop().register(child).addListener(f -> {
+                if (f.isSuccess()) {
+                    StreamChannel.ingress(link, child, tunnel, tunnelId, target);
+                } else {
+                    tunnel.release();
+                    child.unsafe().closeForcibly();
+                }
+            });
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            log.warn("{}: accept failed: {}", tunnel, cause.getMessage());
+        }
+    }
+}
