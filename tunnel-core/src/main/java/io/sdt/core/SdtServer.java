@@ -132,6 +132,11 @@ public final class SdtServer implements AutoCloseable {
         return config;
     }
 
+    /** Connections accepted and not yet authenticated. */
+    public int pendingHandshakes() {
+        return unauthenticated.get();
+    }
+
     /** Authenticated links now up. */
     public int linkCount() {
         return links.size();

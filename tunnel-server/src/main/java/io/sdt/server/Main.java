@@ -22,9 +22,20 @@ public final class Main implements Runnable {
         System.exit(run(args));
     }
 
-    /** Runs the command line and returns the exit code (used by tests). */
+    /** Runs the command line and returns the exit code. */
     public static int run(String... args) {
+        return run(null, null, args);
+    }
+
+    /** Runs the command line with its help and error text going to the given writers (for tests). */
+    public static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
         CommandLine cl = new CommandLine(new Main());
+        if (out != null) {
+            cl.setOut(out);
+        }
+        if (err != null) {
+            cl.setErr(err);
+        }
         cl.setParameterExceptionHandler(Main::badInput);
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {
             if (ex instanceof UsageException || ex instanceof IllegalArgumentException) {

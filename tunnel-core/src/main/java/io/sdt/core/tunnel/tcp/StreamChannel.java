@@ -147,6 +147,8 @@ public final class StreamChannel implements LinkChannel {
         state = State.OPEN;
         sendCredit = peerWindow;
         link.stats().channelOpened();
+        drainHeld();
+        link.flush();
         readIfPossible();
     }
 
@@ -284,11 +286,13 @@ public final class StreamChannel implements LinkChannel {
     // ---- events of the local socket ---------------------------------------------------------
 
     void onLocalData(ByteBuf buf) {
-        if (state != State.OPEN || eofSent) {
+        if (state == State.CLOSED || eofSent) {
             buf.release();
             return;
         }
-        if (held.isEmpty() && buf.readableBytes() <= sendCredit) {
+        // Before OPEN_OK nothing is pulled, but epoll reads anyway when the peer half-closes (RDHUP):
+        // keep those bytes until the channel is open; they are at most one socket buffer.
+        if (state == State.OPEN && held.isEmpty() && buf.readableBytes() <= sendCredit) {
             send(buf);
         } else {
             held.add(buf);
@@ -340,6 +344,9 @@ public final class StreamChannel implements LinkChannel {
     }
 
     private void drainHeld() {
+        if (state != State.OPEN) {
+            return;
+        }
         while (!held.isEmpty() && sendCredit > 0) {
             ByteBuf b = held.peek();
             int n = b.readableBytes();

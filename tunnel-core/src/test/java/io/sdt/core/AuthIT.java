@@ -1,0 +1,135 @@
+package io.sdt.core;
+
+import io.sdt.core.link.AuthException;
+import io.sdt.core.link.LinkSettings;
+import io.sdt.core.link.TlsSetup;
+import io.sdt.core.link.Token;
+import io.sdt.core.testing.Await;
+import io.sdt.core.testing.LeakGuard;
+import io.sdt.core.testing.Nodes;
+import io.sdt.core.testing.TlsRelay;
+import io.sdt.core.tunnel.TunnelSpec.Direction;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Link authentication and admission: wrong tokens, a relaying man in the middle, slow and bad peers. */
+@ExtendWith(LeakGuard.class)
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class AuthIT {
+
+    private static Throwable fatal(SdtClient client) {
+        ExecutionException e = assertThrows(ExecutionException.class, () -> client.fatalFailure().get(15, TimeUnit.SECONDS));
+        return e.getCause();
+    }
+
+    @Test
+    void wrongTokenIsRejectedOnBothSidesAndNothingIsBound() throws Exception {
+        try (Nodes nodes = new Nodes()) {
+            SdtServer server = nodes.server(b -> b.allowTarget("*").allowBind("*"));
+            SdtClient client = nodes.client(server.address().getPort(), b -> b.token(Token.generate())
+                    .forward(Direction.REMOTE, "127.0.0.1:0:127.0.0.1:9"), false);
+            Throwable cause = fatal(client);
+            assertInstanceOf(AuthException.class, cause);
+            assertTrue(cause.getMessage().contains("could not prove it knows the token"), cause.getMessage());
+            Await.until("server counts the failure", Duration.ofSeconds(5), () -> server.stats().authFailures() == 1);
+            assertEquals(0, server.linkCount());
+            assertEquals(0, server.stats().linksEstablished());
+            assertNull(client.tunnels().get(0).boundAddress());
+            assertTrue(!client.isUp());
+        }
+    }
+
+    @Test
+    void relayingManInTheMiddleCannotAuthenticate() throws Exception {
+        try (Nodes nodes = new Nodes()) {
+            SdtServer server = nodes.server(b -> b.allowTarget("*").allowBind("*"));
+            try (TlsRelay mitm = new TlsRelay(server.address())) {
+                SdtClient client = nodes.client(mitm.port(), b -> b.forward(Direction.REMOTE, "127.0.0.1:0:127.0.0.1:9"), false);
+                Throwable cause = fatal(client);
+                assertInstanceOf(AuthException.class, cause);
+                assertTrue(cause.getMessage().contains("man in the middle"), cause.getMessage());
+                // the relay did carry the exchange, and the server rejected the relayed client proof
+                Await.until("server rejects the relayed proof", Duration.ofSeconds(5),
+                        () -> server.stats().authFailures() == 1);
+                assertTrue(mitm.relayedBytes() > 0, "the relay saw the handshake frames");
+                assertEquals(0, server.stats().linksEstablished());
+                assertNull(client.tunnels().get(0).boundAddress());
+            }
+        }
+    }
+
+    @Test
+    void unauthenticatedConnectionsAreCappedAndTimedOut() throws Exception {
+        LinkSettings settings = LinkSettings.defaults().withHandshakeTimeout(Duration.ofMillis(1500), 2);
+        try (Nodes nodes = new Nodes()) {
+            SdtServer server = nodes.server(b -> b.settings(settings));
+            InetSocketAddress at = new InetSocketAddress("127.0.0.1", server.address().getPort());
+            try (Socket a = new Socket(); Socket b = new Socket(); Socket c = new Socket()) {
+                a.connect(at, 5000);
+                b.connect(at, 5000);
+                Await.until("two pending handshakes", Duration.ofSeconds(5), () -> server.pendingHandshakes() == 2);
+                c.connect(at, 5000);
+                c.setSoTimeout(1000);
+                assertEquals(-1, c.getInputStream().read(), "third unauthenticated connection closed at once");
+                a.setSoTimeout(100);
+                assertThrows(SocketTimeoutException.class, () -> a.getInputStream().read(), "first one still waits");
+                a.setSoTimeout(10_000);
+                assertEquals(-1, a.getInputStream().read(), "closed by the handshake timeout");
+                assertEquals(-1, b.getInputStream().read(), "closed by the handshake timeout");
+            }
+            Await.until("slots released", Duration.ofSeconds(5), () -> server.pendingHandshakes() == 0);
+            assertTrue(server.stats().handshakeFailures() >= 3);
+        }
+    }
+
+    @Test
+    void garbageInsteadOfHelloClosesTheConnection() throws Exception {
+        try (Nodes nodes = new Nodes()) {
+            SdtServer server = nodes.server(b -> { });
+            SSLContext ctx = SSLContext.getInstance("TLSv1.3");
+            ctx.init(null, new TrustManager[] {new X509TrustManager() {
+                public void checkClientTrusted(X509Certificate[] c, String a) { }
+
+                public void checkServerTrusted(X509Certificate[] c, String a) { }
+
+                public X509Certificate[] getAcceptedIssuers() {
+                    return new X509Certificate[0];
+                }
+            }}, null);
+            try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", server.address().getPort())) {
+                SSLParameters p = s.getSSLParameters();
+                p.setApplicationProtocols(new String[] {TlsSetup.ALPN});
+                s.setSSLParameters(p);
+                s.setSoTimeout(5000);
+                s.startHandshake();
+                // a frame of unknown type 0x7f
+                s.getOutputStream().write(new byte[] {0x02, 0x7f, 0x00});
+                s.getOutputStream().flush();
+                assertEquals(-1, s.getInputStream().read(), "server closed the connection");
+            }
+            Await.until("protocol error counted", Duration.ofSeconds(5), () -> server.stats().protocolErrors() == 1);
+            Await.until("slot released", Duration.ofSeconds(5), () -> server.pendingHandshakes() == 0);
+            assertEquals(0, server.stats().linksEstablished());
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package io.sdt.core.tunnel;
+
+import io.sdt.codec.HostPort;
+import io.sdt.core.tunnel.TunnelSpec.Direction;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TunnelSpecTest {
+
+    @Test
+    void parsesTheSshForms() {
+        TunnelSpec s = TunnelSpec.parse(Direction.LOCAL, "8080:db.internal:5432");
+        assertEquals(new HostPort("127.0.0.1", 8080), s.bind());
+        assertEquals(new HostPort("db.internal", 5432), s.target());
+        assertFalse(s.udp());
+        assertEquals(0, s.maxChannels());
+
+        TunnelSpec b = TunnelSpec.parse(Direction.REMOTE, "0.0.0.0:9000:127.0.0.1:22/tcp,max=10");
+        assertEquals(new HostPort("0.0.0.0", 9000), b.bind());
+        assertEquals(10, b.maxChannels());
+        assertEquals("R:0.0.0.0:9000:127.0.0.1:22/tcp,max=10", b.label());
+
+        TunnelSpec v6 = TunnelSpec.parse(Direction.LOCAL, "[::1]:0:[fd00::5]:443");
+        assertEquals(new HostPort("::1", 0), v6.bind());
+        assertEquals(new HostPort("fd00::5", 443), v6.target());
+
+        assertEquals("0.0.0.0", TunnelSpec.parse(Direction.LOCAL, "*:1:h:2").bind().host());
+        assertEquals("127.0.0.1", TunnelSpec.parse(Direction.LOCAL, "localhost:1:h:2").bind().host());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "''                        | empty spec",
+            "8080                      | missing target",
+            "8080:host                 | expected [BIND_ADDR:]PORT:HOST:HOSTPORT",
+            "a:b:c:d:e                 | expected [BIND_ADDR:]PORT:HOST:HOSTPORT",
+            "x:host:80                 | port 'x' is not a number",
+            "70000:host:80             | out of range",
+            "80:host:0                 | target port 0 is out of range",
+            "80::80                    | empty target host",
+            "80:host:80/sctp           | unknown protocol '/sctp'",
+            "80:host:80,color=red      | unknown option 'color'",
+            "80:host:80,max=0          | max 0 is out of range",
+            "80:host:80,max=abc        | max 'abc' is not a number",
+            "80:host:80,max            | option max= needs a value",
+            "80:host:80,push=1         | option push takes no value",
+            "80:host:80,               | empty option",
+            "[::1:80:host:80           | unclosed '['",
+            "80:[fd00::1]x:80          | expected ':' after ']'",
+            "80:host:80,idle=soon      | bad duration 'soon'",
+            "80:host:80/udp            | UDP forwarding (/udp) is not supported yet",
+            "80:host:80,push           | push mode is not supported yet",
+            "80:host:80,peer=1.2.3.4:5 | direct mode (peer=) is not supported yet",
+            "80:host:80,peer=nope      | peer must be HOST:PORT",
+    })
+    void rejectsBadSpecsNamingTheProblem(String spec, String expected) {
+        SpecException e = assertThrows(SpecException.class, () -> TunnelSpec.parse(Direction.LOCAL, spec));
+        assertTrue(e.getMessage().startsWith("-L"), e.getMessage());
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+
+    @Test
+    void reverseDynamicIsNotSupportedYet() {
+        SpecException e = assertThrows(SpecException.class, () -> TunnelSpec.parse(Direction.REMOTE, "1080"));
+        assertTrue(e.getMessage().contains("reverse dynamic forwarding"), e.getMessage());
+        assertTrue(e.getMessage().contains("not supported yet"), e.getMessage());
+    }
+
+    @Test
+    void durations() {
+        assertEquals(30, TunnelSpec.parseDuration("", "30s").toSeconds());
+        assertEquals(300, TunnelSpec.parseDuration("", "5m").toSeconds());
+        assertEquals(500, TunnelSpec.parseDuration("", "500ms").toMillis());
+        assertEquals(7, TunnelSpec.parseDuration("", "7").toSeconds());
+        assertThrows(SpecException.class, () -> TunnelSpec.parseDuration("", "0s"));
+        assertThrows(SpecException.class, () -> TunnelSpec.parseDuration("", "-1s"));
+    }
+}

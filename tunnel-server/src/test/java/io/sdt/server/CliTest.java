@@ -1,0 +1,105 @@
+package io.sdt.server;
+
+import io.sdt.core.link.Token;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Bad command lines: each gives exit code 2 and a message naming the flag or spec. */
+class CliTest {
+
+    @TempDir
+    static Path dir;
+    static Path token;
+    static Path shortToken;
+
+    @BeforeAll
+    static void tokens() throws Exception {
+        token = Files.writeString(dir.resolve("token"), Token.generate() + "\n");
+        shortToken = Files.writeString(dir.resolve("short"), "abc\n");
+    }
+
+    record Result(int code, String err, String out) {
+    }
+
+    static Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Result(code, err.toString(), out.toString());
+    }
+
+    static Stream<List<String>> badCommandLines() {
+        String t = token.toString();
+        List<List<String>> cases = new ArrayList<>();
+        cases.add(List.of("", "missing command"));
+        cases.add(List.of("frobnicate", "Unmatched argument"));
+        cases.add(List.of("server --token-file " + t, "--listen"));
+        cases.add(List.of("server --listen abc --token-file " + t, "--listen abc: port 'abc' is not a number"));
+        cases.add(List.of("server --listen 127.0.0.1:99999 --token-file " + t, "--listen 127.0.0.1:99999: port 99999 is out of range"));
+        cases.add(List.of("server --listen ::1:80 --token-file " + t, "--listen ::1:80: IPv6 addresses go in brackets"));
+        cases.add(List.of("server --listen 7000 --token-file /nonexistent/token", "--token-file /nonexistent/token: no such file"));
+        cases.add(List.of("server --listen 7000 --token-file " + shortToken, "--token-file " + shortToken + ": token is shorter"));
+        cases.add(List.of("server --listen 7000 --token-file " + t + " --allow-target 10.0.0.0/33", "--allow-target 10.0.0.0/33"));
+        cases.add(List.of("server --listen 7000 --token-file " + t + " --allow-bind host:1-x", "--allow-bind host:1-x"));
+        cases.add(List.of("server --listen 7000 --token-file " + t + " --transport bogus", "--transport: unknown transport 'bogus'"));
+        cases.add(List.of("server --listen 7000 --token-file " + t + " --cert x.pem", "--cert and --key go together"));
+        cases.add(List.of("server --listen 7000 --token-file " + t + " --admin 9000", "--admin is not supported yet"));
+        cases.add(List.of("server --listen 7000 --token-file " + t + " --frobnicate", "Unknown option: '--frobnicate'"));
+        cases.add(List.of("server --listen 7000 --token-file " + t + " --window 1k", "--window 1k: window must be between"));
+        cases.add(List.of("server --listen 7000 --token-file " + t + " --window lots", "--window lots: not a size"));
+        cases.add(List.of("client --server host --token-file " + t, "--server host: expected HOST:PORT"));
+        cases.add(List.of("client --server host:0 --token-file " + t, "--server host:0: port 0 is out of range"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " -L bad", "-L bad: missing target"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80/udp", "-L 80:h:80/udp: UDP forwarding (/udp) is not supported yet"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,push", "push mode is not supported yet"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,peer=1.2.3.4:5", "direct mode (peer=) is not supported yet"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " -R 80:h:99999", "-R 80:h:99999: target port 99999 is out of range"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " -R 1080", "-R 1080: reverse dynamic forwarding"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " -D 1080", "-D 1080: dynamic (SOCKS5/HTTP CONNECT) forwarding is not supported yet"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,wat=1", "unknown option 'wat'"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " -L", "Missing required parameter for option '-L'"));
+        cases.add(List.of("run sdt.yaml", "configuration files are not supported yet"));
+        cases.add(List.of("udp-encap-tun --interface tun0 --listen-port 1", "udp-encap-tun is not supported yet"));
+        cases.add(List.of("demo --size 0", "--size 0: expected 1..4096"));
+        return cases.stream();
+    }
+
+    @ParameterizedTest
+    @MethodSource("badCommandLines")
+    void badInputExitsWithTwoAndNamesIt(List<String> c) {
+        String line = c.get(0);
+        Result r = run(line.isEmpty() ? new String[0] : line.split(" "));
+        assertEquals(2, r.code(), () -> "exit code of '" + line + "': " + r.err());
+        assertTrue(r.err().contains(c.get(1)), () -> "'" + line + "' should say '" + c.get(1) + "' but said: " + r.err());
+        assertTrue(r.err().startsWith("sdt"), r.err());
+    }
+
+    @Test
+    void tokenPrintsAFreshToken() {
+        var out = new java.io.ByteArrayOutputStream();
+        var saved = System.out;
+        System.setOut(new java.io.PrintStream(out, true));
+        try {
+            assertEquals(0, Main.run("token"));
+        } finally {
+            System.setOut(saved);
+        }
+        String tok = out.toString().strip();
+        assertTrue(tok.matches("[A-Za-z0-9_-]{43}"), tok);
+        Token.of(tok);
+    }
+}
