@@ -39,6 +39,9 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             throw new IllegalArgumentException("maxFrameLength out of range: " + maxFrameLength);
         }
         this.maxFrameLength = maxFrameLength;
+        // Decrypted TLS records arrive in 16 KiB pieces; a composite cumulation strings them together
+        // instead of copying each into one buffer, so DATA payloads stay zero-copy slices.
+        setCumulator(COMPOSITE_CUMULATOR);
     }
 
     @Override

@@ -67,7 +67,9 @@ final class ClientHandshakeHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof SslHandshakeCompletionEvent e) {
             if (!e.isSuccess()) {
-                stats.handshakeFailure();
+                if (state == State.TLS) {
+                    stats.handshakeFailure();
+                }
                 finish(ctx, new IOException("TLS handshake failed: " + e.cause().getMessage(), e.cause()));
                 return;
             }
@@ -157,6 +159,9 @@ final class ClientHandshakeHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         log.debug("link handshake failed", cause);
+        if (state == State.TLS) {
+            stats.handshakeFailure();
+        }
         finish(ctx, cause instanceof Exception e ? e : new IOException(cause));
     }
 

@@ -67,11 +67,19 @@ public final class TlsSetup {
             b = SslContextBuilder.forServer(keys.getPrivate(), cert);
             leaf = cert.getEncoded();
         } else {
-            b = SslContextBuilder.forServer(options.certFile().toFile(), options.keyFile().toFile());
+            try {
+                b = SslContextBuilder.forServer(options.certFile().toFile(), options.keyFile().toFile());
+            } catch (IllegalArgumentException e) {
+                throw badKeyMaterial("--cert " + options.certFile() + " / --key " + options.keyFile(), e);
+            }
             leaf = firstCertificate(options.certFile()).getEncoded();
         }
         if (options.clientCaFile() != null) {
-            b.trustManager(options.clientCaFile().toFile()).clientAuth(ClientAuth.REQUIRE);
+            try {
+                b.trustManager(options.clientCaFile().toFile()).clientAuth(ClientAuth.REQUIRE);
+            } catch (IllegalArgumentException e) {
+                throw badKeyMaterial("--client-ca " + options.clientCaFile(), e);
+            }
         }
         SslContext ctx = b.sslProvider(SslProvider.OPENSSL).protocols("TLSv1.3").applicationProtocolConfig(alpn()).build();
         return new ServerTls(ctx, leaf);
@@ -80,15 +88,28 @@ public final class TlsSetup {
     public static SslContext client(ClientOptions options) throws IOException {
         SslContextBuilder b = SslContextBuilder.forClient().sslProvider(SslProvider.OPENSSL).protocols("TLSv1.3")
                 .applicationProtocolConfig(alpn());
-        if (options.caFile() != null) {
-            b.trustManager(options.caFile().toFile()).endpointIdentificationAlgorithm("HTTPS");
-        } else {
-            b.trustManager(InsecureTrustManagerFactory.INSTANCE).endpointIdentificationAlgorithm(null);
+        try {
+            if (options.caFile() != null) {
+                b.trustManager(options.caFile().toFile()).endpointIdentificationAlgorithm("HTTPS");
+            } else {
+                b.trustManager(InsecureTrustManagerFactory.INSTANCE).endpointIdentificationAlgorithm(null);
+            }
+        } catch (IllegalArgumentException e) {
+            throw badKeyMaterial("--ca " + options.caFile(), e);
         }
         if (options.certFile() != null) {
-            b.keyManager(options.certFile().toFile(), options.keyFile().toFile());
+            try {
+                b.keyManager(options.certFile().toFile(), options.keyFile().toFile());
+            } catch (IllegalArgumentException e) {
+                throw badKeyMaterial("--cert " + options.certFile() + " / --key " + options.keyFile(), e);
+            }
         }
         return b.build();
+    }
+
+    private static IllegalArgumentException badKeyMaterial(String what, IllegalArgumentException cause) {
+        return new IllegalArgumentException(what + ": " + cause.getMessage() + " (expected PEM certificates and an"
+                + " unencrypted PKCS#8 key; convert with 'openssl pkcs8 -topk8 -nocrypt -in key.pem')", cause);
     }
 
     static KeyPair newKeyPair() throws GeneralSecurityException {
