@@ -131,11 +131,20 @@ public sealed interface Frame
 
     /**
      * Asks the peer to listen at {@code bind} for a remote tunnel ({@code -R}) and to open channels
-     * for it with this tunnel id. {@code udp} selects a datagram listener.
+     * for it with this tunnel id. {@code udp} selects a datagram listener; a UDP listener keeps
+     * {@code maxChannels} source tuples at most (0: the peer's default) and expires a tuple after
+     * {@code idleMillis} without traffic (0: the peer's default). TCP listeners use
+     * {@code maxChannels} as their connection cap and ignore {@code idleMillis}.
      */
-    record Bind(int tunnelId, boolean udp, HostPort bind) implements Frame {
+    record Bind(int tunnelId, boolean udp, int idleMillis, int maxChannels, HostPort bind) implements Frame {
         public Bind {
             checkVarint(tunnelId, "tunnel id");
+            checkVarint(idleMillis, "idle time");
+            checkVarint(maxChannels, "channel limit");
+        }
+
+        public Bind(int tunnelId, boolean udp, HostPort bind) {
+            this(tunnelId, udp, 0, 0, bind);
         }
 
         public FrameType type() {

@@ -109,7 +109,9 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             case BIND -> {
                 int tunnel = Varint.read(f, "tunnel id");
                 boolean udp = readFlags(f, type);
-                yield new Frame.Bind(tunnel, udp, HostPort.decode(f));
+                int idle = Varint.read(f, "idle time");
+                int max = Varint.read(f, "channel limit");
+                yield new Frame.Bind(tunnel, udp, idle, max, HostPort.decode(f));
             }
             case BIND_OK -> new Frame.BindOk(Varint.read(f, "tunnel id"), HostPort.decode(f));
             case BIND_FAIL -> {

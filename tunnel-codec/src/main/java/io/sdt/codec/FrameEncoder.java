@@ -90,6 +90,8 @@ public final class FrameEncoder extends MessageToMessageEncoder<Frame> {
             case Frame.Bind bind -> {
                 Varint.write(b, bind.tunnelId());
                 b.writeByte(bind.udp() ? 1 : 0);
+                Varint.write(b, bind.idleMillis());
+                Varint.write(b, bind.maxChannels());
                 bind.bind().encode(b);
             }
             case Frame.BindOk ok -> {

@@ -208,7 +208,7 @@ class FrameDecoderErrorTest {
         "name with non-ASCII (UTF-8 e) | 03 03 61c3a9 0050",
         "name with invalid UTF-8       | 03 03 61ff62 0050"})
     void malformedAddress(String what, String address) {
-        String body = "08 07 00 " + (address == null ? "" : address);
+        String body = "08 07 00 00 00 " + (address == null ? "" : address);
         assertRejected(Reason.MALFORMED_ADDRESS, Wire.framed(body));
     }
 
@@ -230,7 +230,7 @@ class FrameDecoderErrorTest {
         "14 01 01 00",                // WINDOW with a trailing byte
         "11 01 01 00",                // OPEN_OK with a trailing byte
         "10 01 00 00 00 01 7f000001 0050 00", // OPEN after its address
-        "08 07 00 01 7f000001 0050 00",       // BIND after its address
+        "08 07 00 00 00 01 7f000001 0050 00", // BIND after its address
         "09 07 01 7f000001 0050 00"           // BIND_OK after its address
     })
     void trailingBytes(String body) {
@@ -281,7 +281,7 @@ class FrameDecoderErrorTest {
         "10 01 00 00 02 01 7f000001 0050", // OPEN flags 0x02
         "10 01 00 00 80 01 7f000001 0050", // OPEN flags 0x80
         "10 01 00 00 ff 01 7f000001 0050", // OPEN flags 0xff
-        "08 07 03 01 7f000001 0050"        // BIND flags 0x03
+        "08 07 03 00 00 01 7f000001 0050"  // BIND flags 0x03
     })
     void unknownFlags(String body) {
         FrameException e = assertRejected(Reason.MALFORMED_FRAME, Wire.framed(body));

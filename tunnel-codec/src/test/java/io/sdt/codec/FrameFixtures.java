@@ -62,6 +62,7 @@ final class FrameFixtures {
         m.put("PONG -1", g -> new Frame.Pong(-1));
         m.put("BIND ipv4 tcp", g -> new Frame.Bind(0, false, IPV4_ANY));
         m.put("BIND ipv6 udp max tunnel", g -> new Frame.Bind(MAX, true, IPV6_ANY));
+        m.put("BIND udp idle and max", g -> new Frame.Bind(3, true, MAX, MAX, IPV4_ANY));
         m.put("BIND domain", g -> new Frame.Bind(7, false, NAME));
         m.put("BIND_OK ipv4", g -> new Frame.BindOk(7, IPV4));
         m.put("BIND_OK ipv6 max tunnel", g -> new Frame.BindOk(MAX, IPV6));

@@ -24,6 +24,10 @@ import io.sdt.core.tunnel.Tunnel;
 import io.sdt.core.tunnel.TunnelSpec;
 import io.sdt.core.tunnel.tcp.StreamChannel;
 import io.sdt.core.tunnel.tcp.TcpListener;
+import io.sdt.core.tunnel.udp.UdpEgress;
+import io.sdt.core.tunnel.udp.UdpIngress;
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.netty.channel.EventLoop;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -57,7 +61,7 @@ public final class SdtClient implements AutoCloseable {
     /** Validated client configuration. */
     public record Config(HostPort server, Token token, List<TunnelSpec> tunnels, TlsSetup.ClientOptions tls,
                          Transport transport, LinkSettings settings, Duration reconnectMin, Duration reconnectMax,
-                         int threads) {
+                         int threads, Ticker ticker) {
         public Config {
             Objects.requireNonNull(server, "server");
             Objects.requireNonNull(token, "token");
@@ -71,6 +75,16 @@ public final class SdtClient implements AutoCloseable {
             if (threads < 1) {
                 throw new IllegalArgumentException("threads must be at least 1");
             }
+            if (ticker == null) {
+                ticker = Ticker.systemTicker();
+            }
+        }
+
+        public Config(HostPort server, Token token, List<TunnelSpec> tunnels, TlsSetup.ClientOptions tls,
+                      Transport transport, LinkSettings settings, Duration reconnectMin, Duration reconnectMax,
+                      int threads) {
+            this(server, token, tunnels, tls, transport, settings, reconnectMin, reconnectMax, threads,
+                    Ticker.systemTicker());
         }
     }
 
@@ -81,6 +95,8 @@ public final class SdtClient implements AutoCloseable {
     private final CompletableFuture<Void> fatal = new CompletableFuture<>();
     private final Object upLock = new Object();
     private EventLoopGroup group;
+    /** Every link of this client and every UDP ingress live on this one loop (UdpIngress needs that). */
+    private EventLoop linkLoop;
     private SslContext ssl;
     private volatile Link link;
     private volatile boolean closed;
@@ -106,11 +122,15 @@ public final class SdtClient implements AutoCloseable {
     public SdtClient start() throws Exception {
         ssl = TlsSetup.client(config.tls());
         group = config.transport().newGroup(config.threads(), new DefaultThreadFactory("sdt-client"));
+        linkLoop = group.next();
         try {
             for (Tunnel t : tunnels) {
                 if (t.spec().direction() == TunnelSpec.Direction.LOCAL) {
-                    Channel ch = TcpListener.bind(group, config.transport(), t.spec().bind(), t, t.id(),
-                            t.spec().target(), () -> link).sync().channel();
+                    Channel ch = (t.spec().udp()
+                            ? UdpIngress.bind(linkLoop, config.transport(), t.spec().bind(), t, t.id(),
+                                    t.spec().target(), () -> link, config.ticker())
+                            : TcpListener.bind(group, config.transport(), t.spec().bind(), t, t.id(),
+                                    t.spec().target(), () -> link)).sync().channel();
                     listeners.add(ch);
                     InetSocketAddress bound = (InetSocketAddress) ch.localAddress();
                     t.bound(bound);
@@ -121,7 +141,7 @@ public final class SdtClient implements AutoCloseable {
             close();
             throw new IllegalStateException("cannot listen: " + e.getMessage(), e);
         }
-        group.next().execute(this::connect);
+        linkLoop.execute(this::connect);
         return this;
     }
 
@@ -163,9 +183,9 @@ public final class SdtClient implements AutoCloseable {
         if (closed) {
             return;
         }
-        Promise<Link> result = group.next().newPromise();
+        Promise<Link> result = linkLoop.newPromise();
         HostPort server = config.server();
-        Bootstrap b = new Bootstrap().group(group).channel(config.transport().socketChannel())
+        Bootstrap b = new Bootstrap().group(linkLoop).channel(config.transport().socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.settings().connectTimeout().toMillis())
@@ -218,7 +238,7 @@ public final class SdtClient implements AutoCloseable {
         delay = delay - delay / 5 + ThreadLocalRandom.current().nextLong(delay / 5 + 1);
         attempts++;
         log.warn("{}; reconnecting in {} ms (attempt {})", why, delay, attempts);
-        group.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+        linkLoop.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
     }
 
     private void signalUp() {
@@ -257,7 +277,8 @@ public final class SdtClient implements AutoCloseable {
         public void onUp(Link up) {
             for (Tunnel t : tunnels) {
                 if (t.spec().direction() == TunnelSpec.Direction.REMOTE) {
-                    up.write(new Frame.Bind(t.id(), t.spec().udp(), t.spec().bind()));
+                    up.write(new Frame.Bind(t.id(), t.spec().udp(),
+                            t.spec().udp() ? (int) t.spec().idle().toMillis() : 0, t.spec().maxChannels(), t.spec().bind()));
                 }
             }
             up.flush();
@@ -274,7 +295,11 @@ public final class SdtClient implements AutoCloseable {
                         "no remote tunnel " + open.tunnelId() + " on this client"));
                 return;
             }
-            StreamChannel.egress(up, open, t.spec().target(), config.transport());
+            if (t.spec().udp()) {
+                UdpEgress.open(up, open, t.spec().target(), config.transport());
+            } else {
+                StreamChannel.egress(up, open, t.spec().target(), config.transport());
+            }
         }
 
         @Override
@@ -311,6 +336,13 @@ public final class SdtClient implements AutoCloseable {
         private Duration reconnectMin = Duration.ofMillis(200);
         private Duration reconnectMax = Duration.ofSeconds(10);
         private int threads = 1;
+        private Ticker ticker = Ticker.systemTicker();
+
+        /** The clock of UDP tuple expiry (tests inject a fake one). */
+        public Builder ticker(Ticker ticker) {
+            this.ticker = ticker;
+            return this;
+        }
 
         public Builder server(String host, int port) {
             this.server = new HostPort(host, port);
@@ -375,7 +407,8 @@ public final class SdtClient implements AutoCloseable {
             if (token == null) {
                 throw new IllegalArgumentException("a token is required");
             }
-            return new Config(server, token, tunnels, tls, transport, settings, reconnectMin, reconnectMax, threads);
+            return new Config(server, token, tunnels, tls, transport, settings, reconnectMin, reconnectMax, threads,
+                    ticker);
         }
 
         public SdtClient build() {

@@ -26,6 +26,9 @@ import io.sdt.core.tunnel.Tunnel;
 import io.sdt.core.tunnel.TunnelSpec;
 import io.sdt.core.tunnel.tcp.StreamChannel;
 import io.sdt.core.tunnel.tcp.TcpListener;
+import io.sdt.core.tunnel.udp.UdpEgress;
+import io.sdt.core.tunnel.udp.UdpIngress;
+import com.github.benmanes.caffeine.cache.Ticker;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -61,7 +64,8 @@ public final class SdtServer implements AutoCloseable {
 
     /** Validated server configuration. */
     public record Config(HostPort listen, Token token, Policy allowTarget, Policy allowBind,
-                         TlsSetup.ServerOptions tls, Transport transport, LinkSettings settings, int threads) {
+                         TlsSetup.ServerOptions tls, Transport transport, LinkSettings settings, int threads,
+                         Ticker ticker) {
         public Config {
             Objects.requireNonNull(listen, "listen");
             Objects.requireNonNull(token, "token");
@@ -73,6 +77,14 @@ public final class SdtServer implements AutoCloseable {
             if (threads < 1) {
                 throw new IllegalArgumentException("threads must be at least 1");
             }
+            if (ticker == null) {
+                ticker = Ticker.systemTicker();
+            }
+        }
+
+        public Config(HostPort listen, Token token, Policy allowTarget, Policy allowBind, TlsSetup.ServerOptions tls,
+                      Transport transport, LinkSettings settings, int threads) {
+            this(listen, token, allowTarget, allowBind, tls, transport, settings, threads, Ticker.systemTicker());
         }
     }
 
@@ -172,10 +184,6 @@ public final class SdtServer implements AutoCloseable {
 
         @Override
         public void onOpen(Link link, Frame.Open open) {
-            if (open.udp()) {
-                link.writeAndFlush(new Frame.OpenFail(open.channel(), ErrorCode.UNSUPPORTED, "UDP is not supported yet"));
-                return;
-            }
             Optional<PolicyRule> rule = config.allowTarget().match(open.target());
             if (rule.isEmpty()) {
                 stats.openDenied();
@@ -185,15 +193,15 @@ public final class SdtServer implements AutoCloseable {
                 return;
             }
             log.debug("{}: channel {} to {} allowed by rule {}", link, open.channel(), open.target(), rule.get());
-            StreamChannel.egress(link, open, open.target(), config.transport());
+            if (open.udp()) {
+                UdpEgress.open(link, open, open.target(), config.transport());
+            } else {
+                StreamChannel.egress(link, open, open.target(), config.transport());
+            }
         }
 
         @Override
         public void onBind(Link link, Frame.Bind bind) {
-            if (bind.udp()) {
-                link.writeAndFlush(new Frame.BindFail(bind.tunnelId(), ErrorCode.UNSUPPORTED, "UDP is not supported yet"));
-                return;
-            }
             if (!config.allowBind().allows(bind.bind())) {
                 stats.openDenied();
                 log.warn("{}: remote listener on {} denied: no --allow-bind rule matches", link, bind.bind());
@@ -207,11 +215,16 @@ public final class SdtServer implements AutoCloseable {
                         "at most " + MAX_BINDS_PER_LINK + " remote listeners per link"));
                 return;
             }
-            TunnelSpec spec = new TunnelSpec(TunnelSpec.Direction.REMOTE, false, bind.bind(), bind.bind(), 0,
-                    bind.bind() + "#" + bind.tunnelId());
+            TunnelSpec spec = new TunnelSpec(TunnelSpec.Direction.REMOTE, bind.udp(), bind.bind(), bind.bind(),
+                    bind.maxChannels(), bind.idleMillis() > 0 ? Duration.ofMillis(bind.idleMillis()) : null,
+                    bind.bind() + (bind.udp() ? "/udp" : "") + "#" + bind.tunnelId());
             Tunnel tunnel = new Tunnel(bind.tunnelId(), spec);
-            TcpListener.bind(group, config.transport(), bind.bind(), tunnel, bind.tunnelId(), bind.bind(),
-                    () -> link).addListener(f -> link.eventLoop().execute(() -> {
+            io.netty.channel.ChannelFuture listening = bind.udp()
+                    ? UdpIngress.bind(link.eventLoop(), config.transport(), bind.bind(), tunnel, bind.tunnelId(),
+                            bind.bind(), () -> link, config.ticker())
+                    : TcpListener.bind(group, config.transport(), bind.bind(), tunnel, bind.tunnelId(), bind.bind(),
+                            () -> link);
+            listening.addListener(f -> link.eventLoop().execute(() -> {
                         Channel ch = ((io.netty.channel.ChannelFuture) f).channel();
                         if (!f.isSuccess()) {
                             log.warn("{}: remote listener on {} failed: {}", link, bind.bind(), f.cause().getMessage());
@@ -225,7 +238,7 @@ public final class SdtServer implements AutoCloseable {
                         }
                         mine.add(ch);
                         HostPort bound = HostPort.of((InetSocketAddress) ch.localAddress());
-                        log.info("tunnel R:{} listening on {} (for {})", bind.bind(), bound, link);
+                        log.info("tunnel R:{}{} listening on {} (for {})", bind.bind(), bind.udp() ? "/udp" : "", bound, link);
                         link.writeAndFlush(new Frame.BindOk(bind.tunnelId(), bound));
                     }));
         }
@@ -250,6 +263,13 @@ public final class SdtServer implements AutoCloseable {
         private Transport transport = Transport.select("auto");
         private LinkSettings settings = LinkSettings.defaults();
         private int threads = Math.min(2, Runtime.getRuntime().availableProcessors());
+        private Ticker ticker = Ticker.systemTicker();
+
+        /** The clock of UDP tuple expiry (tests inject a fake one). */
+        public Builder ticker(Ticker ticker) {
+            this.ticker = ticker;
+            return this;
+        }
 
         public Builder listen(String host, int port) {
             this.listen = new HostPort(host, port);
@@ -310,7 +330,7 @@ public final class SdtServer implements AutoCloseable {
                 throw new IllegalArgumentException("a token is required");
             }
             return new Config(listen, token, Policy.parse("--allow-target", allowTarget),
-                    Policy.parse("--allow-bind", allowBind), tls, transport, settings, threads);
+                    Policy.parse("--allow-bind", allowBind), tls, transport, settings, threads, ticker);
         }
 
         public SdtServer build() {

@@ -64,7 +64,8 @@ class CliTest {
         cases.add(List.of("client --server host --token-file " + t, "--server host: expected HOST:PORT"));
         cases.add(List.of("client --server host:0 --token-file " + t, "--server host:0: port 0 is out of range"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -L bad", "-L bad: missing target"));
-        cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80/udp", "-L 80:h:80/udp: UDP forwarding (/udp) is not supported yet"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80/udp,idle=never", "-L 80:h:80/udp,idle=never: bad duration 'never'"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,idle=5s", "idle= applies to /udp tunnels only"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,push", "push mode is not supported yet"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,peer=1.2.3.4:5", "direct mode (peer=) is not supported yet"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -R 80:h:99999", "-R 80:h:99999: target port 99999 is out of range"));

@@ -20,6 +20,9 @@ public final class NodeStats {
     private final LongAdder opensFailed = new LongAdder();
     private final LongAdder bytesToLink = new LongAdder();
     private final LongAdder bytesFromLink = new LongAdder();
+    private final LongAdder datagramsToLink = new LongAdder();
+    private final LongAdder datagramsFromLink = new LongAdder();
+    private final LongAdder datagramsDropped = new LongAdder();
     private final AtomicLong bufferedBytes = new AtomicLong();
     private final AtomicLong bufferedBytesMax = new AtomicLong();
 
@@ -79,6 +82,31 @@ public final class NodeStats {
         if (delta > 0) {
             bufferedBytesMax.accumulateAndGet(now, Math::max);
         }
+    }
+
+    public void datagramToLink() {
+        datagramsToLink.increment();
+    }
+
+    public void datagramFromLink() {
+        datagramsFromLink.increment();
+    }
+
+    /** A datagram this node had to drop (UDP never waits for the link or a socket). */
+    public void datagramDropped() {
+        datagramsDropped.increment();
+    }
+
+    public long datagramsToLink() {
+        return datagramsToLink.sum();
+    }
+
+    public long datagramsFromLink() {
+        return datagramsFromLink.sum();
+    }
+
+    public long datagramsDropped() {
+        return datagramsDropped.sum();
     }
 
     public long linksEstablished() {

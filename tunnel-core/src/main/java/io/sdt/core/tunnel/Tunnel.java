@@ -16,6 +16,12 @@ public final class Tunnel {
     private final AtomicInteger active = new AtomicInteger();
     private final LongAdder opened = new LongAdder();
     private final LongAdder rejected = new LongAdder();
+    private final LongAdder datagramsIn = new LongAdder();
+    private final LongAdder datagramsOut = new LongAdder();
+    private final LongAdder dropped = new LongAdder();
+    private final LongAdder evicted = new LongAdder();
+    private final LongAdder expired = new LongAdder();
+    private volatile java.util.function.LongSupplier tableSize = () -> 0;
     private volatile InetSocketAddress boundAddress;
     private volatile String lastError;
 
@@ -70,6 +76,66 @@ public final class Tunnel {
                 return true;
             }
         }
+    }
+
+    /** Datagrams accepted at the ingress and sent up the link. */
+    public long datagramsIn() {
+        return datagramsIn.sum();
+    }
+
+    /** Datagrams that came back over the link and were sent to their source. */
+    public long datagramsOut() {
+        return datagramsOut.sum();
+    }
+
+    /** Datagrams dropped at the ingress (no link, link congested, refused, socket congested). */
+    public long datagramsDropped() {
+        return dropped.sum();
+    }
+
+    /** UDP source tuples evicted because the table was full ({@code max=}). */
+    public long tuplesEvicted() {
+        return evicted.sum();
+    }
+
+    /** UDP source tuples expired after {@code idle=} without traffic. */
+    public long tuplesExpired() {
+        return expired.sum();
+    }
+
+    /** UDP source tuples in the table now. */
+    public long tupleCount() {
+        return tableSize.getAsLong();
+    }
+
+    public void datagramIn() {
+        datagramsIn.increment();
+    }
+
+    public void datagramOut() {
+        datagramsOut.increment();
+    }
+
+    public void datagramDropped() {
+        dropped.increment();
+    }
+
+    public void tupleEvicted() {
+        evicted.increment();
+    }
+
+    public void tupleExpired() {
+        expired.increment();
+    }
+
+    public void tableSize(java.util.function.LongSupplier size) {
+        this.tableSize = size;
+    }
+
+    /** Counts a channel opened without a cap check (UDP tuples are capped by their table). */
+    public void acquired() {
+        active.incrementAndGet();
+        opened.increment();
     }
 
     public void release() {

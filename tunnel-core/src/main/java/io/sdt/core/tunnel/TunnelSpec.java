@@ -16,11 +16,29 @@ import java.util.Locale;
  * @param udp         {@code /udp}
  * @param bind        where the ingress listens; BIND_ADDR defaults to 127.0.0.1 like ssh, {@code *} means all
  * @param target      where the egress connects
- * @param maxChannels {@code max=N}: at most this many open channels (0 = unlimited)
+ * @param maxChannels {@code max=N}: at most this many open channels, or UDP source tuples (0 = unlimited for
+ *                    TCP, {@link #DEFAULT_UDP_MAX} for UDP)
+ * @param idle        {@code idle=}: a UDP source tuple expires after this long without traffic
  * @param text        the spec as the user wrote it
  */
 public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPort target, int maxChannels,
-                         String text) {
+                         Duration idle, String text) {
+
+    /** Idle expiry of a UDP source tuple when the spec gives no {@code idle=}. */
+    public static final Duration DEFAULT_UDP_IDLE = Duration.ofSeconds(60);
+    /** Source tuples a UDP tunnel keeps when the spec gives no {@code max=}. */
+    public static final int DEFAULT_UDP_MAX = 16_384;
+
+    public TunnelSpec {
+        if (idle == null) {
+            idle = DEFAULT_UDP_IDLE;
+        }
+    }
+
+    /** The tuple cap of a UDP tunnel: {@code max=} or the default. */
+    public int udpTableCap() {
+        return maxChannels > 0 ? maxChannels : DEFAULT_UDP_MAX;
+    }
 
     public enum Direction {
         LOCAL("-L"), REMOTE("-R");
@@ -71,6 +89,7 @@ public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPo
             addr = addr.substring(0, slash);
         }
         int max = 0;
+        Duration idle = null;
         List<String> unsupported = new ArrayList<>();
         for (int i = 1; i < parts.length; i++) {
             String opt = parts[i].strip();
@@ -88,8 +107,10 @@ public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPo
                 }
                 case "idle" -> {
                     requireValue(where, key, value);
-                    parseDuration(where, value);
-                    unsupported.add("idle= (it applies to /udp tunnels)");
+                    idle = parseDuration(where, value);
+                    if (idle.toMillis() > Integer.MAX_VALUE / 8) {
+                        throw new SpecException(where + "idle=" + value + " is longer than 74 hours");
+                    }
                 }
                 case "max" -> {
                     requireValue(where, key, value);
@@ -119,14 +140,15 @@ public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPo
             throw new SpecException(where + "empty target host");
         }
         int hostPort = parseInt(where, "target port", tokens.get(o + 2), 1, 65535);
-        if (udp) {
-            unsupported.addFirst("UDP forwarding (/udp)");
+        if (idle != null && !udp) {
+            throw new SpecException(where + "idle= applies to /udp tunnels only");
         }
         if (!unsupported.isEmpty()) {
             throw new SpecException(where + String.join(", ", unsupported) + " is not supported yet");
         }
         try {
-            return new TunnelSpec(direction, udp, new HostPort(bindHost, bindPort), new HostPort(host, hostPort), max, text);
+            return new TunnelSpec(direction, udp, new HostPort(bindHost, bindPort), new HostPort(host, hostPort), max,
+                    idle, text);
         } catch (IllegalArgumentException e) {
             throw new SpecException(where + e.getMessage());
         }

@@ -32,6 +32,14 @@ class TunnelSpecTest {
 
         assertEquals("0.0.0.0", TunnelSpec.parse(Direction.LOCAL, "*:1:h:2").bind().host());
         assertEquals("127.0.0.1", TunnelSpec.parse(Direction.LOCAL, "localhost:1:h:2").bind().host());
+
+        TunnelSpec udp = TunnelSpec.parse(Direction.LOCAL, "5353:127.0.0.1:53/udp,idle=30s,max=100");
+        assertTrue(udp.udp());
+        assertEquals(30, udp.idle().toSeconds());
+        assertEquals(100, udp.udpTableCap());
+        TunnelSpec udpDefaults = TunnelSpec.parse(Direction.REMOTE, "5353:127.0.0.1:53/udp");
+        assertEquals(TunnelSpec.DEFAULT_UDP_IDLE, udpDefaults.idle());
+        assertEquals(TunnelSpec.DEFAULT_UDP_MAX, udpDefaults.udpTableCap());
     }
 
     @ParameterizedTest
@@ -54,7 +62,7 @@ class TunnelSpecTest {
             "[::1:80:host:80           | unclosed '['",
             "80:[fd00::1]x:80          | expected ':' after ']'",
             "80:host:80,idle=soon      | bad duration 'soon'",
-            "80:host:80/udp            | UDP forwarding (/udp) is not supported yet",
+            "80:host:80,idle=5s        | idle= applies to /udp tunnels only",
             "80:host:80,push           | push mode is not supported yet",
             "80:host:80,peer=1.2.3.4:5 | direct mode (peer=) is not supported yet",
             "80:host:80,peer=nope      | peer must be HOST:PORT",

@@ -1,0 +1,38 @@
+package io.sdt.core.tunnel.udp;
+
+import io.netty.bootstrap.AbstractBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.FixedRecvByteBufAllocator;
+
+/** Socket options and buffer handling shared by the UDP ingress and egress. */
+final class Datagrams {
+
+    /** Largest UDP payload (IPv4: 65,507; IPv6 jumbograms aside, 65,527): a receive buffer fits any. */
+    static final int MAX_DATAGRAM = 65_535;
+    private static final int SOCKET_BUFFER = 4 << 20;
+
+    private Datagrams() {
+    }
+
+    static void configure(AbstractBootstrap<?, ?> b) {
+        b.option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM))
+                .option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER)
+                .option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER);
+    }
+
+    /**
+     * The payload of a received datagram, trimmed: a 1,400-byte datagram must not pin the 64 KiB
+     * receive buffer while it waits in the link's queue. Takes ownership of {@code content}.
+     */
+    static ByteBuf rightSized(ByteBuf content) {
+        int n = content.readableBytes();
+        if (content.capacity() <= 4 * n + 256) {
+            return content;
+        }
+        ByteBuf copy = content.alloc().directBuffer(n, n);
+        copy.writeBytes(content, content.readerIndex(), n);
+        content.release();
+        return copy;
+    }
+}
