@@ -4,46 +4,20 @@
 # Documentation: benchmarks/README.md.  Installs nothing unless --install is given.
 set -euo pipefail
 
-SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
-
+E2E_SCRIPT=run.sh E2E_TAG=e2e
 ALL_PATHS=(direct socat ssh stunnel sdt)
+# shellcheck source=benchmarks/e2e/lib.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
-# ---- defaults (each also settable from the environment) ---------------------------------------
-DURATION=${BENCH_DURATION:-10}        # seconds per iperf3 / sockperf measurement
-ROUNDS=${BENCH_ROUNDS:-2}             # interleaved rounds; the table shows the median
-WARMUP=${BENCH_WARMUP:-2}             # seconds of unrecorded iperf3 traffic per path before round 1
+# ---- defaults beyond lib.sh's common ones (each also settable from the environment) -------------
 OMIT=${BENCH_OMIT:-1}                 # iperf3 -O: leading seconds left out of each measurement
 PAUSE=${BENCH_PAUSE:-1}               # seconds of idle between two measurements
-ONLY=${BENCH_ONLY:-}                  # comma list of paths
-BASE_PORT=${BENCH_BASE_PORT:-}        # first port to try; default: random in 20000-28999
-SDT_CMD=${SDT_CMD:-$REPO_ROOT/sdt}    # how to run sdt (may contain arguments)
-SDT_TRANSPORT=${SDT_TRANSPORT:-}      # --transport for both sdt ends (empty: sdt's default)
-SDT_TIMEOUT=${SDT_START_TIMEOUT:-60}  # seconds allowed for `sdt token` and for each sdt end to bind
-SDT_SERVER_ARGS=${SDT_SERVER_ARGS:-}  # extra words appended to `sdt server`
-SDT_CLIENT_ARGS=${SDT_CLIENT_ARGS:-}  # extra words appended to `sdt client`
-PIN_LOAD=${BENCH_PIN_LOAD:-}          # CPU list for iperf3/sockperf (taskset -c); empty: no pinning
-PIN_TUNNEL=${BENCH_PIN_TUNNEL:-}      # CPU list for the tunnel processes; empty: no pinning
-OUT_FILE=${BENCH_OUT:-}               # also write the report and raw samples to this file
-INSTALL=0
-START_TIMEOUT=15                      # seconds for non-sdt helpers (sshd, socat, ...) to bind
 
 usage() {
   cat <<EOF
-usage: benchmarks/e2e/run.sh [options]
+usage: benchmarks/e2e/run.sh [options]      (TCP; benchmarks/e2e/udp.sh measures UDP)
 
-  --duration S        seconds per measurement (default $DURATION)
-  --rounds N          interleaved rounds; the table reports the median (default $ROUNDS)
-  --only LIST         comma list of paths out of: ${ALL_PATHS[*]} (default: all)
-  --sdt CMD           command that runs sdt (default: $REPO_ROOT/sdt)
-  --transport T       sdt --transport for both ends (auto|io_uring|epoll|nio)
-  --warmup S          unrecorded iperf3 seconds per path before round 1 (default $WARMUP; 0 = none)
-  --base-port P       first port to probe for free ports (default: random in 20000-28999)
-  --pin-load CPUS     run iperf3/sockperf under 'taskset -c CPUS' (default: no pinning)
-  --pin-tunnel CPUS   run the tunnel processes under 'taskset -c CPUS' (default: no pinning)
-  --out FILE          also write the report and the raw samples to FILE
-  --install           apt-get install the missing tools first (only when given)
-  -h, --help          this text
+$(common_usage)
 
 Environment: BENCH_DURATION BENCH_ROUNDS BENCH_ONLY BENCH_WARMUP BENCH_OMIT BENCH_PAUSE
 BENCH_BASE_PORT BENCH_PIN_LOAD BENCH_PIN_TUNNEL BENCH_OUT SDT_CMD SDT_TRANSPORT
@@ -51,70 +25,11 @@ SDT_START_TIMEOUT SDT_SERVER_ARGS SDT_CLIENT_ARGS SDT_TOKEN (use this token inst
 EOF
 }
 
-die() { echo "run.sh: $*" >&2; exit 2; }
-log() { echo "[e2e $(date +%H:%M:%S)] $*" >&2; }
-
-need_arg() { [[ $# -ge 2 && -n $2 ]] || die "$1 needs a value"; }
-while [[ $# -gt 0 ]]; do
-  case $1 in
-    --duration)   need_arg "$@"; DURATION=$2; shift 2 ;;
-    --rounds)     need_arg "$@"; ROUNDS=$2; shift 2 ;;
-    --only)       need_arg "$@"; ONLY=$2; shift 2 ;;
-    --sdt)        need_arg "$@"; SDT_CMD=$2; shift 2 ;;
-    --transport)  need_arg "$@"; SDT_TRANSPORT=$2; shift 2 ;;
-    --warmup)     need_arg "$@"; WARMUP=$2; shift 2 ;;
-    --base-port)  need_arg "$@"; BASE_PORT=$2; shift 2 ;;
-    --pin-load)   need_arg "$@"; PIN_LOAD=$2; shift 2 ;;
-    --pin-tunnel) need_arg "$@"; PIN_TUNNEL=$2; shift 2 ;;
-    --out)        need_arg "$@"; OUT_FILE=$2; shift 2 ;;
-    --install)    INSTALL=1; shift ;;
-    -h|--help)    usage; exit 0 ;;
-    --*=*)        set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
-    *)            usage >&2; die "unknown argument: $1" ;;
-  esac
-done
-
-is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
-is_uint "$DURATION" && ((DURATION >= 1)) || die "--duration: expected a whole number of seconds >= 1, got '$DURATION'"
-is_uint "$ROUNDS" && ((ROUNDS >= 1 && ROUNDS <= 100)) || die "--rounds: expected 1..100, got '$ROUNDS'"
-is_uint "$WARMUP" || die "--warmup: expected a whole number of seconds, got '$WARMUP'"
+e2e_parse_args "$@"
 is_uint "$OMIT" || die "BENCH_OMIT: expected a whole number of seconds, got '$OMIT'"
 is_uint "$PAUSE" || die "BENCH_PAUSE: expected a whole number of seconds, got '$PAUSE'"
-is_uint "$SDT_TIMEOUT" && ((SDT_TIMEOUT >= 1)) || die "SDT_START_TIMEOUT: expected seconds >= 1"
-if [[ -n $BASE_PORT ]]; then
-  is_uint "$BASE_PORT" && ((BASE_PORT >= 1024 && BASE_PORT <= 64000)) || die "--base-port: expected 1024..64000"
-fi
-case $SDT_TRANSPORT in ''|auto|io_uring|epoll|nio) ;; *) die "--transport: expected auto|io_uring|epoll|nio, got '$SDT_TRANSPORT'" ;; esac
-
-PATHS=()
-if [[ -z $ONLY ]]; then
-  PATHS=("${ALL_PATHS[@]}")
-else
-  IFS=, read -ra wanted <<<"$ONLY"
-  for w in "${wanted[@]}"; do
-    [[ -z $w ]] && continue
-    [[ " ${ALL_PATHS[*]} " == *" $w "* ]] || die "--only: unknown path '$w' (expected some of: ${ALL_PATHS[*]})"
-    [[ " ${PATHS[*]} " == *" $w "* ]] || PATHS+=("$w")
-  done
-  ((${#PATHS[@]} > 0)) || die "--only: no path given"
-fi
 
 # ---- tool check (and, only with --install, apt-get install) ------------------------------------
-SSHD_BIN='' STUNNEL_BIN='' JSON_TOOL=''
-find_tools() {
-  SSHD_BIN=
-  local c
-  for c in "$(command -v sshd 2>/dev/null || true)" /usr/sbin/sshd /usr/local/sbin/sshd; do
-    if [[ -n $c && $c == /* && -x $c ]]; then SSHD_BIN=$c; break; fi
-  done
-  STUNNEL_BIN=$(command -v stunnel 2>/dev/null || command -v stunnel4 2>/dev/null || true)
-  JSON_TOOL=
-  if command -v jq >/dev/null 2>&1; then JSON_TOOL=jq
-  elif command -v python3 >/dev/null 2>&1; then JSON_TOOL=python3; fi
-}
-have() { command -v "$1" >/dev/null 2>&1; }
-have_java() { have java || [[ -n ${JAVA_HOME:-} && -x ${JAVA_HOME:-}/bin/java ]]; }
-
 # Prints "tool package" for every missing tool.
 missing_tools() {
   find_tools
@@ -131,26 +46,7 @@ missing_tools() {
   return 0
 }
 
-MISSING=$(missing_tools)
-if [[ -n $MISSING ]]; then
-  pkgs=$(awk '$2 != "-" {print $2}' <<<"$MISSING" | sort -u | paste -sd' ')
-  log "missing tools: $(awk '{print $1}' <<<"$MISSING" | paste -sd' ')"
-  [[ -n $pkgs ]] && log "  apt packages: $pkgs (sudo apt-get install $pkgs, or rerun with --install)"
-  grep -q '^java ' <<<"$MISSING" && log "  java: install a JDK 25 (e.g. temurin-25-jdk) or set JAVA_HOME"
-  if ((INSTALL)) && [[ -n $pkgs ]]; then
-    SUDO=()
-    if [[ $(id -u) -ne 0 ]]; then have sudo || die "--install needs root or sudo"; SUDO=(sudo); fi
-    log "--install: apt-get update && apt-get install -y $pkgs"
-    "${SUDO[@]}" apt-get update
-    # shellcheck disable=SC2086
-    DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y $pkgs
-    MISSING=$(missing_tools)
-    [[ -n $MISSING ]] && log "still missing: $(awk '{print $1}' <<<"$MISSING" | paste -sd' ')"
-  fi
-else
-  log "all tools present"
-fi
-find_tools   # missing_tools ran in a subshell: set SSHD_BIN, STUNNEL_BIN, JSON_TOOL here
+check_tools
 
 HAVE_IPERF=0 HAVE_SOCKPERF=0
 have iperf3 && [[ -n $JSON_TOOL ]] && HAVE_IPERF=1
@@ -159,11 +55,6 @@ have sockperf && HAVE_SOCKPERF=1
 ((HAVE_IPERF)) || log "note: iperf3 (or jq/python3) missing: throughput columns will be empty"
 ((HAVE_SOCKPERF)) || log "note: sockperf missing: latency columns will be empty"
 
-PIN_LOAD_CMD=() PIN_TUNNEL_CMD=()
-if [[ -n $PIN_LOAD || -n $PIN_TUNNEL ]]; then have taskset || die "--pin-*: taskset not found (util-linux)"; fi
-[[ -n $PIN_LOAD ]] && PIN_LOAD_CMD=(taskset -c "$PIN_LOAD")
-[[ -n $PIN_TUNNEL ]] && PIN_TUNNEL_CMD=(taskset -c "$PIN_TUNNEL")
-
 SOCKPERF_RTT=()
 SOCKPERF_KIND="half RTT (sockperf default)"
 if ((HAVE_SOCKPERF)); then
@@ -171,107 +62,7 @@ if ((HAVE_SOCKPERF)); then
   if [[ $sp_help == *--full-rtt* ]]; then SOCKPERF_RTT=(--full-rtt); SOCKPERF_KIND="full RTT"; fi
 fi
 
-# ---- process tracking and cleanup ---------------------------------------------------------------
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/sdt-e2e.XXXXXX")
-PIDS=()            # every background process this script started, in start order
-CREATED_RUN_SSHD=0
-
-# Stops one process we started: TERM to its own process group (it was started under setsid,
-# so the group id is its pid and holds its children, e.g. a java child of a launcher script),
-# then TERM to the pid, a bounded wait, then KILL.
-stop_pid() {
-  local pid=$1 i
-  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-  kill -TERM -- "-$pid" 2>/dev/null || true
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -KILL -- "-$pid" 2>/dev/null || true
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-  local rc=$? i
-  trap - EXIT INT TERM
-  [[ -n ${FG_PID:-} ]] && stop_pid "$FG_PID"
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[i]}"; done
-  ((CREATED_RUN_SSHD)) && rmdir /run/sshd 2>/dev/null || true
-  [[ -n ${WORK:-} && -d $WORK ]] && rm -rf -- "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# start_bg NAME LOGFILE CMD...   -> sets LAST_PID
-start_bg() {
-  local name=$1 logf=$2
-  shift 2
-  setsid "$@" </dev/null >"$logf" 2>&1 &
-  LAST_PID=$!
-  PIDS+=("$LAST_PID")
-  log "started $name (pid $LAST_PID)"
-}
-
-# run_fg CMD...: runs a bounded foreground command as a tracked child and waits for it; `wait`
-# (unlike a plain foreground command) returns at once when this script gets INT/TERM, and
-# cleanup then stops FG_PID.
-FG_PID=
-run_fg() {
-  local rc=0
-  "$@" &
-  FG_PID=$!
-  wait "$FG_PID" || rc=$?
-  FG_PID=
-  return "$rc"
-}
-
-# ---- ports ---------------------------------------------------------------------------------------
-# A port counts as taken if any IPv4/IPv6 TCP socket (any state) uses it as its local port.
-PROC_TCP=(/proc/net/tcp)
-[[ -r /proc/net/tcp6 ]] && PROC_TCP+=(/proc/net/tcp6)
-port_in_use() {
-  local hex
-  hex=$(printf ':%04X' "$1")
-  awk -v h="$hex" 'FNR > 1 && substr($2, length($2) - 4) == h {f = 1} END {exit !f}' "${PROC_TCP[@]}"
-}
-port_listening() {
-  local hex
-  hex=$(printf ':%04X' "$1")
-  awk -v h="$hex" 'FNR > 1 && $4 == "0A" && substr($2, length($2) - 4) == h {f = 1} END {exit !f}' "${PROC_TCP[@]}"
-}
-PICKED=()
-# pick_port VAR: the next free port at or above the cursor, below the ephemeral range.
-[[ -n $BASE_PORT ]] || BASE_PORT=$((20000 + RANDOM % 9000))
-PORT_CURSOR=$BASE_PORT
-pick_port() {
-  local tries
-  for ((tries = 0; tries < 2000; tries++)); do
-    local p=$PORT_CURSOR
-    PORT_CURSOR=$((PORT_CURSOR + 1))
-    ((PORT_CURSOR > 65000)) && PORT_CURSOR=20000
-    if ! port_in_use "$p"; then PICKED+=("$p"); printf -v "$1" '%s' "$p"; return 0; fi
-  done
-  die "no free port found from $BASE_PORT on"
-}
-
-# wait_listen PID TIMEOUT PORT...: 0 once every PORT is listening, 1 if PID died or time ran out.
-wait_listen() {
-  local pid=$1 timeout=$2 p ok
-  shift 2
-  local deadline=$((SECONDS + timeout))
-  while ((SECONDS <= deadline)); do
-    kill -0 "$pid" 2>/dev/null || return 1
-    ok=1
-    for p in "$@"; do port_listening "$p" || { ok=0; break; }; done
-    ((ok)) && return 0
-    sleep 0.1
-  done
-  return 1
-}
-log_tail() { [[ -f $1 ]] && sed 's/^/    | /' "$1" | tail -n "${2:-8}" >&2 || true; }
+e2e_init
 
 # ---- load servers --------------------------------------------------------------------------------
 pick_port IPERF_PORT
@@ -296,7 +87,7 @@ start_sockperf_server() {
 # ---- paths ---------------------------------------------------------------------------------------
 # Each setup_<path> starts its tunnel with two entry ports (-> iperf3 server, -> sockperf server)
 # and sets ENTRY_IPERF/ENTRY_SOCK; on failure it sets SKIP[path] and returns 1.
-declare -A ENTRY_IPERF=() ENTRY_SOCK=() SKIP=() DESC=()
+declare -A ENTRY_IPERF=() ENTRY_SOCK=()
 
 setup_direct() {
   ENTRY_IPERF[direct]=$IPERF_PORT ENTRY_SOCK[direct]=$SOCKPERF_PORT
@@ -412,56 +203,14 @@ EOF
 }
 
 setup_sdt() {
-  local -a sdt extra_s extra_c trans=()
-  read -ra sdt <<<"$SDT_CMD"
-  ((${#sdt[@]} > 0)) || { SKIP[sdt]="--sdt is empty"; return 1; }
-  if [[ ${sdt[0]} == */* ]]; then
-    [[ -x ${sdt[0]} && -f ${sdt[0]} ]] || { SKIP[sdt]="${sdt[0]} not found or not executable (the sdt launcher is not there yet?)"; return 1; }
-  else
-    have "${sdt[0]}" || { SKIP[sdt]="${sdt[0]} not found on PATH"; return 1; }
-  fi
-  have_java || { SKIP[sdt]="java not found (install a JDK 25 or set JAVA_HOME)"; return 1; }
-  read -ra extra_s <<<"$SDT_SERVER_ARGS"
-  read -ra extra_c <<<"$SDT_CLIENT_ARGS"
-  [[ -n $SDT_TRANSPORT ]] && trans=(--transport "$SDT_TRANSPORT")
-  local d=$WORK/sdt srv a b
-  mkdir -m 700 "$d"
-  if [[ -n ${SDT_TOKEN:-} ]]; then
-    printf '%s\n' "$SDT_TOKEN" >"$d/token"
-  else
-    # bounded: timeout signals the whole process group, including a build the launcher may start
-    if ! run_fg timeout "$SDT_TIMEOUT" "${sdt[@]}" token >"$d/token" 2>"$d/token.err" </dev/null; then
-      log_tail "$d/token.err"; SKIP[sdt]="'$SDT_CMD token' failed or took over ${SDT_TIMEOUT}s"; return 1
-    fi
-  fi
-  chmod 600 "$d/token"
-  [[ -n $(tr -d '[:space:]' <"$d/token") ]] || { SKIP[sdt]="'$SDT_CMD token' printed nothing"; return 1; }
-  pick_port srv; pick_port a; pick_port b
-  start_bg sdt-server "$WORK/sdt-server.log" "${PIN_TUNNEL_CMD[@]}" "${sdt[@]}" server \
-    --listen "127.0.0.1:$srv" --token-file "$d/token" --allow-target '127.0.0.1:*' "${trans[@]}" "${extra_s[@]}"
-  wait_listen "$LAST_PID" "$SDT_TIMEOUT" "$srv" || { log_tail "$WORK/sdt-server.log"; SKIP[sdt]="sdt server did not listen on 127.0.0.1:$srv within ${SDT_TIMEOUT}s"; return 1; }
-  start_bg sdt-client "$WORK/sdt-client.log" "${PIN_TUNNEL_CMD[@]}" "${sdt[@]}" client \
-    --server "127.0.0.1:$srv" --token-file "$d/token" \
-    -L "127.0.0.1:$a:127.0.0.1:$IPERF_PORT" -L "127.0.0.1:$b:127.0.0.1:$SOCKPERF_PORT" "${trans[@]}" "${extra_c[@]}"
-  wait_listen "$LAST_PID" "$SDT_TIMEOUT" "$a" "$b" || { log_tail "$WORK/sdt-client.log"; SKIP[sdt]="sdt client -L listeners not up within ${SDT_TIMEOUT}s"; return 1; }
+  local a b
+  pick_port a; pick_port b
+  start_sdt "127.0.0.1:$a:127.0.0.1:$IPERF_PORT" "127.0.0.1:$b:127.0.0.1:$SOCKPERF_PORT" || return 1
   ENTRY_IPERF[sdt]=$a ENTRY_SOCK[sdt]=$b
-  DESC[sdt]="sdt client -L -> sdt server${SDT_TRANSPORT:+, --transport $SDT_TRANSPORT}"
+  DESC[sdt]=$SDT_CONFIG
 }
 
-ACTIVE=()
-for p in "${PATHS[@]}"; do
-  log "setting up path: $p"
-  n0=${#PIDS[@]}
-  if "setup_$p"; then
-    ACTIVE+=("$p")
-  else
-    log "SKIP $p: ${SKIP[$p]}"
-    # stop whatever this path's setup had started, newest first, and forget those pids
-    for ((i = ${#PIDS[@]} - 1; i >= n0; i--)); do stop_pid "${PIDS[i]}"; done
-    PIDS=("${PIDS[@]:0:n0}")
-  fi
-done
-((${#ACTIVE[@]} > 0)) || die "no path could be set up"
+setup_paths
 
 # ---- measurements --------------------------------------------------------------------------------
 SAMPLES=$WORK/samples.tsv   # path  metric  round  value
@@ -520,8 +269,6 @@ run_sockperf() {
   RESULT="$p50 $p99"
 }
 
-record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$SAMPLES"; }
-
 n_active=${#ACTIVE[@]}
 per_round=$(( (HAVE_IPERF * 2 * (DURATION + OMIT + PAUSE) + HAVE_SOCKPERF * (DURATION + 1 + PAUSE)) * n_active ))
 log "paths: ${ACTIVE[*]}; ${ROUNDS} round(s) x ~${per_round}s + warmup; ports from $BASE_PORT: ${PICKED[*]}"
@@ -569,14 +316,6 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 
 # ---- report --------------------------------------------------------------------------------------
-median() {   # median PATH METRIC -> value or empty
-  awk -F'\t' -v p="$1" -v m="$2" '$1 == p && $2 == m {print $4}' "$SAMPLES" | sort -g |
-    awk '{v[NR] = $1} END {if (NR == 0) exit; if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'
-}
-count() { awk -F'\t' -v p="$1" -v m="$2" '$1 == p && $2 == m {n++} END {print n + 0}' "$SAMPLES"; }
-fmt() { [[ -n $2 ]] && printf "$1" "$2" || printf '%s' -; }
-ratio() { [[ -n $1 && -n $2 ]] && awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else printf "-"}' || printf '%s' -; }
-
 declare -A MED=()
 for p in "${ACTIVE[@]}"; do
   for m in tp1 tp4 p50 p99; do MED[$p,$m]=$(median "$p" "$m"); done
@@ -586,7 +325,7 @@ REPORT=$WORK/report.txt
 {
   echo
   echo "SDT end-to-end benchmark, $(date -u '+%Y-%m-%d %H:%M:%SZ')"
-  echo "host: $(uname -sr), $(nproc) CPU(s): $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null), all on 127.0.0.1"
+  host_line
   echo "per measurement: ${DURATION}s (iperf3 also -O ${OMIT}s omitted), rounds: ${ROUNDS} interleaved, warmup ${WARMUP}s/path; cells = median over rounds"
   echo "latency: sockperf TCP ping-pong, default 14 B messages, ${SOCKPERF_KIND}, microseconds"
   echo "pinning: load=${PIN_LOAD:-none} tunnel=${PIN_TUNNEL:-none}; tools: $(iperf3 --version 2>/dev/null | head -1 | awk '{print "iperf3 " $2}'), $(sockperf --version 2>/dev/null | awk '/version/ {print "sockperf " $3; exit}')"
@@ -622,9 +361,5 @@ REPORT=$WORK/report.txt
   echo "compare numbers only within one run: loopback is CPU-bound and all processes share $(nproc) CPU(s)"
 } >"$REPORT"
 
-cat "$REPORT"
-if [[ -n $OUT_FILE ]]; then
-  { cat "$REPORT"; echo; echo "# raw samples: path metric round value"; cat "$SAMPLES"; } >"$OUT_FILE"
-  log "report and raw samples written to $OUT_FILE"
-fi
+write_out "$REPORT"
 exit 0

@@ -134,17 +134,24 @@ public sealed interface Frame
      * for it with this tunnel id. {@code udp} selects a datagram listener; a UDP listener keeps
      * {@code maxChannels} source tuples at most (0: the peer's default) and expires a tuple after
      * {@code idleMillis} without traffic (0: the peer's default). TCP listeners use
-     * {@code maxChannels} as their connection cap and ignore {@code idleMillis}.
+     * {@code maxChannels} as their connection cap and ignore {@code idleMillis}. {@code push}
+     * makes the tunnel one-way; a non-null {@code peer} (direct mode) is the only source the
+     * listener accepts (port 0: any port of that address).
      */
-    record Bind(int tunnelId, boolean udp, int idleMillis, int maxChannels, HostPort bind) implements Frame {
+    record Bind(int tunnelId, boolean udp, boolean push, int idleMillis, int maxChannels, HostPort bind,
+                HostPort peer) implements Frame {
         public Bind {
             checkVarint(tunnelId, "tunnel id");
             checkVarint(idleMillis, "idle time");
             checkVarint(maxChannels, "channel limit");
         }
 
+        public Bind(int tunnelId, boolean udp, int idleMillis, int maxChannels, HostPort bind) {
+            this(tunnelId, udp, false, idleMillis, maxChannels, bind, null);
+        }
+
         public Bind(int tunnelId, boolean udp, HostPort bind) {
-            this(tunnelId, udp, 0, 0, bind);
+            this(tunnelId, udp, false, 0, 0, bind, null);
         }
 
         public FrameType type() {
@@ -175,13 +182,18 @@ public sealed interface Frame
 
     /**
      * Opens channel {@code channel} of tunnel {@code tunnelId} to {@code target}; {@code window} is
-     * how many DATA payload bytes the opener accepts before it returns credit.
+     * how many DATA payload bytes the opener accepts before it returns credit. {@code push}: a
+     * one-way channel, the acceptor sends nothing back on it.
      */
-    record Open(int channel, int tunnelId, int window, boolean udp, HostPort target) implements Frame {
+    record Open(int channel, int tunnelId, int window, boolean udp, boolean push, HostPort target) implements Frame {
         public Open {
             checkVarint(channel, "channel id");
             checkVarint(tunnelId, "tunnel id");
             checkVarint(window, "window");
+        }
+
+        public Open(int channel, int tunnelId, int window, boolean udp, HostPort target) {
+            this(channel, tunnelId, window, udp, false, target);
         }
 
         public FrameType type() {

@@ -108,10 +108,12 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             case PONG -> new Frame.Pong(readLong(f, type));
             case BIND -> {
                 int tunnel = Varint.read(f, "tunnel id");
-                boolean udp = readFlags(f, type);
+                int flags = readFlags(f, type, FLAG_UDP | FLAG_PUSH | FLAG_PEER);
                 int idle = Varint.read(f, "idle time");
                 int max = Varint.read(f, "channel limit");
-                yield new Frame.Bind(tunnel, udp, idle, max, HostPort.decode(f));
+                HostPort bind = HostPort.decode(f);
+                HostPort peer = (flags & FLAG_PEER) != 0 ? HostPort.decode(f) : null;
+                yield new Frame.Bind(tunnel, (flags & FLAG_UDP) != 0, (flags & FLAG_PUSH) != 0, idle, max, bind, peer);
             }
             case BIND_OK -> new Frame.BindOk(Varint.read(f, "tunnel id"), HostPort.decode(f));
             case BIND_FAIL -> {
@@ -121,8 +123,9 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             case OPEN -> {
                 int tunnel = Varint.read(f, "tunnel id");
                 int window = Varint.read(f, "window");
-                boolean udp = readFlags(f, type);
-                yield new Frame.Open(channel, tunnel, window, udp, HostPort.decode(f));
+                int flags = readFlags(f, type, FLAG_UDP | FLAG_PUSH);
+                yield new Frame.Open(channel, tunnel, window, (flags & FLAG_UDP) != 0, (flags & FLAG_PUSH) != 0,
+                        HostPort.decode(f));
             }
             case OPEN_OK -> new Frame.OpenOk(channel, Varint.read(f, "window"));
             case OPEN_FAIL -> new Frame.OpenFail(channel, ErrorCode.of(readByte(f, type)), readText(f));
@@ -149,13 +152,18 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         return f.readUnsignedByte();
     }
 
-    private static boolean readFlags(ByteBuf f, FrameType type) {
+    /** Flag bits of OPEN and BIND: a UDP tunnel, a one-way (push) tunnel, a peer address follows (BIND). */
+    static final int FLAG_UDP = 1;
+    static final int FLAG_PUSH = 2;
+    static final int FLAG_PEER = 4;
+
+    private static int readFlags(ByteBuf f, FrameType type, int allowed) {
         int flags = readByte(f, type);
-        if ((flags & ~1) != 0) {
+        if ((flags & ~allowed) != 0) {
             throw new FrameException(FrameException.Reason.MALFORMED_FRAME,
                     String.format("%s frame has unknown flags 0x%02x", type, flags));
         }
-        return (flags & 1) != 0;
+        return flags;
     }
 
     private static long readLong(ByteBuf f, FrameType type) {

@@ -89,10 +89,14 @@ public final class FrameEncoder extends MessageToMessageEncoder<Frame> {
             case Frame.Pong p -> b.writeLong(p.payload());
             case Frame.Bind bind -> {
                 Varint.write(b, bind.tunnelId());
-                b.writeByte(bind.udp() ? 1 : 0);
+                b.writeByte((bind.udp() ? FrameDecoder.FLAG_UDP : 0) | (bind.push() ? FrameDecoder.FLAG_PUSH : 0)
+                        | (bind.peer() != null ? FrameDecoder.FLAG_PEER : 0));
                 Varint.write(b, bind.idleMillis());
                 Varint.write(b, bind.maxChannels());
                 bind.bind().encode(b);
+                if (bind.peer() != null) {
+                    bind.peer().encode(b);
+                }
             }
             case Frame.BindOk ok -> {
                 Varint.write(b, ok.tunnelId());
@@ -107,7 +111,7 @@ public final class FrameEncoder extends MessageToMessageEncoder<Frame> {
                 Varint.write(b, open.channel());
                 Varint.write(b, open.tunnelId());
                 Varint.write(b, open.window());
-                b.writeByte(open.udp() ? 1 : 0);
+                b.writeByte((open.udp() ? FrameDecoder.FLAG_UDP : 0) | (open.push() ? FrameDecoder.FLAG_PUSH : 0));
                 open.target().encode(b);
             }
             case Frame.OpenOk ok -> {

@@ -278,10 +278,10 @@ class FrameDecoderErrorTest {
 
     @ParameterizedTest
     @ValueSource(strings = {
-        "10 01 00 00 02 01 7f000001 0050", // OPEN flags 0x02
+        "10 01 00 00 04 01 7f000001 0050", // OPEN flags 0x04 (peer is BIND-only)
         "10 01 00 00 80 01 7f000001 0050", // OPEN flags 0x80
         "10 01 00 00 ff 01 7f000001 0050", // OPEN flags 0xff
-        "08 07 03 00 00 01 7f000001 0050"  // BIND flags 0x03
+        "08 07 08 00 00 01 7f000001 0050"  // BIND flags 0x08
     })
     void unknownFlags(String body) {
         FrameException e = assertRejected(Reason.MALFORMED_FRAME, Wire.framed(body));

@@ -63,6 +63,8 @@ final class FrameFixtures {
         m.put("BIND ipv4 tcp", g -> new Frame.Bind(0, false, IPV4_ANY));
         m.put("BIND ipv6 udp max tunnel", g -> new Frame.Bind(MAX, true, IPV6_ANY));
         m.put("BIND udp idle and max", g -> new Frame.Bind(3, true, MAX, MAX, IPV4_ANY));
+        m.put("BIND push with peer", g -> new Frame.Bind(4, true, true, 0, 0, IPV4_ANY, new HostPort("10.0.0.5", 0)));
+        m.put("BIND tcp with ipv6 peer", g -> new Frame.Bind(5, false, false, 0, 2, IPV4_ANY, new HostPort("fd00::5", 443)));
         m.put("BIND domain", g -> new Frame.Bind(7, false, NAME));
         m.put("BIND_OK ipv4", g -> new Frame.BindOk(7, IPV4));
         m.put("BIND_OK ipv6 max tunnel", g -> new Frame.BindOk(MAX, IPV6));
@@ -73,6 +75,7 @@ final class FrameFixtures {
         m.put("OPEN ipv6 udp", g -> new Frame.Open(2, 3, 0, true, IPV6));
         m.put("OPEN domain", g -> new Frame.Open(16_383, 16_384, 2_097_151, false, NAME));
         m.put("OPEN max varints", g -> new Frame.Open(MAX, MAX, MAX, true, NAME_LONGEST));
+        m.put("OPEN udp push", g -> new Frame.Open(3, 1, 0, true, true, IPV4));
         m.put("OPEN_OK", g -> new Frame.OpenOk(1, 65_536));
         m.put("OPEN_OK max", g -> new Frame.OpenOk(MAX, MAX));
         m.put("OPEN_FAIL", g -> new Frame.OpenFail(3, ErrorCode.REFUSED, "connection refused"));

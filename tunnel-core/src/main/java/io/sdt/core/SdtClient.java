@@ -277,8 +277,9 @@ public final class SdtClient implements AutoCloseable {
         public void onUp(Link up) {
             for (Tunnel t : tunnels) {
                 if (t.spec().direction() == TunnelSpec.Direction.REMOTE) {
-                    up.write(new Frame.Bind(t.id(), t.spec().udp(),
-                            t.spec().udp() ? (int) t.spec().idle().toMillis() : 0, t.spec().maxChannels(), t.spec().bind()));
+                    TunnelSpec spec = t.spec();
+                    up.write(new Frame.Bind(t.id(), spec.udp(), spec.push(), spec.udp() ? (int) spec.idle().toMillis() : 0,
+                            spec.maxChannels(), spec.bind(), spec.peer()));
                 }
             }
             up.flush();
@@ -287,7 +288,8 @@ public final class SdtClient implements AutoCloseable {
         @Override
         public void onOpen(Link up, Frame.Open open) {
             Tunnel t = tunnel(open.tunnelId());
-            if (t == null || t.spec().direction() != TunnelSpec.Direction.REMOTE || open.udp() != t.spec().udp()) {
+            if (t == null || t.spec().direction() != TunnelSpec.Direction.REMOTE || open.udp() != t.spec().udp()
+                    || open.push() != t.spec().push()) {
                 stats.openDenied();
                 log.warn("{}: the server opened channel {} for unknown remote tunnel {}; refused", up, open.channel(),
                         open.tunnelId());

@@ -215,9 +215,14 @@ public final class SdtServer implements AutoCloseable {
                         "at most " + MAX_BINDS_PER_LINK + " remote listeners per link"));
                 return;
             }
+            if (bind.push() && !bind.udp()) {
+                link.writeAndFlush(new Frame.BindFail(bind.tunnelId(), ErrorCode.UNSUPPORTED,
+                        "TCP push mode is not supported yet"));
+                return;
+            }
             TunnelSpec spec = new TunnelSpec(TunnelSpec.Direction.REMOTE, bind.udp(), bind.bind(), bind.bind(),
                     bind.maxChannels(), bind.idleMillis() > 0 ? Duration.ofMillis(bind.idleMillis()) : null,
-                    bind.bind() + (bind.udp() ? "/udp" : "") + "#" + bind.tunnelId());
+                    bind.push(), bind.peer(), bind.bind() + (bind.udp() ? "/udp" : "") + "#" + bind.tunnelId());
             Tunnel tunnel = new Tunnel(bind.tunnelId(), spec);
             io.netty.channel.ChannelFuture listening = bind.udp()
                     ? UdpIngress.bind(link.eventLoop(), config.transport(), bind.bind(), tunnel, bind.tunnelId(),

@@ -22,11 +22,11 @@ final class ClientCommand implements Callable<Integer> {
     String server;
 
     @Option(names = "-L", paramLabel = "SPEC",
-            description = "Local forward: [BIND_ADDR:]PORT:HOST:HOSTPORT[/tcp|/udp][,idle=D][,max=N]. Listens here, connects from the server.")
+            description = "Local forward: [BIND_ADDR:]PORT:HOST:HOSTPORT[/tcp|/udp][,idle=D][,max=N][,peer=IP:PORT][,push]. Listens here, connects from the server.")
     List<String> local = new ArrayList<>();
 
     @Option(names = "-R", paramLabel = "SPEC",
-            description = "Remote forward: [BIND_ADDR:]PORT:HOST:HOSTPORT[/tcp|/udp][,idle=D][,max=N]. Listens on the server, connects from here.")
+            description = "Remote forward: [BIND_ADDR:]PORT:HOST:HOSTPORT[/tcp|/udp][,idle=D][,max=N][,peer=IP:PORT][,push]. Listens on the server, connects from here.")
     List<String> remote = new ArrayList<>();
 
     @Option(names = "-D", paramLabel = "[BIND:]PORT", description = "Dynamic SOCKS5/HTTP CONNECT forward (not supported yet).")

@@ -66,8 +66,8 @@ class CliTest {
         cases.add(List.of("client --server h:1 --token-file " + t + " -L bad", "-L bad: missing target"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80/udp,idle=never", "-L 80:h:80/udp,idle=never: bad duration 'never'"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,idle=5s", "idle= applies to /udp tunnels only"));
-        cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,push", "push mode is not supported yet"));
-        cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,peer=1.2.3.4:5", "direct mode (peer=) is not supported yet"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,push", "TCP push mode (push without /udp) is not supported yet"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,peer=gw.example:5", "peer must be an IP address"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -R 80:h:99999", "-R 80:h:99999: target port 99999 is out of range"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -R 1080", "-R 1080: reverse dynamic forwarding"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -D 1080", "-D 1080: dynamic (SOCKS5/HTTP CONNECT) forwarding is not supported yet"));

@@ -21,6 +21,7 @@ public final class Tunnel {
     private final LongAdder dropped = new LongAdder();
     private final LongAdder evicted = new LongAdder();
     private final LongAdder expired = new LongAdder();
+    private final LongAdder strangers = new LongAdder();
     private volatile java.util.function.LongSupplier tableSize = () -> 0;
     private volatile InetSocketAddress boundAddress;
     private volatile String lastError;
@@ -106,6 +107,15 @@ public final class Tunnel {
     /** UDP source tuples in the table now. */
     public long tupleCount() {
         return tableSize.getAsLong();
+    }
+
+    /** Connections and datagrams from sources other than a direct tunnel's peer, dropped. */
+    public long strangersDropped() {
+        return strangers.sum();
+    }
+
+    public void strangerDropped() {
+        strangers.increment();
     }
 
     public void datagramIn() {

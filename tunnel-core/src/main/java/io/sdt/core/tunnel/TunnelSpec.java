@@ -19,10 +19,12 @@ import java.util.Locale;
  * @param maxChannels {@code max=N}: at most this many open channels, or UDP source tuples (0 = unlimited for
  *                    TCP, {@link #DEFAULT_UDP_MAX} for UDP)
  * @param idle        {@code idle=}: a UDP source tuple expires after this long without traffic
+ * @param push        {@code push}: one way, every source into one channel, no reply path (UDP only so far)
+ * @param peer        {@code peer=IP:PORT|IP:*}: direct mode, the only source the ingress accepts
  * @param text        the spec as the user wrote it
  */
 public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPort target, int maxChannels,
-                         Duration idle, String text) {
+                         Duration idle, boolean push, HostPort peer, String text) {
 
     /** Idle expiry of a UDP source tuple when the spec gives no {@code idle=}. */
     public static final Duration DEFAULT_UDP_IDLE = Duration.ofSeconds(60);
@@ -33,6 +35,40 @@ public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPo
         if (idle == null) {
             idle = DEFAULT_UDP_IDLE;
         }
+    }
+
+    public TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPort target, int maxChannels,
+                      Duration idle, String text) {
+        this(direction, udp, bind, target, maxChannels, idle, false, null, text);
+    }
+
+    /** True if {@code source} is this direct tunnel's peer (or the tunnel is not direct). */
+    public boolean admits(java.net.InetSocketAddress source) {
+        if (peer == null) {
+            return true;
+        }
+        if (peer.port() != 0 && peer.port() != source.getPort()) {
+            return false;
+        }
+        byte[] want = io.netty.util.NetUtil.createByteArrayFromIpAddressString(peer.host());
+        java.net.InetAddress ip = source.getAddress();
+        if (ip == null || want == null) {
+            return false;
+        }
+        byte[] got = ip.getAddress();
+        if (got.length == 16 && want.length == 4 && isV4Mapped(got)) {
+            got = java.util.Arrays.copyOfRange(got, 12, 16);
+        }
+        return java.util.Arrays.equals(want, got);
+    }
+
+    private static boolean isV4Mapped(byte[] a) {
+        for (int i = 0; i < 10; i++) {
+            if (a[i] != 0) {
+                return false;
+            }
+        }
+        return a[10] == (byte) 0xFF && a[11] == (byte) 0xFF;
     }
 
     /** The tuple cap of a UDP tunnel: {@code max=} or the default. */
@@ -90,6 +126,8 @@ public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPo
         }
         int max = 0;
         Duration idle = null;
+        boolean push = false;
+        HostPort peer = null;
         List<String> unsupported = new ArrayList<>();
         for (int i = 1; i < parts.length; i++) {
             String opt = parts[i].strip();
@@ -98,12 +136,11 @@ public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPo
             switch (key) {
                 case "push" -> {
                     requireNoValue(where, key, value);
-                    unsupported.add("push mode");
+                    push = true;
                 }
                 case "peer" -> {
                     requireValue(where, key, value);
-                    parseHostPort(where, "peer", value);
-                    unsupported.add("direct mode (peer=)");
+                    peer = parsePeer(where, value);
                 }
                 case "idle" -> {
                     requireValue(where, key, value);
@@ -143,12 +180,15 @@ public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPo
         if (idle != null && !udp) {
             throw new SpecException(where + "idle= applies to /udp tunnels only");
         }
+        if (push && !udp) {
+            unsupported.add("TCP push mode (push without /udp)");
+        }
         if (!unsupported.isEmpty()) {
             throw new SpecException(where + String.join(", ", unsupported) + " is not supported yet");
         }
         try {
             return new TunnelSpec(direction, udp, new HostPort(bindHost, bindPort), new HostPort(host, hostPort), max,
-                    idle, text);
+                    idle, push, peer, text);
         } catch (IllegalArgumentException e) {
             throw new SpecException(where + e.getMessage());
         }
@@ -202,6 +242,20 @@ public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPo
             throw new SpecException(where + what + " must be HOST:PORT (IPv6 in brackets), got '" + value + "'");
         }
         return new HostPort(t.get(0), parseInt(where, what + " port", t.get(1), 1, 65535));
+    }
+
+    /** {@code IP:PORT} or {@code IP:*} (any port); a name is refused: sources are matched by address. */
+    static HostPort parsePeer(String where, String value) {
+        List<String> t = splitColons(where, value);
+        if (t.size() != 2 || t.get(0).isEmpty()) {
+            throw new SpecException(where + "peer must be IP:PORT or IP:* (IPv6 in brackets), got '" + value + "'");
+        }
+        if (io.netty.util.NetUtil.createByteArrayFromIpAddressString(t.get(0)) == null) {
+            throw new SpecException(where + "peer must be an IP address (sources are matched by address), got '"
+                    + t.get(0) + "'");
+        }
+        int port = t.get(1).equals("*") ? 0 : parseInt(where, "peer port", t.get(1), 1, 65535);
+        return new HostPort(t.get(0), port);
     }
 
     static int parseInt(String where, String what, String value, int min, int max) {

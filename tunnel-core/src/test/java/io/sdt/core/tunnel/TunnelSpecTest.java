@@ -37,6 +37,14 @@ class TunnelSpecTest {
         assertTrue(udp.udp());
         assertEquals(30, udp.idle().toSeconds());
         assertEquals(100, udp.udpTableCap());
+        TunnelSpec direct = TunnelSpec.parse(Direction.LOCAL, "5353:127.0.0.1:53/udp,peer=10.0.0.5:*,push");
+        assertTrue(direct.push());
+        assertEquals(new HostPort("10.0.0.5", 0), direct.peer());
+        assertTrue(direct.admits(new java.net.InetSocketAddress("10.0.0.5", 999)));
+        assertFalse(direct.admits(new java.net.InetSocketAddress("10.0.0.6", 999)));
+        TunnelSpec exact = TunnelSpec.parse(Direction.LOCAL, "80:h:80,peer=[::1]:4000");
+        assertTrue(exact.admits(new java.net.InetSocketAddress("::1", 4000)));
+        assertFalse(exact.admits(new java.net.InetSocketAddress("::1", 4001)));
         TunnelSpec udpDefaults = TunnelSpec.parse(Direction.REMOTE, "5353:127.0.0.1:53/udp");
         assertEquals(TunnelSpec.DEFAULT_UDP_IDLE, udpDefaults.idle());
         assertEquals(TunnelSpec.DEFAULT_UDP_MAX, udpDefaults.udpTableCap());
@@ -63,9 +71,10 @@ class TunnelSpecTest {
             "80:[fd00::1]x:80          | expected ':' after ']'",
             "80:host:80,idle=soon      | bad duration 'soon'",
             "80:host:80,idle=5s        | idle= applies to /udp tunnels only",
-            "80:host:80,push           | push mode is not supported yet",
-            "80:host:80,peer=1.2.3.4:5 | direct mode (peer=) is not supported yet",
-            "80:host:80,peer=nope      | peer must be HOST:PORT",
+            "80:host:80,push           | TCP push mode (push without /udp) is not supported yet",
+            "80:host:80,peer=a.b:5     | peer must be an IP address",
+            "80:host:80,peer=1.2.3.4:0 | peer port 0 is out of range",
+            "80:host:80,peer=nope      | peer must be IP:PORT or IP:*",
     })
     void rejectsBadSpecsNamingTheProblem(String spec, String expected) {
         SpecException e = assertThrows(SpecException.class, () -> TunnelSpec.parse(Direction.LOCAL, spec));

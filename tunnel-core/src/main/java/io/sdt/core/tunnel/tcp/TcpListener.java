@@ -69,6 +69,12 @@ public final class TcpListener {
                 child.unsafe().closeForcibly();
                 return;
             }
+            if (!tunnel.spec().admits((java.net.InetSocketAddress) child.remoteAddress())) {
+                tunnel.strangerDropped();
+                log.debug("{}: connection from {} is not the peer; dropped", tunnel, child.remoteAddress());
+                child.unsafe().closeForcibly();
+                return;
+            }
             if (!tunnel.tryAcquire()) {
                 log.info("{}: max={} channels are open; closing the connection from {}", tunnel,
                         tunnel.spec().maxChannels(), child.remoteAddress());

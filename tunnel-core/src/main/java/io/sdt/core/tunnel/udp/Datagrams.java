@@ -2,7 +2,9 @@ package io.sdt.core.tunnel.udp;
 
 import io.netty.bootstrap.AbstractBootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.FixedRecvByteBufAllocator;
 
 /** Socket options and buffer handling shared by the UDP ingress and egress. */
@@ -18,7 +20,21 @@ final class Datagrams {
     static void configure(AbstractBootstrap<?, ?> b) {
         b.option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM))
                 .option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER)
-                .option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER);
+                .option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER)
+                // one link read burst can carry thousands of datagrams for one socket before its flush
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20));
+    }
+
+    /**
+     * True if {@code ch} can take another datagram now; flushes once before saying no, so that
+     * datagrams queued since the last flush do not count against it.
+     */
+    static boolean canWrite(Channel ch) {
+        if (ch.isWritable()) {
+            return true;
+        }
+        ch.flush();
+        return ch.isWritable();
     }
 
     /**

@@ -37,14 +37,17 @@ public final class UdpEgress implements LinkChannel {
     private boolean closed;
     private boolean flushRequested;
 
-    private UdpEgress(Link link, int id) {
+    private final boolean push;
+
+    private UdpEgress(Link link, int id, boolean push) {
         this.link = link;
         this.id = id;
+        this.push = push;
     }
 
     /** Opens the egress of a UDP channel the peer opened; policy has been checked. */
     public static void open(Link link, Frame.Open open, HostPort target, Transport transport) {
-        UdpEgress egress = new UdpEgress(link, open.channel());
+        UdpEgress egress = new UdpEgress(link, open.channel(), open.push());
         link.register(egress.id, egress);
         Bootstrap b = new Bootstrap().group(link.eventLoop()).channel(transport.datagramChannel())
                 .handler(egress.new Reader());
@@ -101,7 +104,7 @@ public final class UdpEgress implements LinkChannel {
     }
 
     private void send(ByteBuf payload) {
-        if (!socket.isWritable()) {
+        if (!Datagrams.canWrite(socket)) {
             payload.release();
             link.stats().datagramDropped();
             return;
@@ -179,7 +182,10 @@ public final class UdpEgress implements LinkChannel {
     private final class Reader extends SimpleChannelInboundHandler<DatagramPacket> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
-            if (closed || link.isClosed() || !link.isWritable()) {
+            if (push) {
+                return; // a push channel has no reply path; the packet is released by the superclass
+            }
+            if (closed || link.isClosed() || !Datagrams.canWrite(link.channel())) {
                 link.stats().datagramDropped();
                 return;
             }

@@ -50,6 +50,9 @@ public final class UdpIngress {
     private final Supplier<Link> links;
     private final int cap;
     private final Cache<InetSocketAddress, Tuple> table;
+    /** The table key of the one channel of a push tunnel. */
+    private static final InetSocketAddress PUSH_KEY = new InetSocketAddress(0);
+    private final boolean push;
     private Channel socket;
     private ScheduledFuture<?> cleaner;
 
@@ -59,6 +62,7 @@ public final class UdpIngress {
         this.target = target;
         this.links = links;
         this.cap = tunnel.spec().udpTableCap();
+        this.push = tunnel.spec().push();
         this.table = Caffeine.newBuilder()
                 .expireAfterAccess(tunnel.spec().idle())
                 .ticker(ticker)
@@ -102,16 +106,23 @@ public final class UdpIngress {
 
     private void onDatagram(DatagramPacket packet) {
         Link link = links.get();
-        InetSocketAddress source = packet.sender();
+        InetSocketAddress sender = packet.sender();
+        if (!tunnel.spec().admits(sender)) {
+            tunnel.strangerDropped();
+            drop(packet.content());
+            return;
+        }
         if (link == null || link.isClosed()) {
             drop(packet.content());
             return;
         }
+        // push mode: every source shares one channel, and nothing comes back
+        InetSocketAddress source = push ? PUSH_KEY : sender;
         Tuple t = table.getIfPresent(source);
         if (t == null || t.link != link) {
             t = open(link, source);
         }
-        if (t.refused || !link.isWritable()) {
+        if (t.refused || !Datagrams.canWrite(link.channel())) {
             drop(packet.content());
             return;
         }
@@ -137,7 +148,7 @@ public final class UdpIngress {
         table.put(source, t);
         tunnel.acquired();
         link.stats().channelOpened();
-        link.write(new Frame.Open(t.id, tunnelId, 0, true, target));
+        link.write(new Frame.Open(t.id, tunnelId, 0, true, push, target));
         return t;
     }
 
@@ -227,7 +238,7 @@ public final class UdpIngress {
         @Override
         public void onDatagram(ByteBuf payload) {
             Channel s = socket;
-            if (gone || s == null || !s.isWritable()) {
+            if (gone || push || s == null || !Datagrams.canWrite(s)) {
                 payload.release();
                 tunnel.datagramDropped();
                 link.stats().datagramDropped();
