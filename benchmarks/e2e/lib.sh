@@ -1,4 +1,5 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
+# (SC2034: many variables here are read by the scripts that source this file)
 # Helpers shared by benchmarks/e2e/run.sh (TCP) and benchmarks/e2e/udp.sh (UDP). Sourced, not run.
 # The caller sets `set -euo pipefail`, E2E_SCRIPT (name used in errors), E2E_TAG (log prefix),
 # ALL_PATHS, and defines usage() before calling e2e_parse_args.  Documentation:
@@ -346,7 +347,7 @@ start_sdt_once() {
   read -ra extra_c <<<"$SDT_CLIENT_ARGS"
   [[ -n $SDT_TRANSPORT ]] && trans=(--transport "$SDT_TRANSPORT")
   local d=$WORK/sdt s p
-  mkdir -p -m 700 "$d"
+  [[ -d $d ]] || mkdir -m 700 "$d"
   sdt_jar_ready || { SKIP[sdt]="$REPO_ROOT/tunnel-server/target/sdt.jar missing: build sdt first (the launcher would run Maven)"; return 1; }
   if [[ -n ${SDT_TOKEN:-} ]]; then
     printf '%s\n' "$SDT_TOKEN" >"$d/token"

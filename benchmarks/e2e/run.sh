@@ -6,7 +6,7 @@ set -euo pipefail
 
 E2E_SCRIPT=run.sh E2E_TAG=e2e
 ALL_PATHS=(direct socat ssh stunnel sdt)
-# shellcheck source=benchmarks/e2e/lib.sh
+# shellcheck source=lib.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 # ---- defaults beyond lib.sh's common ones (each also settable from the environment) -------------

@@ -7,7 +7,7 @@ set -euo pipefail
 
 E2E_SCRIPT=udp.sh E2E_TAG=e2e-udp
 ALL_PATHS=(direct socat shadowsocks sdt)
-# shellcheck source=benchmarks/e2e/lib.sh
+# shellcheck source=lib.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 # ---- defaults beyond lib.sh's common ones (each also settable from the environment) -------------
