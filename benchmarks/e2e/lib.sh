@@ -370,11 +370,11 @@ start_sdt_once() {
   pick_port srv
   start_bg sdt-server "$WORK/sdt-server.log" "${PIN_TUNNEL_CMD[@]}" "${sdt[@]}" server \
     --listen "127.0.0.1:$srv" --token-file "$d/token" --allow-target '127.0.0.1:*' "${trans[@]}" "${extra_s[@]}"
-  wait_listen "$LAST_PID" "$SDT_TIMEOUT" "$srv" || { log_tail "$WORK/sdt-server.log"; SKIP[sdt]="sdt server did not listen on 127.0.0.1:$srv within ${SDT_TIMEOUT}s"; return 1; }
+  wait_listen "$LAST_PID" "$SDT_TIMEOUT" "$srv" || { log_tail "$WORK/sdt-server.log"; SKIP[sdt]="sdt server did not listen on 127.0.0.1:$srv (it exited, or ${SDT_TIMEOUT}s passed)"; return 1; }
   start_bg sdt-client "$WORK/sdt-client.log" "${PIN_TUNNEL_CMD[@]}" "${sdt[@]}" client \
     --server "127.0.0.1:$srv" --token-file "$d/token" "${lspecs[@]}" "${trans[@]}" "${extra_c[@]}"
-  wait_listen "$LAST_PID" "$SDT_TIMEOUT" "${ready[@]}" || { log_tail "$WORK/sdt-client.log"; SKIP[sdt]="sdt client -L listeners (${ready[*]}) not up within ${SDT_TIMEOUT}s"; return 1; }
-  wait_log "$LAST_PID" "$SDT_TIMEOUT" "$WORK/sdt-client.log" 'link up' || { log_tail "$WORK/sdt-client.log"; log_tail "$WORK/sdt-server.log"; SKIP[sdt]="sdt client logged no 'link up' within ${SDT_TIMEOUT}s"; return 1; }
+  wait_listen "$LAST_PID" "$SDT_TIMEOUT" "${ready[@]}" || { log_tail "$WORK/sdt-client.log"; SKIP[sdt]="sdt client -L listeners (${ready[*]}) not up (it exited, or ${SDT_TIMEOUT}s passed)"; return 1; }
+  wait_log "$LAST_PID" "$SDT_TIMEOUT" "$WORK/sdt-client.log" 'link up' || { log_tail "$WORK/sdt-client.log"; log_tail "$WORK/sdt-server.log"; SKIP[sdt]="sdt client logged no 'link up' (it exited, or ${SDT_TIMEOUT}s passed)"; return 1; }
   SDT_CONFIG="sdt client -L -> sdt server${SDT_TRANSPORT:+, --transport $SDT_TRANSPORT}"
 }
 

@@ -235,6 +235,15 @@ for p in "${ACTIVE[@]}"; do
   done
 done
 
+# pp_diff A B: A - B in percentage points (loss ratios explode when the other path loses ~0 %)
+pp_diff() { [[ -n $1 && -n $2 ]] && awk -v a="$1" -v b="$2" 'BEGIN {printf "%+.1f", a - b}' || printf '%s' -; }
+# offered_kpps SIZE: iperf3 -b (k/m/g = 10^3/10^6/10^9 bit/s) as datagrams per second / 1000
+offered_kpps() {
+  awk -v r="$RATE" -v l="$1" 'BEGIN {u = tolower(substr(r, length(r))); m = 1
+    if (u == "k") m = 1e3; else if (u == "m") m = 1e6; else if (u == "g") m = 1e9
+    if (m > 1) r = substr(r, 1, length(r) - 1)
+    printf "%.1f", r * m / (8 * l) / 1e3}'
+}
 sysctl_val() { cat "/proc/sys/net/core/$1" 2>/dev/null || echo '?'; }
 REPORT=$WORK/report.txt
 ROW='%-15s %14s %8s %9s %9s\n'
@@ -248,7 +257,7 @@ ROW='%-15s %14s %8s %9s %9s\n'
   is_active sdt && echo "sdt: $SDT_CMD${SDT_TRANSPORT:+ (--transport $SDT_TRANSPORT)}"
   for size in "${SIZE_LIST[@]}"; do
     echo
-    echo "$size-byte datagrams, offered $RATE"
+    echo "$size-byte datagrams, offered $RATE ($(offered_kpps "$size") kpps)"
     printf "$ROW" path "goodput Mbit/s" "loss %" "rx kpps" "tx kpps"
     printf "$ROW" --------------- -------------- -------- --------- ---------
     for p in "${ACTIVE[@]}"; do
@@ -259,7 +268,7 @@ ROW='%-15s %14s %8s %9s %9s\n'
       for base in direct socat shadowsocks; do
         is_active "$base" || continue
         printf "$ROW" "sdt/$base" \
-          "$(ratio "${MED[sdt,$size,mbps]}" "${MED[$base,$size,mbps]}")" "$(ratio "${MED[sdt,$size,loss]}" "${MED[$base,$size,loss]}")" \
+          "$(ratio "${MED[sdt,$size,mbps]}" "${MED[$base,$size,mbps]}")" "$(pp_diff "${MED[sdt,$size,loss]}" "${MED[$base,$size,loss]}")" \
           "$(ratio "${MED[sdt,$size,rxk]}" "${MED[$base,$size,rxk]}")" "$(ratio "${MED[sdt,$size,txk]}" "${MED[$base,$size,txk]}")"
       done
     fi
@@ -267,7 +276,7 @@ ROW='%-15s %14s %8s %9s %9s\n'
   echo
   echo "goodput and rx kpps: what the iperf3 server received; loss: 1 - received/sent datagrams;"
   echo "tx kpps: what the iperf3 client managed to send (below the offered rate when it is CPU-bound)"
-  is_active sdt && echo "(ratio rows: sdt value / other value; goodput and rx kpps > 1 and loss < 1 favour sdt)"
+  is_active sdt && echo "ratio rows: sdt value / other value (> 1 favours sdt), except loss: sdt - other in percentage points (< 0 favours sdt)"
   echo
   for p in "${ACTIVE[@]}"; do printf '  %-12s %s\n' "$p:" "${DESC[$p]}"; done
   for p in "${PATHS[@]}"; do [[ -n ${SKIP[$p]:-} ]] && printf '  %-12s SKIPPED: %s\n' "$p:" "${SKIP[$p]}"; done

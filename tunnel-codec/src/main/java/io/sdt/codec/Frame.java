@@ -14,7 +14,7 @@ import java.util.HexFormat;
 public sealed interface Frame
         permits Frame.Hello, Frame.Challenge, Frame.Auth, Frame.AuthOk, Frame.GoAway, Frame.Ping, Frame.Pong,
         Frame.Bind, Frame.BindOk, Frame.BindFail, Frame.Open, Frame.OpenOk, Frame.OpenFail, Frame.Data,
-        Frame.Window, Frame.Eof, Frame.Close, Frame.Datagram {
+        Frame.Window, Frame.Eof, Frame.Close, Frame.Datagram, Frame.SoleDatagram {
 
     /** Length of authentication nonces and proofs (HMAC-SHA256). */
     int NONCE_LENGTH = 32;
@@ -136,9 +136,10 @@ public sealed interface Frame
      * {@code idleMillis} without traffic (0: the peer's default). TCP listeners use
      * {@code maxChannels} as their connection cap and ignore {@code idleMillis}. {@code push}
      * makes the tunnel one-way; a non-null {@code peer} (direct mode) is the only source the
-     * listener accepts (port 0: any port of that address).
+     * listener accepts (port 0: any port of that address). {@code sole}: the client asserts this is
+     * the link's only tunnel, so its single channel may use {@link SoleDatagram}s.
      */
-    record Bind(int tunnelId, boolean udp, boolean push, int idleMillis, int maxChannels, HostPort bind,
+    record Bind(int tunnelId, boolean udp, boolean push, boolean sole, int idleMillis, int maxChannels, HostPort bind,
                 HostPort peer) implements Frame {
         public Bind {
             checkVarint(tunnelId, "tunnel id");
@@ -146,12 +147,17 @@ public sealed interface Frame
             checkVarint(maxChannels, "channel limit");
         }
 
+        public Bind(int tunnelId, boolean udp, boolean push, int idleMillis, int maxChannels, HostPort bind,
+                    HostPort peer) {
+            this(tunnelId, udp, push, false, idleMillis, maxChannels, bind, peer);
+        }
+
         public Bind(int tunnelId, boolean udp, int idleMillis, int maxChannels, HostPort bind) {
-            this(tunnelId, udp, false, idleMillis, maxChannels, bind, null);
+            this(tunnelId, udp, false, false, idleMillis, maxChannels, bind, null);
         }
 
         public Bind(int tunnelId, boolean udp, HostPort bind) {
-            this(tunnelId, udp, false, 0, 0, bind, null);
+            this(tunnelId, udp, false, false, 0, 0, bind, null);
         }
 
         public FrameType type() {
@@ -183,17 +189,23 @@ public sealed interface Frame
     /**
      * Opens channel {@code channel} of tunnel {@code tunnelId} to {@code target}; {@code window} is
      * how many DATA payload bytes the opener accepts before it returns credit. {@code push}: a
-     * one-way channel, the acceptor sends nothing back on it.
+     * one-way channel, the acceptor sends nothing back on it. {@code sole}: this UDP channel is the
+     * only one the link will carry, so both sides send its datagrams as {@link SoleDatagram}s.
      */
-    record Open(int channel, int tunnelId, int window, boolean udp, boolean push, HostPort target) implements Frame {
+    record Open(int channel, int tunnelId, int window, boolean udp, boolean push, boolean sole, HostPort target)
+            implements Frame {
         public Open {
             checkVarint(channel, "channel id");
             checkVarint(tunnelId, "tunnel id");
             checkVarint(window, "window");
         }
 
+        public Open(int channel, int tunnelId, int window, boolean udp, boolean push, HostPort target) {
+            this(channel, tunnelId, window, udp, push, false, target);
+        }
+
         public Open(int channel, int tunnelId, int window, boolean udp, HostPort target) {
-            this(channel, tunnelId, window, udp, false, target);
+            this(channel, tunnelId, window, udp, false, false, target);
         }
 
         public FrameType type() {
@@ -310,6 +322,31 @@ public sealed interface Frame
         @Override
         public String toString() {
             return "Datagram[channel=" + channel + ", bytes=" + content().readableBytes() + "]";
+        }
+    }
+
+    /**
+     * A datagram of the link's sole channel, without a channel id: used only for a channel whose
+     * OPEN carried the "sole" flag (the link carries one direct UDP tunnel and nothing else), so a
+     * datagram costs no channel-id bytes on the wire.
+     */
+    final class SoleDatagram extends DefaultByteBufHolder implements Frame {
+        public SoleDatagram(ByteBuf payload) {
+            super(payload);
+        }
+
+        public FrameType type() {
+            return FrameType.SOLE_DATAGRAM;
+        }
+
+        @Override
+        public SoleDatagram replace(ByteBuf content) {
+            return new SoleDatagram(content);
+        }
+
+        @Override
+        public String toString() {
+            return "SoleDatagram[bytes=" + content().readableBytes() + "]";
         }
     }
 

@@ -108,12 +108,13 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             case PONG -> new Frame.Pong(readLong(f, type));
             case BIND -> {
                 int tunnel = Varint.read(f, "tunnel id");
-                int flags = readFlags(f, type, FLAG_UDP | FLAG_PUSH | FLAG_PEER);
+                int flags = readFlags(f, type, FLAG_UDP | FLAG_PUSH | FLAG_PEER | FLAG_SOLE);
                 int idle = Varint.read(f, "idle time");
                 int max = Varint.read(f, "channel limit");
                 HostPort bind = HostPort.decode(f);
                 HostPort peer = (flags & FLAG_PEER) != 0 ? HostPort.decode(f) : null;
-                yield new Frame.Bind(tunnel, (flags & FLAG_UDP) != 0, (flags & FLAG_PUSH) != 0, idle, max, bind, peer);
+                yield new Frame.Bind(tunnel, (flags & FLAG_UDP) != 0, (flags & FLAG_PUSH) != 0,
+                        (flags & FLAG_SOLE) != 0, idle, max, bind, peer);
             }
             case BIND_OK -> new Frame.BindOk(Varint.read(f, "tunnel id"), HostPort.decode(f));
             case BIND_FAIL -> {
@@ -123,19 +124,23 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             case OPEN -> {
                 int tunnel = Varint.read(f, "tunnel id");
                 int window = Varint.read(f, "window");
-                int flags = readFlags(f, type, FLAG_UDP | FLAG_PUSH);
+                int flags = readFlags(f, type, FLAG_UDP | FLAG_PUSH | FLAG_SOLE);
                 yield new Frame.Open(channel, tunnel, window, (flags & FLAG_UDP) != 0, (flags & FLAG_PUSH) != 0,
-                        HostPort.decode(f));
+                        (flags & FLAG_SOLE) != 0, HostPort.decode(f));
             }
             case OPEN_OK -> new Frame.OpenOk(channel, Varint.read(f, "window"));
             case OPEN_FAIL -> new Frame.OpenFail(channel, ErrorCode.of(readByte(f, type)), readText(f));
             case WINDOW -> new Frame.Window(channel, Varint.read(f, "window increment"));
             case EOF -> new Frame.Eof(channel);
             case CLOSE -> new Frame.Close(channel, ErrorCode.of(readByte(f, type)));
-            case DATA, DATAGRAM -> {
+            case DATA, DATAGRAM, SOLE_DATAGRAM -> {
                 ByteBuf payload = cumulation.retainedSlice(frameStart + f.readerIndex(), f.readableBytes());
                 f.skipBytes(f.readableBytes());
-                yield type == FrameType.DATA ? new Frame.Data(channel, payload) : new Frame.Datagram(channel, payload);
+                yield switch (type) {
+                    case DATA -> new Frame.Data(channel, payload);
+                    case DATAGRAM -> new Frame.Datagram(channel, payload);
+                    default -> new Frame.SoleDatagram(payload);
+                };
             }
         };
         if (f.isReadable()) {
@@ -152,10 +157,14 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         return f.readUnsignedByte();
     }
 
-    /** Flag bits of OPEN and BIND: a UDP tunnel, a one-way (push) tunnel, a peer address follows (BIND). */
+    /**
+     * Flag bits of OPEN and BIND: a UDP tunnel, a one-way (push) tunnel, a peer address follows
+     * (BIND), the link's sole channel or tunnel (datagrams as SOLE_DATAGRAM).
+     */
     static final int FLAG_UDP = 1;
     static final int FLAG_PUSH = 2;
     static final int FLAG_PEER = 4;
+    static final int FLAG_SOLE = 8;
 
     private static int readFlags(ByteBuf f, FrameType type, int allowed) {
         int flags = readByte(f, type);

@@ -33,6 +33,8 @@ public final class FrameEncoder extends MessageToMessageEncoder<Frame> {
             encodePayload(ctx, FrameType.DATA, d.channel(), d.content(), out);
         } else if (frame instanceof Frame.Datagram d) {
             encodePayload(ctx, FrameType.DATAGRAM, d.channel(), d.content(), out);
+        } else if (frame instanceof Frame.SoleDatagram d) {
+            encodePayload(ctx, FrameType.SOLE_DATAGRAM, -1, d.content(), out);
         } else {
             ByteBuf body = ctx.alloc().buffer(64);
             try {
@@ -50,13 +52,15 @@ public final class FrameEncoder extends MessageToMessageEncoder<Frame> {
     private static void encodePayload(ChannelHandlerContext ctx, FrameType type, int channel, ByteBuf payload,
                                       List<Object> out) {
         int n = payload.readableBytes();
-        int length = 1 + Varint.size(channel) + n;
+        int length = 1 + (channel < 0 ? 0 : Varint.size(channel)) + n;
         int headerSize = Varint.size(length) + length - n;
         boolean copy = n <= COPY_THRESHOLD;
         ByteBuf header = ctx.alloc().buffer(copy ? headerSize + n : headerSize);
         Varint.write(header, length);
         header.writeByte(type.code());
-        Varint.write(header, channel);
+        if (channel >= 0) {
+            Varint.write(header, channel);
+        }
         if (copy) {
             header.writeBytes(payload, payload.readerIndex(), n);
             out.add(header);
@@ -90,7 +94,7 @@ public final class FrameEncoder extends MessageToMessageEncoder<Frame> {
             case Frame.Bind bind -> {
                 Varint.write(b, bind.tunnelId());
                 b.writeByte((bind.udp() ? FrameDecoder.FLAG_UDP : 0) | (bind.push() ? FrameDecoder.FLAG_PUSH : 0)
-                        | (bind.peer() != null ? FrameDecoder.FLAG_PEER : 0));
+                        | (bind.peer() != null ? FrameDecoder.FLAG_PEER : 0) | (bind.sole() ? FrameDecoder.FLAG_SOLE : 0));
                 Varint.write(b, bind.idleMillis());
                 Varint.write(b, bind.maxChannels());
                 bind.bind().encode(b);
@@ -111,7 +115,8 @@ public final class FrameEncoder extends MessageToMessageEncoder<Frame> {
                 Varint.write(b, open.channel());
                 Varint.write(b, open.tunnelId());
                 Varint.write(b, open.window());
-                b.writeByte((open.udp() ? FrameDecoder.FLAG_UDP : 0) | (open.push() ? FrameDecoder.FLAG_PUSH : 0));
+                b.writeByte((open.udp() ? FrameDecoder.FLAG_UDP : 0) | (open.push() ? FrameDecoder.FLAG_PUSH : 0)
+                        | (open.sole() ? FrameDecoder.FLAG_SOLE : 0));
                 open.target().encode(b);
             }
             case Frame.OpenOk ok -> {
@@ -134,6 +139,7 @@ public final class FrameEncoder extends MessageToMessageEncoder<Frame> {
             }
             case Frame.Data d -> throw new IllegalArgumentException("payload frame " + d);
             case Frame.Datagram d -> throw new IllegalArgumentException("payload frame " + d);
+            case Frame.SoleDatagram d -> throw new IllegalArgumentException("payload frame " + d);
         }
     }
 

@@ -15,6 +15,7 @@ public enum FrameType {
     BIND(0x08),
     BIND_OK(0x09),
     BIND_FAIL(0x0A),
+    SOLE_DATAGRAM(0x0B),
     OPEN(0x10),
     OPEN_OK(0x11),
     OPEN_FAIL(0x12),

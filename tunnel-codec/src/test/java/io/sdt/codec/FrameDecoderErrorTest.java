@@ -281,7 +281,8 @@ class FrameDecoderErrorTest {
         "10 01 00 00 04 01 7f000001 0050", // OPEN flags 0x04 (peer is BIND-only)
         "10 01 00 00 80 01 7f000001 0050", // OPEN flags 0x80
         "10 01 00 00 ff 01 7f000001 0050", // OPEN flags 0xff
-        "08 07 08 00 00 01 7f000001 0050"  // BIND flags 0x08
+        "08 07 10 00 00 01 7f000001 0050", // BIND flags 0x10
+        "10 01 00 00 10 01 7f000001 0050"  // OPEN flags 0x10
     })
     void unknownFlags(String body) {
         FrameException e = assertRejected(Reason.MALFORMED_FRAME, Wire.framed(body));
@@ -295,7 +296,7 @@ class FrameDecoderErrorTest {
         Frame.Open open = new Frame.Open(1, 1, 1024, false, FrameFixtures.NAME);
         byte[] good = Wire.encode(guard, open, new Frame.Data(1, guard.pattern(500)),
                 new Frame.Data(1, guard.pattern(3)));
-        byte[] bad = Wire.framed("0b");
+        byte[] bad = Wire.framed("0c");
         byte[] after = Wire.encode(guard, new Frame.Eof(1), new Frame.Data(1, guard.pattern(400)));
         EmbeddedChannel ch = guard.codec(SMALL_MAX);
         ByteBuf in = guard.buffer(Wire.concat(good, bad, after));

@@ -98,11 +98,15 @@ final class FrameFixtures {
         m.put("DATAGRAM over copy threshold", g -> new Frame.Datagram(11, g.pattern(FrameEncoder.COPY_THRESHOLD + 1)));
         m.put("DATAGRAM 1400", g -> new Frame.Datagram(12, g.pattern(1400)));
         m.put("DATAGRAM 65507 max channel", g -> new Frame.Datagram(MAX, g.pattern(65_507)));
+        m.put("SOLE_DATAGRAM empty", g -> new Frame.SoleDatagram(g.pattern(0)));
+        m.put("SOLE_DATAGRAM 1400", g -> new Frame.SoleDatagram(g.pattern(1400)));
+        m.put("OPEN udp sole", g -> new Frame.Open(1, 1, 0, true, false, true, IPV4));
+        m.put("BIND udp sole with peer", g -> new Frame.Bind(1, true, false, true, 0, 0, IPV4_ANY, new HostPort("10.0.0.5", 9)));
         return m;
     }
 
     /**
-     * A mixed sequence of all 18 types, small enough to be split at every byte position
+     * A mixed sequence of all 19 types, small enough to be split at every byte position
      * (a few hundred bytes), including one payload over the copy threshold.
      */
     static List<Frame> sequence(LeakGuard g) {
@@ -120,6 +124,7 @@ final class FrameFixtures {
                 new Frame.Data(1, g.pattern(0)),
                 new Frame.Window(1, MAX),
                 new Frame.Datagram(200, g.pattern(5)),
+                new Frame.SoleDatagram(g.pattern(7)),
                 new Frame.OpenFail(3, ErrorCode.TIMEOUT, "timed out"),
                 new Frame.Ping(0x0102030405060708L),
                 new Frame.Pong(0x0102030405060708L),

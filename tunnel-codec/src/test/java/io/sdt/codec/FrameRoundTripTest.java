@@ -54,6 +54,16 @@ class FrameRoundTripTest {
     }
 
     @Test
+    void soleDatagramSpendsNoChannelIdBytes() {
+        io.netty.channel.embedded.EmbeddedChannel ch = new io.netty.channel.embedded.EmbeddedChannel(FrameEncoder.INSTANCE);
+        ch.writeOutbound(new Frame.SoleDatagram(io.netty.buffer.Unpooled.wrappedBuffer(new byte[] {(byte) 0xaa, (byte) 0xbb, (byte) 0xcc})));
+        io.netty.buffer.ByteBuf out = ch.readOutbound();
+        assertEquals("040baabbcc", io.netty.buffer.ByteBufUtil.hexDump(out), "length, type, payload: 2 bytes of overhead");
+        out.release();
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
     void fixturesCoverEveryFrameType() {
         Set<FrameType> seen = FrameFixtures.all().values().stream()
                 .map(f -> {
@@ -63,7 +73,7 @@ class FrameRoundTripTest {
                 })
                 .collect(Collectors.toCollection(() -> EnumSet.noneOf(FrameType.class)));
         assertEquals(EnumSet.allOf(FrameType.class), seen);
-        assertEquals(18, FrameType.values().length);
+        assertEquals(19, FrameType.values().length);
     }
 
     /** The byte layouts in docs/PROTOCOL.md, one per frame type. */

@@ -96,6 +96,7 @@ final class Wire {
         return switch (f) {
             case Frame.Data d -> new Payload(FrameType.DATA, d.channel(), hexOf(d.content()));
             case Frame.Datagram d -> new Payload(FrameType.DATAGRAM, d.channel(), hexOf(d.content()));
+            case Frame.SoleDatagram d -> new Payload(FrameType.SOLE_DATAGRAM, -1, hexOf(d.content()));
             default -> f;
         };
     }

@@ -128,7 +128,7 @@ public final class SdtClient implements AutoCloseable {
                 if (t.spec().direction() == TunnelSpec.Direction.LOCAL) {
                     Channel ch = (t.spec().udp()
                             ? UdpIngress.bind(linkLoop, config.transport(), t.spec().bind(), t, t.id(),
-                                    t.spec().target(), () -> link, config.ticker())
+                                    t.spec().target(), () -> link, config.ticker(), soleTunnel())
                             : TcpListener.bind(group, config.transport(), t.spec().bind(), t, t.id(),
                                     t.spec().target(), () -> link)).sync().channel();
                     listeners.add(ch);
@@ -267,6 +267,18 @@ public final class SdtClient implements AutoCloseable {
         signalUp();
     }
 
+    /**
+     * True if this client's link carries exactly one tunnel and it is a direct UDP tunnel with an
+     * exact peer: then its one channel sends datagrams with no channel-id bytes (SOLE_DATAGRAM).
+     */
+    private boolean soleTunnel() {
+        if (tunnels.size() != 1) {
+            return false;
+        }
+        TunnelSpec s = tunnels.getFirst().spec();
+        return s.udp() && s.peer() != null && s.peer().port() != 0;
+    }
+
     private Tunnel tunnel(int id) {
         return id >= 1 && id <= tunnels.size() ? tunnels.get(id - 1) : null;
     }
@@ -278,8 +290,8 @@ public final class SdtClient implements AutoCloseable {
             for (Tunnel t : tunnels) {
                 if (t.spec().direction() == TunnelSpec.Direction.REMOTE) {
                     TunnelSpec spec = t.spec();
-                    up.write(new Frame.Bind(t.id(), spec.udp(), spec.push(), spec.udp() ? (int) spec.idle().toMillis() : 0,
-                            spec.maxChannels(), spec.bind(), spec.peer()));
+                    up.write(new Frame.Bind(t.id(), spec.udp(), spec.push(), soleTunnel(),
+                            spec.udp() ? (int) spec.idle().toMillis() : 0, spec.maxChannels(), spec.bind(), spec.peer()));
                 }
             }
             up.flush();

@@ -226,7 +226,7 @@ public final class SdtServer implements AutoCloseable {
             Tunnel tunnel = new Tunnel(bind.tunnelId(), spec);
             io.netty.channel.ChannelFuture listening = bind.udp()
                     ? UdpIngress.bind(link.eventLoop(), config.transport(), bind.bind(), tunnel, bind.tunnelId(),
-                            bind.bind(), () -> link, config.ticker())
+                            bind.bind(), () -> link, config.ticker(), bind.sole() && exactPeer(bind.peer()))
                     : TcpListener.bind(group, config.transport(), bind.bind(), tunnel, bind.tunnelId(), bind.bind(),
                             () -> link);
             listening.addListener(f -> link.eventLoop().execute(() -> {
@@ -246,6 +246,10 @@ public final class SdtServer implements AutoCloseable {
                         log.info("tunnel R:{}{} listening on {} (for {})", bind.bind(), bind.udp() ? "/udp" : "", bound, link);
                         link.writeAndFlush(new Frame.BindOk(bind.tunnelId(), bound));
                     }));
+        }
+
+        private static boolean exactPeer(HostPort peer) {
+            return peer != null && peer.port() != 0;
         }
 
         @Override

@@ -84,6 +84,10 @@ class DirectPushIT {
             assertEquals(1, echo.received(), "the target saw only the peer");
             long egressOpened = side == Side.LOCAL ? serverSide.stats().channelsOpened() : client.stats().channelsOpened();
             assertEquals(1, egressOpened, "one channel, for the peer only");
+            // the link carries this one direct tunnel only: no channel-id bytes, both directions
+            SdtServer other = server;
+            long sole = client.stats().soleDatagrams() + other.stats().soleDatagrams();
+            assertEquals(2, sole, "request and reply went as SOLE_DATAGRAM");
             for (DatagramSocket s : List.of(otherPort, otherHost)) {
                 s.setSoTimeout(200);
                 assertThrows(SocketTimeoutException.class, () -> s.receive(new DatagramPacket(new byte[100], 100)));
@@ -173,6 +177,7 @@ class DirectPushIT {
             Await.until("all datagrams arrive", Duration.ofSeconds(30), () -> received.get() == total);
             assertEquals(1, senders.size(), "everything came from one egress socket: " + senders);
             assertEquals(1, server.stats().channelsOpened(), "the server opened exactly one egress socket");
+            assertEquals(0, client.stats().soleDatagrams(), "push without peer= is not a sole direct tunnel");
             assertEquals(1, t.tupleCount(), "no per-source table: one channel");
             assertEquals(total, t.datagramsIn());
             assertEquals(0, t.datagramsDropped());

@@ -36,6 +36,7 @@ public final class Link {
     private final IntObjectMap<LinkChannel> channels = new IntObjectHashMap<>();
     private final List<LinkChannel> toFlush = new ArrayList<>();
     private int nextId;
+    private int soleChannel = -1;
     private boolean closed;
 
     Link(Channel channel, boolean client, LinkSettings settings, NodeStats stats, LinkHooks hooks) {
@@ -103,6 +104,19 @@ public final class Link {
 
     public void unregister(int id) {
         channels.remove(id);
+    }
+
+    /**
+     * Marks {@code id} as the link's sole channel (its OPEN carried the sole flag): SOLE_DATAGRAM
+     * frames are its datagrams. A second sole channel at the same time is a protocol violation.
+     */
+    public boolean markSole(int id) {
+        if (soleChannel >= 0 && soleChannel != id && channels.containsKey(soleChannel)) {
+            protocolViolation("a second sole channel " + id + " while " + soleChannel + " is open");
+            return false;
+        }
+        soleChannel = id;
+        return true;
     }
 
     public boolean isRegistered(int id) {
@@ -185,6 +199,15 @@ public final class Link {
             }
             case Frame.Datagram d -> {
                 LinkChannel ch = channels.get(d.channel());
+                if (ch == null) {
+                    d.release();
+                } else {
+                    stats.receivedFromLink(d.content().readableBytes());
+                    ch.onDatagram(d.content());
+                }
+            }
+            case Frame.SoleDatagram d -> {
+                LinkChannel ch = soleChannel >= 0 ? channels.get(soleChannel) : null;
                 if (ch == null) {
                     d.release();
                 } else {

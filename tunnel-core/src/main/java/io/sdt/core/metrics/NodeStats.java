@@ -23,6 +23,7 @@ public final class NodeStats {
     private final LongAdder datagramsToLink = new LongAdder();
     private final LongAdder datagramsFromLink = new LongAdder();
     private final LongAdder datagramsDropped = new LongAdder();
+    private final LongAdder soleDatagrams = new LongAdder();
     private final AtomicLong bufferedBytes = new AtomicLong();
     private final AtomicLong bufferedBytesMax = new AtomicLong();
 
@@ -95,6 +96,15 @@ public final class NodeStats {
     /** A datagram this node had to drop (UDP never waits for the link or a socket). */
     public void datagramDropped() {
         datagramsDropped.increment();
+    }
+
+    /** A datagram sent as SOLE_DATAGRAM, without channel-id bytes. */
+    public void soleDatagram() {
+        soleDatagrams.increment();
+    }
+
+    public long soleDatagrams() {
+        return soleDatagrams.sum();
     }
 
     public long datagramsToLink() {

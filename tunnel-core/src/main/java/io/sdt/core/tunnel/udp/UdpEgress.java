@@ -38,17 +38,22 @@ public final class UdpEgress implements LinkChannel {
     private boolean flushRequested;
 
     private final boolean push;
+    private final boolean sole;
 
-    private UdpEgress(Link link, int id, boolean push) {
+    private UdpEgress(Link link, int id, boolean push, boolean sole) {
         this.link = link;
         this.id = id;
         this.push = push;
+        this.sole = sole;
     }
 
     /** Opens the egress of a UDP channel the peer opened; policy has been checked. */
     public static void open(Link link, Frame.Open open, HostPort target, Transport transport) {
-        UdpEgress egress = new UdpEgress(link, open.channel(), open.push());
+        UdpEgress egress = new UdpEgress(link, open.channel(), open.push(), open.sole());
         link.register(egress.id, egress);
+        if (open.sole() && !link.markSole(egress.id)) {
+            return;
+        }
         Bootstrap b = new Bootstrap().group(link.eventLoop()).channel(transport.datagramChannel())
                 .handler(egress.new Reader());
         Datagrams.configure(b);
@@ -192,7 +197,12 @@ public final class UdpEgress implements LinkChannel {
             ByteBuf payload = Datagrams.rightSized(packet.content().retain());
             link.stats().datagramToLink();
             link.stats().sentToLink(payload.readableBytes());
-            link.write(new Frame.Datagram(id, payload));
+            if (sole) {
+                link.stats().soleDatagram();
+                link.write(new Frame.SoleDatagram(payload));
+            } else {
+                link.write(new Frame.Datagram(id, payload));
+            }
         }
 
         @Override

@@ -56,7 +56,11 @@ public final class UdpIngress {
     private Channel socket;
     private ScheduledFuture<?> cleaner;
 
-    private UdpIngress(Tunnel tunnel, int tunnelId, HostPort target, Supplier<Link> links, Ticker ticker) {
+    private final boolean sole;
+
+    private UdpIngress(Tunnel tunnel, int tunnelId, HostPort target, Supplier<Link> links, Ticker ticker,
+                       boolean sole) {
+        this.sole = sole;
         this.tunnel = tunnel;
         this.tunnelId = tunnelId;
         this.target = target;
@@ -80,10 +84,12 @@ public final class UdpIngress {
      * Binds the ingress socket on {@code loop}.
      *
      * @param links the link to use for new tuples, or {@code null} while none is up
+     * @param sole  the link carries this tunnel only and the tunnel admits one source tuple (direct
+     *              mode with an exact peer): its channel sends datagrams without channel ids
      */
     public static ChannelFuture bind(EventLoop loop, Transport transport, HostPort bind, Tunnel tunnel, int tunnelId,
-                                     HostPort target, Supplier<Link> links, Ticker ticker) {
-        UdpIngress ingress = new UdpIngress(tunnel, tunnelId, target, links, ticker);
+                                     HostPort target, Supplier<Link> links, Ticker ticker, boolean sole) {
+        UdpIngress ingress = new UdpIngress(tunnel, tunnelId, target, links, ticker, sole);
         Bootstrap b = new Bootstrap().group(loop).channel(transport.datagramChannel()).handler(ingress.new Reader());
         Datagrams.configure(b);
         ChannelFuture f = b.bind(bind.toSocketAddress());
@@ -130,7 +136,12 @@ public final class UdpIngress {
         tunnel.datagramIn();
         link.stats().datagramToLink();
         link.stats().sentToLink(payload.readableBytes());
-        link.write(new Frame.Datagram(t.id, payload));
+        if (t.sole) {
+            link.stats().soleDatagram();
+            link.write(new Frame.SoleDatagram(payload));
+        } else {
+            link.write(new Frame.Datagram(t.id, payload));
+        }
     }
 
     private Tuple open(Link link, InetSocketAddress source) {
@@ -145,10 +156,11 @@ public final class UdpIngress {
         }
         Tuple t = new Tuple(link, link.allocateChannelId(), source);
         link.register(t.id, t);
+        t.sole = sole && link.markSole(t.id);
         table.put(source, t);
         tunnel.acquired();
         link.stats().channelOpened();
-        link.write(new Frame.Open(t.id, tunnelId, 0, true, push, target));
+        link.write(new Frame.Open(t.id, tunnelId, 0, true, push, t.sole, target));
         return t;
     }
 
@@ -187,6 +199,7 @@ public final class UdpIngress {
         final Link link;
         final int id;
         final InetSocketAddress source;
+        boolean sole;
         boolean refused;
         boolean closedByPeer;
         boolean gone;
