@@ -2,7 +2,7 @@
 # (SC2034: many variables here are read by the scripts that source this file)
 # Helpers shared by benchmarks/e2e/run.sh (TCP) and benchmarks/e2e/udp.sh (UDP). Sourced, not run.
 # The caller sets `set -euo pipefail`, E2E_SCRIPT (name used in errors), E2E_TAG (log prefix),
-# ALL_PATHS, and defines usage() before calling e2e_parse_args.  Documentation:
+# ALL_PATHS, optionally E2E_DEFAULT_WARMUP, and defines usage() before calling e2e_parse_args.  Documentation:
 # benchmarks/README.md.
 
 E2E_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -11,7 +11,7 @@ REPO_ROOT=$(cd "$E2E_LIB_DIR/../.." && pwd)
 # ---- common defaults (each also settable from the environment) ------------------------------------
 DURATION=${BENCH_DURATION:-10}        # seconds per measurement
 ROUNDS=${BENCH_ROUNDS:-2}             # interleaved rounds; the table shows the median
-WARMUP=${BENCH_WARMUP:-2}             # seconds of unrecorded traffic per path before round 1
+WARMUP=${BENCH_WARMUP:-${E2E_DEFAULT_WARMUP:-2}}  # unrecorded seconds of traffic per path before round 1
 ONLY=${BENCH_ONLY:-}                  # comma list of paths
 BASE_PORT=${BENCH_BASE_PORT:-}        # first port to try; default: random in 20000-28999
 SDT_CMD=${SDT_CMD:-$REPO_ROOT/sdt}    # how to run sdt (may contain arguments)

@@ -25,6 +25,8 @@ import io.sdt.core.tunnel.TunnelSpec;
 import io.sdt.core.tunnel.tcp.StreamChannel;
 import io.sdt.core.tunnel.tcp.TcpListener;
 import io.sdt.core.tunnel.udp.UdpEgress;
+import io.sdt.core.tunnel.push.PushEgress;
+import io.sdt.core.tunnel.push.PushIngress;
 import io.sdt.core.tunnel.udp.UdpIngress;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.netty.channel.EventLoop;
@@ -126,7 +128,10 @@ public final class SdtClient implements AutoCloseable {
         try {
             for (Tunnel t : tunnels) {
                 if (t.spec().direction() == TunnelSpec.Direction.LOCAL) {
-                    Channel ch = (t.spec().udp()
+                    Channel ch = (t.spec().push() && !t.spec().udp()
+                            ? PushIngress.bind(linkLoop, config.transport(), t.spec().bind(), t, t.id(),
+                                    t.spec().target(), () -> link)
+                            : t.spec().udp()
                             ? UdpIngress.bind(linkLoop, config.transport(), t.spec().bind(), t, t.id(),
                                     t.spec().target(), () -> link, config.ticker(), soleTunnel())
                             : TcpListener.bind(group, config.transport(), t.spec().bind(), t, t.id(),
@@ -290,8 +295,10 @@ public final class SdtClient implements AutoCloseable {
             for (Tunnel t : tunnels) {
                 if (t.spec().direction() == TunnelSpec.Direction.REMOTE) {
                     TunnelSpec spec = t.spec();
-                    up.write(new Frame.Bind(t.id(), spec.udp(), spec.push(), soleTunnel(),
-                            spec.udp() ? (int) spec.idle().toMillis() : 0, spec.maxChannels(), spec.bind(), spec.peer()));
+                    // the idle field carries idle= for UDP, record= for TCP push (see docs/PROTOCOL.md)
+                    int param = spec.udp() ? (int) spec.idle().toMillis() : spec.push() ? spec.recordMax() : 0;
+                    up.write(new Frame.Bind(t.id(), spec.udp(), spec.push(), soleTunnel(), param,
+                            spec.maxChannels(), spec.bind(), spec.peer()));
                 }
             }
             up.flush();
@@ -311,6 +318,8 @@ public final class SdtClient implements AutoCloseable {
             }
             if (t.spec().udp()) {
                 UdpEgress.open(up, open, t.spec().target(), config.transport());
+            } else if (t.spec().push()) {
+                PushEgress.open(up, open, t.spec().target(), config.transport(), t.spec().spoolMax());
             } else {
                 StreamChannel.egress(up, open, t.spec().target(), config.transport());
             }

@@ -27,6 +27,8 @@ import io.sdt.core.tunnel.TunnelSpec;
 import io.sdt.core.tunnel.tcp.StreamChannel;
 import io.sdt.core.tunnel.tcp.TcpListener;
 import io.sdt.core.tunnel.udp.UdpEgress;
+import io.sdt.core.tunnel.push.PushEgress;
+import io.sdt.core.tunnel.push.PushIngress;
 import io.sdt.core.tunnel.udp.UdpIngress;
 import com.github.benmanes.caffeine.cache.Ticker;
 import org.apache.logging.log4j.LogManager;
@@ -195,6 +197,8 @@ public final class SdtServer implements AutoCloseable {
             log.debug("{}: channel {} to {} allowed by rule {}", link, open.channel(), open.target(), rule.get());
             if (open.udp()) {
                 UdpEgress.open(link, open, open.target(), config.transport());
+            } else if (open.push()) {
+                PushEgress.open(link, open, open.target(), config.transport(), open.window());
             } else {
                 StreamChannel.egress(link, open, open.target(), config.transport());
             }
@@ -215,16 +219,21 @@ public final class SdtServer implements AutoCloseable {
                         "at most " + MAX_BINDS_PER_LINK + " remote listeners per link"));
                 return;
             }
-            if (bind.push() && !bind.udp()) {
-                link.writeAndFlush(new Frame.BindFail(bind.tunnelId(), ErrorCode.UNSUPPORTED,
-                        "TCP push mode is not supported yet"));
+            boolean tcpPush = bind.push() && !bind.udp();
+            if (tcpPush && (bind.idleMillis() < 16 || bind.idleMillis() > TunnelSpec.RECORD_LIMIT)) {
+                link.protocolViolation("BIND for TCP push with record length " + bind.idleMillis());
                 return;
             }
+            // for a TCP push tunnel BIND's idle field carries record=, the longest record
             TunnelSpec spec = new TunnelSpec(TunnelSpec.Direction.REMOTE, bind.udp(), bind.bind(), bind.bind(),
-                    bind.maxChannels(), bind.idleMillis() > 0 ? Duration.ofMillis(bind.idleMillis()) : null,
-                    bind.push(), bind.peer(), bind.bind() + (bind.udp() ? "/udp" : "") + "#" + bind.tunnelId());
+                    bind.maxChannels(), !tcpPush && bind.idleMillis() > 0 ? Duration.ofMillis(bind.idleMillis()) : null,
+                    bind.push(), bind.peer(), tcpPush ? bind.idleMillis() : 0, 0,
+                    bind.bind() + (bind.udp() ? "/udp" : "") + "#" + bind.tunnelId());
             Tunnel tunnel = new Tunnel(bind.tunnelId(), spec);
-            io.netty.channel.ChannelFuture listening = bind.udp()
+            io.netty.channel.ChannelFuture listening = tcpPush
+                    ? PushIngress.bind(link.eventLoop(), config.transport(), bind.bind(), tunnel, bind.tunnelId(),
+                            bind.bind(), () -> link)
+                    : bind.udp()
                     ? UdpIngress.bind(link.eventLoop(), config.transport(), bind.bind(), tunnel, bind.tunnelId(),
                             bind.bind(), () -> link, config.ticker(), bind.sole() && exactPeer(bind.peer()))
                     : TcpListener.bind(group, config.transport(), bind.bind(), tunnel, bind.tunnelId(), bind.bind(),

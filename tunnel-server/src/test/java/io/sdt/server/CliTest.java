@@ -66,7 +66,7 @@ class CliTest {
         cases.add(List.of("client --server h:1 --token-file " + t + " -L bad", "-L bad: missing target"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80/udp,idle=never", "-L 80:h:80/udp,idle=never: bad duration 'never'"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,idle=5s", "idle= applies to /udp tunnels only"));
-        cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,push", "TCP push mode (push without /udp) is not supported yet"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,push,record=9", "record=9 is out of range"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,peer=gw.example:5", "peer must be an IP address"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -R 80:h:99999", "-R 80:h:99999: target port 99999 is out of range"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -R 1080", "-R 1080: reverse dynamic forwarding"));

@@ -24,6 +24,7 @@ public final class NodeStats {
     private final LongAdder datagramsFromLink = new LongAdder();
     private final LongAdder datagramsDropped = new LongAdder();
     private final LongAdder soleDatagrams = new LongAdder();
+    private final LongAdder pushOverflows = new LongAdder();
     private final AtomicLong bufferedBytes = new AtomicLong();
     private final AtomicLong bufferedBytesMax = new AtomicLong();
 
@@ -96,6 +97,15 @@ public final class NodeStats {
     /** A datagram this node had to drop (UDP never waits for the link or a socket). */
     public void datagramDropped() {
         datagramsDropped.increment();
+    }
+
+    /** A push record dropped because the egress spool was full. */
+    public void pushOverflow() {
+        pushOverflows.increment();
+    }
+
+    public long pushOverflows() {
+        return pushOverflows.sum();
     }
 
     /** A datagram sent as SOLE_DATAGRAM, without channel-id bytes. */

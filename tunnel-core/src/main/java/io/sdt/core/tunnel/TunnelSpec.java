@@ -21,10 +21,19 @@ import java.util.Locale;
  * @param idle        {@code idle=}: a UDP source tuple expires after this long without traffic
  * @param push        {@code push}: one way, every source into one channel, no reply path (UDP only so far)
  * @param peer        {@code peer=IP:PORT|IP:*}: direct mode, the only source the ingress accepts
+ * @param recordMax   {@code record=}: longest newline-terminated record of a TCP push tunnel
+ * @param spoolMax    {@code spool=}: bytes a TCP push egress holds while its target is away
  * @param text        the spec as the user wrote it
  */
 public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPort target, int maxChannels,
-                         Duration idle, boolean push, HostPort peer, String text) {
+                         Duration idle, boolean push, HostPort peer, int recordMax, int spoolMax, String text) {
+
+    /** Longest record of a TCP push tunnel when the spec gives no {@code record=}. */
+    public static final int DEFAULT_RECORD_MAX = 8 * 1024;
+    /** Largest {@code record=}: one record travels in one DATA frame. */
+    public static final int RECORD_LIMIT = 64 * 1024;
+    /** Spool of a TCP push tunnel's egress when the spec gives no {@code spool=}. */
+    public static final int DEFAULT_SPOOL_MAX = 64 << 20;
 
     /** Idle expiry of a UDP source tuple when the spec gives no {@code idle=}. */
     public static final Duration DEFAULT_UDP_IDLE = Duration.ofSeconds(60);
@@ -35,11 +44,22 @@ public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPo
         if (idle == null) {
             idle = DEFAULT_UDP_IDLE;
         }
+        if (recordMax <= 0) {
+            recordMax = DEFAULT_RECORD_MAX;
+        }
+        if (spoolMax <= 0) {
+            spoolMax = DEFAULT_SPOOL_MAX;
+        }
+    }
+
+    public TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPort target, int maxChannels,
+                      Duration idle, boolean push, HostPort peer, String text) {
+        this(direction, udp, bind, target, maxChannels, idle, push, peer, 0, 0, text);
     }
 
     public TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPort target, int maxChannels,
                       Duration idle, String text) {
-        this(direction, udp, bind, target, maxChannels, idle, false, null, text);
+        this(direction, udp, bind, target, maxChannels, idle, false, null, 0, 0, text);
     }
 
     /** True if {@code source} is this direct tunnel's peer (or the tunnel is not direct). */
@@ -128,6 +148,8 @@ public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPo
         Duration idle = null;
         boolean push = false;
         HostPort peer = null;
+        int recordMax = 0;
+        int spoolMax = 0;
         List<String> unsupported = new ArrayList<>();
         for (int i = 1; i < parts.length; i++) {
             String opt = parts[i].strip();
@@ -149,13 +171,21 @@ public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPo
                         throw new SpecException(where + "idle=" + value + " is longer than 74 hours");
                     }
                 }
+                case "record" -> {
+                    requireValue(where, key, value);
+                    recordMax = parseSize(where, "record", value, 16, RECORD_LIMIT);
+                }
+                case "spool" -> {
+                    requireValue(where, key, value);
+                    spoolMax = parseSize(where, "spool", value, 1024, io.sdt.codec.Varint.MAX_VALUE);
+                }
                 case "max" -> {
                     requireValue(where, key, value);
                     max = parseInt(where, "max", value, 1, 1_000_000);
                 }
                 case "" -> throw new SpecException(where + "empty option");
                 default -> throw new SpecException(where + "unknown option '" + key
-                        + "' (expected push, peer=HOST:PORT, idle=DURATION or max=N)");
+                        + "' (expected push, peer=IP:PORT, idle=DURATION, max=N, record=SIZE or spool=SIZE)");
             }
         }
         List<String> tokens = splitColons(where, addr);
@@ -180,15 +210,15 @@ public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPo
         if (idle != null && !udp) {
             throw new SpecException(where + "idle= applies to /udp tunnels only");
         }
-        if (push && !udp) {
-            unsupported.add("TCP push mode (push without /udp)");
+        if ((recordMax > 0 || spoolMax > 0) && (udp || !push)) {
+            throw new SpecException(where + "record= and spool= apply to TCP push tunnels only");
         }
         if (!unsupported.isEmpty()) {
             throw new SpecException(where + String.join(", ", unsupported) + " is not supported yet");
         }
         try {
             return new TunnelSpec(direction, udp, new HostPort(bindHost, bindPort), new HostPort(host, hostPort), max,
-                    idle, push, peer, text);
+                    idle, push, peer, recordMax, spoolMax, text);
         } catch (IllegalArgumentException e) {
             throw new SpecException(where + e.getMessage());
         }
@@ -256,6 +286,27 @@ public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPo
         }
         int port = t.get(1).equals("*") ? 0 : parseInt(where, "peer port", t.get(1), 1, 65535);
         return new HostPort(t.get(0), port);
+    }
+
+    /** A byte size: {@code 512}, {@code 8k}, {@code 64m}, {@code 1g} (powers of 1024). */
+    static int parseSize(String where, String what, String value, long min, long max) {
+        String v = value.strip().toLowerCase(Locale.ROOT);
+        long mult = switch (v.isEmpty() ? ' ' : v.charAt(v.length() - 1)) {
+            case 'k' -> 1L << 10;
+            case 'm' -> 1L << 20;
+            case 'g' -> 1L << 30;
+            default -> 1;
+        };
+        String num = mult == 1 ? v : v.substring(0, v.length() - 1);
+        try {
+            long n = Long.parseLong(num) * mult;
+            if (n < min || n > max) {
+                throw new SpecException(where + what + "=" + value + " is out of range " + min + ".." + max + " bytes");
+            }
+            return (int) n;
+        } catch (NumberFormatException e) {
+            throw new SpecException(where + what + "=" + value + " is not a size (e.g. 8k, 64m)");
+        }
     }
 
     static int parseInt(String where, String what, String value, int min, int max) {

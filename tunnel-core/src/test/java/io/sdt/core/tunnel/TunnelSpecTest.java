@@ -45,6 +45,12 @@ class TunnelSpecTest {
         TunnelSpec exact = TunnelSpec.parse(Direction.LOCAL, "80:h:80,peer=[::1]:4000");
         assertTrue(exact.admits(new java.net.InetSocketAddress("::1", 4000)));
         assertFalse(exact.admits(new java.net.InetSocketAddress("::1", 4001)));
+        TunnelSpec logs = TunnelSpec.parse(Direction.LOCAL, "514:logs.internal:514,push,record=16k,spool=128m");
+        assertTrue(logs.push());
+        assertEquals(16 * 1024, logs.recordMax());
+        assertEquals(128 << 20, logs.spoolMax());
+        assertThrows(SpecException.class, () -> TunnelSpec.parse(Direction.LOCAL, "1:h:2,push,spool=256m"),
+                "a spool travels in a 28-bit varint");
         TunnelSpec udpDefaults = TunnelSpec.parse(Direction.REMOTE, "5353:127.0.0.1:53/udp");
         assertEquals(TunnelSpec.DEFAULT_UDP_IDLE, udpDefaults.idle());
         assertEquals(TunnelSpec.DEFAULT_UDP_MAX, udpDefaults.udpTableCap());
@@ -71,7 +77,10 @@ class TunnelSpecTest {
             "80:[fd00::1]x:80          | expected ':' after ']'",
             "80:host:80,idle=soon      | bad duration 'soon'",
             "80:host:80,idle=5s        | idle= applies to /udp tunnels only",
-            "80:host:80,push           | TCP push mode (push without /udp) is not supported yet",
+            "80:host:80,record=1k      | record= and spool= apply to TCP push tunnels only",
+            "80:host:80/udp,push,spool=1m | record= and spool= apply to TCP push tunnels only",
+            "80:host:80,push,record=1m | record=1m is out of range 16..65536 bytes",
+            "80:host:80,push,spool=lots | spool=lots is not a size",
             "80:host:80,peer=a.b:5     | peer must be an IP address",
             "80:host:80,peer=1.2.3.4:0 | peer port 0 is out of range",
             "80:host:80,peer=nope      | peer must be IP:PORT or IP:*",

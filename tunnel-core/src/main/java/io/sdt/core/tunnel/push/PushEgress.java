@@ -1,0 +1,288 @@
+package io.sdt.core.tunnel.push;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.util.ReferenceCountUtil;
+import io.sdt.codec.ErrorCode;
+import io.sdt.codec.Frame;
+import io.sdt.codec.HostPort;
+import io.sdt.core.link.Link;
+import io.sdt.core.link.LinkChannel;
+import io.sdt.core.transport.Transport;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The egress of a TCP push channel: one upstream connection to B:b, fed from a bounded spool of
+ * whole records (each DATA frame of a push channel is one record). Credit goes back to the ingress
+ * as soon as a record is spooled, so a missing target never stalls the link; a record that does not
+ * fit in the spool is dropped, counted and logged.
+ *
+ * <p>Delivery: records are written in order and a record leaves the spool only when its write
+ * has completed. A write that fails (the target reset the connection) puts its record and every
+ * later one back at the head of the spool, to be sent again after reconnecting. When the target
+ * closes gracefully (FIN), nothing new is written; what is in flight completes, our side closes,
+ * and the rest goes out on the next connection: nothing lost, nothing twice. Bytes the target's
+ * kernel accepted but its process never read before an abrupt reset cannot be known by any TCP
+ * sender without application acknowledgements; they are the one loss this design cannot see.
+ *
+ * <p>Confined to the link's event loop.
+ */
+public final class PushEgress implements LinkChannel {
+
+    private static final Logger log = LogManager.getLogger(PushEgress.class);
+
+    private final Link link;
+    private final int id;
+    private final HostPort target;
+    private final Transport transport;
+    private final int spoolMax;
+    private final ArrayDeque<ByteBuf> spool = new ArrayDeque<>();
+    private final ArrayDeque<ByteBuf> inFlight = new ArrayDeque<>();
+    private long spooled;
+    private Channel upstream;
+    private boolean connecting;
+    private boolean draining;
+    private boolean closed;
+    private int attempts;
+    private long overflowed;
+    private int unreturned;
+
+    private PushEgress(Link link, int id, HostPort target, Transport transport, int spoolMax) {
+        this.link = link;
+        this.id = id;
+        this.target = target;
+        this.transport = transport;
+        this.spoolMax = spoolMax;
+    }
+
+    /** Accepts a push channel the peer opened; policy has been checked. */
+    public static PushEgress open(Link link, Frame.Open open, HostPort target, Transport transport, int spoolMax) {
+        PushEgress egress = new PushEgress(link, open.channel(), target, transport, spoolMax);
+        link.register(egress.id, egress);
+        link.stats().channelOpened();
+        link.writeAndFlush(new Frame.OpenOk(egress.id, link.settings().window()));
+        egress.connect();
+        return egress;
+    }
+
+    /** Bytes waiting in the spool (not yet written upstream). */
+    public long spooledBytes() {
+        return spooled;
+    }
+
+    private void connect() {
+        if (closed || connecting || upstream != null) {
+            return;
+        }
+        connecting = true;
+        new Bootstrap().group(link.eventLoop()).channel(transport.socketChannel())
+                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) link.settings().connectTimeout().toMillis())
+                .handler(new UpstreamHandler())
+                .connect(target.toSocketAddress()).addListener((ChannelFuture f) -> {
+                    connecting = false;
+                    if (closed) {
+                        f.channel().close();
+                        return;
+                    }
+                    if (!f.isSuccess()) {
+                        retry("cannot reach " + target + ": " + f.cause().getMessage());
+                        return;
+                    }
+                    attempts = 0;
+                    draining = false;
+                    upstream = f.channel();
+                    log.info("{}: push channel {} connected to {} ({} bytes spooled)", link, id, target, spooled);
+                    pump();
+                });
+    }
+
+    private void retry(String why) {
+        long delay = Math.min(2000, 100L << Math.min(attempts++, 5));
+        if (attempts == 1 || attempts % 20 == 0) {
+            log.warn("{}: push channel {}: {}; retrying in {} ms, {} bytes spooled", link, id, why, delay, spooled);
+        }
+        link.eventLoop().schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+    }
+
+    /** Writes spooled records while the upstream takes them. */
+    private void pump() {
+        Channel up = upstream;
+        if (up == null || draining || closed) {
+            return;
+        }
+        boolean wrote = false;
+        while (!spool.isEmpty() && up.isWritable()) {
+            ByteBuf r = spool.poll();
+            inFlight.add(r);
+            up.write(r.retainedDuplicate()).addListener(f -> written(up, f.isSuccess()));
+            wrote = true;
+        }
+        if (wrote) {
+            up.flush();
+        }
+    }
+
+    private void written(Channel up, boolean ok) {
+        if (ok) {
+            ByteBuf r = inFlight.poll();
+            if (r != null) {
+                spooled -= r.readableBytes();
+                r.release();
+            }
+            if (draining && inFlight.isEmpty() && up.isActive()) {
+                ((DuplexChannel) up).shutdownOutput().addListener(x -> up.close());
+            }
+            return;
+        }
+        // the connection failed: everything in flight goes back to the head of the spool, in order
+        ByteBuf r;
+        while ((r = inFlight.pollLast()) != null) {
+            spool.addFirst(r);
+        }
+    }
+
+    @Override
+    public void onData(ByteBuf record) {
+        int n = record.readableBytes();
+        link.stats().receivedFromLink(n);
+        if (closed) {
+            record.release();
+            return;
+        }
+        // credit goes back as soon as the record is spooled (or dropped), a quarter window at a time
+        unreturned += n;
+        if (unreturned >= link.settings().window() / 4) {
+            link.writeAndFlush(new Frame.Window(id, unreturned));
+            unreturned = 0;
+        }
+        if (spooled + n > spoolMax) {
+            record.release();
+            if (overflowed++ % 1000 == 0) {
+                log.warn("{}: push channel {}: spool of {} bytes is full while {} is away; {} record(s) dropped",
+                        link, id, spoolMax, target, overflowed);
+            }
+            link.stats().pushOverflow();
+            return;
+        }
+        spool.add(record);
+        spooled += n;
+        pump();
+    }
+
+    private final class UpstreamHandler extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ReferenceCountUtil.release(msg); // a push target has nothing to say to us
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            pump();
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof ChannelInputShutdownEvent) {
+                // the target ended its side: finish what is in flight, then close and reconnect
+                draining = true;
+                if (inFlight.isEmpty()) {
+                    ((DuplexChannel) ctx.channel()).shutdownOutput().addListener(x -> ctx.close());
+                }
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            log.debug("{}: push channel {}: upstream failed: {}", link, id, cause.getMessage());
+            ctx.close();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (upstream == ctx.channel()) {
+                upstream = null;
+                if (!closed) {
+                    retry("the connection to " + target + " closed");
+                }
+            }
+        }
+    }
+
+    @Override
+    public void onClose(ErrorCode code) {
+        closeAll();
+    }
+
+    @Override
+    public void onLinkClosed() {
+        closeAll();
+    }
+
+    private void closeAll() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        link.unregister(id);
+        link.stats().channelClosed();
+        if (spooled > 0) {
+            log.warn("{}: push channel {} closed with {} bytes still spooled for {}", link, id, spooled, target);
+        }
+        ByteBuf r;
+        while ((r = spool.poll()) != null) {
+            r.release();
+        }
+        while ((r = inFlight.poll()) != null) {
+            r.release();
+        }
+        if (upstream != null) {
+            upstream.close();
+        }
+    }
+
+    @Override
+    public void onOpenOk(int window) {
+        link.protocolViolation("OPEN_OK for push egress " + id);
+    }
+
+    @Override
+    public void onOpenFail(ErrorCode code, String message) {
+        link.protocolViolation("OPEN_FAIL for push egress " + id);
+    }
+
+    @Override
+    public void onDatagram(ByteBuf payload) {
+        payload.release();
+        link.protocolViolation("DATAGRAM on TCP push channel " + id);
+    }
+
+    @Override
+    public void onWindow(int increment) {
+    }
+
+    @Override
+    public void onEof() {
+    }
+
+    @Override
+    public void flushLocal() {
+    }
+
+    @Override
+    public void onLinkWritable() {
+    }
+}

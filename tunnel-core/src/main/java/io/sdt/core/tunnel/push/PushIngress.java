@@ -1,0 +1,298 @@
+package io.sdt.core.tunnel.push;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.LineBasedFrameDecoder;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.util.ReferenceCountUtil;
+import io.sdt.codec.ErrorCode;
+import io.sdt.codec.Frame;
+import io.sdt.codec.HostPort;
+import io.sdt.core.link.Link;
+import io.sdt.core.link.LinkChannel;
+import io.sdt.core.transport.Transport;
+import io.sdt.core.tunnel.Tunnel;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * The ingress of a TCP push tunnel: any number of producers connect to X:x and write
+ * newline-terminated records; each whole record goes into the tunnel's one channel as one DATA
+ * frame, so records from different producers never interleave. A record longer than
+ * {@code record=} is discarded and counted. When the channel has no credit, or no link is up,
+ * records wait in a bounded queue and the producers are no longer read (TCP pushes back on them);
+ * nothing is dropped here.
+ *
+ * <p>Confined to one event loop, which must be the loop of every link it uses.
+ */
+public final class PushIngress {
+
+    private static final Logger log = LogManager.getLogger(PushIngress.class);
+    /** Records waiting for credit or a link; above this the producers are paused. */
+    static final int QUEUE_HIGH = 1 << 20;
+    static final int QUEUE_LOW = 256 * 1024;
+
+    private final Tunnel tunnel;
+    private final int tunnelId;
+    private final HostPort target;
+    private final Supplier<Link> links;
+    private final EventLoop loop;
+    private final List<Channel> producers = new ArrayList<>();
+    private final ArrayDeque<ByteBuf> queue = new ArrayDeque<>();
+    private int queued;
+    private boolean paused;
+    private boolean retryScheduled;
+    private boolean closing;
+    private Link refusedOn;
+    private Upstream channel;
+
+    private PushIngress(Tunnel tunnel, int tunnelId, HostPort target, Supplier<Link> links, EventLoop loop) {
+        this.tunnel = tunnel;
+        this.tunnelId = tunnelId;
+        this.target = target;
+        this.links = links;
+        this.loop = loop;
+    }
+
+    /** Binds the producers' listener; their sockets are registered on {@code loop}. */
+    public static ChannelFuture bind(EventLoop loop, Transport transport, HostPort bind, Tunnel tunnel, int tunnelId,
+                                     HostPort target, Supplier<Link> links) {
+        PushIngress ingress = new PushIngress(tunnel, tunnelId, target, links, loop);
+        return new ServerBootstrap().group(loop, loop).channel(transport.serverChannel())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new io.netty.channel.ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        if (!tunnel.spec().admits((InetSocketAddress) ch.remoteAddress())) {
+                            tunnel.strangerDropped();
+                            ch.close();
+                            return;
+                        }
+                        ch.pipeline().addLast(new LineBasedFrameDecoder(tunnel.spec().recordMax(), false, true));
+                        ch.pipeline().addLast(ingress.new Producer());
+                        ingress.producers.add(ch);
+                        ch.config().setAutoRead(!ingress.paused);
+                        ch.closeFuture().addListener(f -> ingress.producers.remove(ch));
+                    }
+                })
+                .bind(bind.toSocketAddress())
+                .addListener((ChannelFuture f) -> {
+                    if (f.isSuccess()) {
+                        f.channel().closeFuture().addListener(x -> loop.execute(ingress::closed));
+                    }
+                });
+    }
+
+    /** The listener is gone: close the producers and release what is still queued. */
+    private void closed() {
+        closing = true;
+        for (Channel p : producers.toArray(new Channel[0])) {
+            p.close();
+        }
+        ByteBuf r;
+        while ((r = queue.poll()) != null) {
+            r.release();
+        }
+        if (queued > 0) {
+            log.warn("{}: closed with {} bytes of records never sent", tunnel, queued);
+        }
+        queued = 0;
+    }
+
+    private void offer(ByteBuf record) {
+        if (closing) {
+            record.release();
+            return;
+        }
+        tunnel.datagramIn();
+        queue.add(record);
+        queued += record.readableBytes();
+        drain(false);
+        if (queued > QUEUE_HIGH && !paused) {
+            setPaused(true);
+        }
+    }
+
+    /** Sends queued records while there is a link and credit; flushes the link if asked. */
+    private void drain() {
+        drain(true);
+    }
+
+    private void drain(boolean flush) {
+        Link link = links.get();
+        if (link == null || link.isClosed() || link == refusedOn) {
+            retryLater();
+            return;
+        }
+        if (channel == null || channel.link != link) {
+            channel = new Upstream(link);
+        }
+        if (!channel.open) {
+            return;
+        }
+        boolean wrote = false;
+        while (!queue.isEmpty() && channel.credit >= queue.peek().readableBytes() && link.isWritable()) {
+            ByteBuf r = queue.poll();
+            queued -= r.readableBytes();
+            channel.credit -= r.readableBytes();
+            link.stats().sentToLink(r.readableBytes());
+            link.write(new Frame.Data(channel.id, r));
+            wrote = true;
+        }
+        if (wrote && flush) {
+            link.flush();
+        }
+        if (paused && queued < QUEUE_LOW) {
+            setPaused(false);
+        }
+    }
+
+    /** Queued records must move once a link is back, even if no new record arrives to trigger it. */
+    private void retryLater() {
+        if (!queue.isEmpty() && !retryScheduled) {
+            retryScheduled = true;
+            loop.schedule(() -> {
+                retryScheduled = false;
+                drain();
+            }, 200, java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void setPaused(boolean pause) {
+        paused = pause;
+        for (Channel p : producers) {
+            p.config().setAutoRead(!pause);
+        }
+    }
+
+    /** One producer connection: whole records in, counted discards of over-long ones. */
+    private final class Producer extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof ByteBuf record) {
+                offer(record);
+            } else {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            Link link = links.get();
+            if (link != null) {
+                link.flush();
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (cause instanceof TooLongFrameException) {
+                tunnel.datagramDropped();
+                log.warn("{}: a record from {} is longer than record={} bytes; discarded", tunnel,
+                        ctx.channel().remoteAddress(), tunnel.spec().recordMax());
+                return;
+            }
+            log.debug("{}: producer {} failed: {}", tunnel, ctx.channel().remoteAddress(), cause.getMessage());
+            ctx.close();
+        }
+    }
+
+    /** The one channel of this tunnel on one link. */
+    private final class Upstream implements LinkChannel {
+        final Link link;
+        final int id;
+        long credit;
+        boolean open;
+
+        Upstream(Link link) {
+            this.link = link;
+            this.id = link.allocateChannelId();
+            link.register(id, this);
+            tunnel.acquired();
+            // a push egress sends nothing back, so OPEN's window field tells it the spool size instead
+            link.writeAndFlush(new Frame.Open(id, tunnelId, tunnel.spec().spoolMax(), false, true, target));
+        }
+
+        @Override
+        public void onOpenOk(int window) {
+            open = true;
+            credit = window;
+            link.stats().channelOpened();
+            drain();
+        }
+
+        @Override
+        public void onOpenFail(ErrorCode code, String message) {
+            tunnel.channelFailed(message);
+            log.warn("{} refused by the peer: {}; records stay queued", tunnel, message);
+            refusedOn = link;
+            gone();
+        }
+
+        @Override
+        public void onWindow(int increment) {
+            credit += increment;
+            drain();
+        }
+
+        @Override
+        public void onClose(ErrorCode code) {
+            gone();
+        }
+
+        @Override
+        public void onLinkClosed() {
+            gone();
+        }
+
+        private void gone() {
+            link.unregister(id);
+            if (open) {
+                link.stats().channelClosed();
+            }
+            tunnel.release();
+            open = false;
+            if (channel == this) {
+                channel = null;
+            }
+        }
+
+        @Override
+        public void onLinkWritable() {
+            drain();
+        }
+
+        @Override
+        public void onData(ByteBuf payload) {
+            payload.release();
+            link.protocolViolation("DATA towards the ingress of push channel " + id);
+        }
+
+        @Override
+        public void onDatagram(ByteBuf payload) {
+            payload.release();
+            link.protocolViolation("DATAGRAM on TCP push channel " + id);
+        }
+
+        @Override
+        public void onEof() {
+        }
+
+        @Override
+        public void flushLocal() {
+        }
+    }
+}
