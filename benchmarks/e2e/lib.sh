@@ -2,8 +2,8 @@
 # (SC2034: many variables here are read by the scripts that source this file)
 # Helpers shared by benchmarks/e2e/run.sh (TCP) and benchmarks/e2e/udp.sh (UDP). Sourced, not run.
 # The caller sets `set -euo pipefail`, E2E_SCRIPT (name used in errors), E2E_TAG (log prefix),
-# ALL_PATHS, optionally E2E_DEFAULT_WARMUP, and defines usage() before calling e2e_parse_args.  Documentation:
-# benchmarks/README.md.
+# ALL_PATHS, optionally E2E_DEFAULT_WARMUP, and defines usage() before calling e2e_parse_args.
+# Documentation: benchmarks/README.md.
 
 E2E_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$E2E_LIB_DIR/../.." && pwd)

@@ -11,7 +11,8 @@ import java.util.List;
 /**
  * Writes {@link Frame}s as length-prefixed byte frames. A payload frame becomes a small header
  * buffer followed by its own payload buffer (no copy), except that payloads of up to
- * {@value #COPY_THRESHOLD} bytes are copied behind the header to save a buffer. Stateless and
+ * {@value #COPY_THRESHOLD} bytes (datagrams: {@value #DATAGRAM_COPY_THRESHOLD}) are copied behind
+ * the header to save a buffer. Stateless and
  * sharable.
  */
 @ChannelHandler.Sharable
@@ -22,6 +23,11 @@ public final class FrameEncoder extends MessageToMessageEncoder<Frame> {
     /** Longest message text written in GOAWAY, OPEN_FAIL and BIND_FAIL; longer text is cut. */
     public static final int MAX_MESSAGE_BYTES = 1024;
     static final int COPY_THRESHOLD = 256;
+    /**
+     * Datagrams up to this size are copied behind their header too: one buffer per datagram costs
+     * less than a second buffer and the promise bookkeeping of a two-buffer write.
+     */
+    static final int DATAGRAM_COPY_THRESHOLD = 2048;
 
     private FrameEncoder() {
         super(Frame.class);
@@ -54,7 +60,7 @@ public final class FrameEncoder extends MessageToMessageEncoder<Frame> {
         int n = payload.readableBytes();
         int length = 1 + (channel < 0 ? 0 : Varint.size(channel)) + n;
         int headerSize = Varint.size(length) + length - n;
-        boolean copy = n <= COPY_THRESHOLD;
+        boolean copy = n <= (type == FrameType.DATA ? COPY_THRESHOLD : DATAGRAM_COPY_THRESHOLD);
         ByteBuf header = ctx.alloc().buffer(copy ? headerSize + n : headerSize);
         Varint.write(header, length);
         header.writeByte(type.code());

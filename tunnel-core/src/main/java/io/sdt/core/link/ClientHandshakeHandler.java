@@ -6,7 +6,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -137,8 +136,7 @@ final class ClientHandshakeHandler extends ChannelInboundHandlerAdapter {
         state = State.DONE;
         timeout.cancel(false);
         Link link = new Link(ctx.channel(), true, settings, stats, hooks);
-        ctx.pipeline().addBefore(PipelineNames.AUTH, PipelineNames.IDLE, new IdleStateHandler(
-                settings.idleTimeout().toMillis(), settings.heartbeat().toMillis(), 0, TimeUnit.MILLISECONDS));
+        ctx.pipeline().addBefore(PipelineNames.AUTH, PipelineNames.IDLE, Heartbeat.idleDetector(settings));
         ctx.pipeline().replace(this, PipelineNames.LINK, new LinkHandler(link));
         if (result.trySuccess(link)) {
             link.onUp();

@@ -283,6 +283,7 @@ public final class Link {
     }
 
     void onUp() {
+        Heartbeat.start(this);
         stats.linkUp();
         hooks.onUp(this);
     }

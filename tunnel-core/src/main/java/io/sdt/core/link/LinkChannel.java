@@ -21,18 +21,24 @@ public interface LinkChannel {
     /** A datagram from the peer; the callee releases {@code payload}. */
     void onDatagram(ByteBuf payload);
 
-    void onWindow(int increment);
+    /** Credit from the peer; channels without flow control (datagrams) ignore it. */
+    default void onWindow(int increment) {
+    }
 
-    void onEof();
+    /** The peer's half-close; channels without a byte stream ignore it. */
+    default void onEof() {
+    }
 
     /** The peer has closed the channel. The channel must unregister itself and send nothing more. */
     void onClose(ErrorCode code);
 
-    /** Flushes whatever {@link #onData} wrote to the local socket. */
-    void flushLocal();
+    /** Flushes whatever {@link #onData} or {@link #onDatagram} wrote to the local socket. */
+    default void flushLocal() {
+    }
 
     /** The link became writable again: resume reading local sockets if credit allows. */
-    void onLinkWritable();
+    default void onLinkWritable() {
+    }
 
     /** The link is gone: close the local side at once, send nothing. */
     void onLinkClosed();

@@ -13,8 +13,9 @@ import org.apache.logging.log4j.Logger;
 import java.io.IOException;
 
 /**
- * The last handler of an authenticated link: hands frames to the {@link Link}, turns idleness into
- * heartbeats and dead-link detection, and flushes local sockets once per read burst. Confined to
+ * The last handler of an authenticated link: hands frames to the {@link Link}, turns read
+ * idleness into dead-link detection ({@link Heartbeat} sends the PINGs), and flushes local
+ * sockets once per read burst. Confined to
  * the link's event loop.
  */
 final class LinkHandler extends ChannelInboundHandlerAdapter {
@@ -53,9 +54,7 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent idle) {
-            if (idle.state() == IdleState.WRITER_IDLE) {
-                link.writeAndFlush(new Frame.Ping(System.nanoTime()));
-            } else if (idle.state() == IdleState.READER_IDLE) {
+            if (idle.state() == IdleState.READER_IDLE) {
                 log.warn("{}: nothing heard for {} s; declaring the link dead", link,
                         link.settings().idleTimeout().toSeconds());
                 ctx.close();

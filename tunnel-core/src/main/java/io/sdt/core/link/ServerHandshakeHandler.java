@@ -5,7 +5,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.sdt.codec.ErrorCode;
@@ -126,8 +125,7 @@ final class ServerHandshakeHandler extends ChannelInboundHandlerAdapter {
         timeout.cancel(false);
         releaseSlot();
         Link link = new Link(ctx.channel(), false, settings, stats, hooks);
-        ctx.pipeline().addBefore(PipelineNames.AUTH, PipelineNames.IDLE, new IdleStateHandler(
-                settings.idleTimeout().toMillis(), settings.heartbeat().toMillis(), 0, TimeUnit.MILLISECONDS));
+        ctx.pipeline().addBefore(PipelineNames.AUTH, PipelineNames.IDLE, Heartbeat.idleDetector(settings));
         ctx.pipeline().replace(this, PipelineNames.LINK, new LinkHandler(link));
         ctx.writeAndFlush(new Frame.AuthOk());
         log.info("{}: client authenticated", link);

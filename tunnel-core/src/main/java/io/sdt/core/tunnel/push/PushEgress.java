@@ -269,20 +269,4 @@ public final class PushEgress implements LinkChannel {
         payload.release();
         link.protocolViolation("DATAGRAM on TCP push channel " + id);
     }
-
-    @Override
-    public void onWindow(int increment) {
-    }
-
-    @Override
-    public void onEof() {
-    }
-
-    @Override
-    public void flushLocal() {
-    }
-
-    @Override
-    public void onLinkWritable() {
-    }
 }

@@ -286,13 +286,5 @@ public final class PushIngress {
             payload.release();
             link.protocolViolation("DATAGRAM on TCP push channel " + id);
         }
-
-        @Override
-        public void onEof() {
-        }
-
-        @Override
-        public void flushLocal() {
-        }
     }
 }

@@ -12,7 +12,13 @@ final class Datagrams {
 
     /** Largest UDP payload (IPv4: 65,507; IPv6 jumbograms aside, 65,527): a receive buffer fits any. */
     static final int MAX_DATAGRAM = 65_535;
-    private static final int SOCKET_BUFFER = 4 << 20;
+    /**
+     * Kernel buffers of UDP sockets: enough for bursts (about 700 full-size datagrams), small enough
+     * that an overloaded ingress drops instead of queueing for hundreds of milliseconds.
+     */
+    private static final int SOCKET_BUFFER = 1 << 20;
+    /** A datagram is dropped rather than queued once the link holds this much unsent. */
+    static final int LINK_BACKLOG = 512 * 1024;
 
     private Datagrams() {
     }
@@ -29,6 +35,23 @@ final class Datagrams {
      * True if {@code ch} can take another datagram now; flushes once before saying no, so that
      * datagrams queued since the last flush do not count against it.
      */
+    /**
+     * True if the link can take a datagram without it waiting behind more than {@link #LINK_BACKLOG}
+     * bytes; flushes once before saying no. UDP never waits: callers drop and count otherwise.
+     */
+    static boolean linkCanTake(Channel link) {
+        if (backlog(link) <= LINK_BACKLOG) {
+            return true;
+        }
+        link.flush();
+        return backlog(link) <= LINK_BACKLOG;
+    }
+
+    private static long backlog(Channel ch) {
+        long pending = ch.config().getWriteBufferHighWaterMark() - ch.bytesBeforeUnwritable();
+        return ch.isWritable() ? Math.max(0, pending) : Long.MAX_VALUE;
+    }
+
     static boolean canWrite(Channel ch) {
         if (ch.isWritable()) {
             return true;

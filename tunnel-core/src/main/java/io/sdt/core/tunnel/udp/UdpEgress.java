@@ -171,18 +171,6 @@ public final class UdpEgress implements LinkChannel {
         link.protocolViolation("DATA on UDP channel " + id);
     }
 
-    @Override
-    public void onWindow(int increment) {
-    }
-
-    @Override
-    public void onEof() {
-    }
-
-    @Override
-    public void onLinkWritable() {
-    }
-
     /** Replies from the target go back over the link, or are dropped when it is congested. */
     private final class Reader extends SimpleChannelInboundHandler<DatagramPacket> {
         @Override
@@ -190,7 +178,7 @@ public final class UdpEgress implements LinkChannel {
             if (push) {
                 return; // a push channel has no reply path; the packet is released by the superclass
             }
-            if (closed || link.isClosed() || !Datagrams.canWrite(link.channel())) {
+            if (closed || link.isClosed() || !Datagrams.linkCanTake(link.channel())) {
                 link.stats().datagramDropped();
                 return;
             }

@@ -128,7 +128,7 @@ public final class UdpIngress {
         if (t == null || t.link != link) {
             t = open(link, source);
         }
-        if (t.refused || !Datagrams.canWrite(link.channel())) {
+        if (t.refused || !Datagrams.linkCanTake(link.channel())) {
             drop(packet.content());
             return;
         }
@@ -283,23 +283,9 @@ public final class UdpIngress {
         }
 
         @Override
-        public void onWindow(int increment) {
-            // datagrams are not flow controlled
-        }
-
-        @Override
-        public void onEof() {
-            // UDP channels end with CLOSE only
-        }
-
-        @Override
         public void onClose(ErrorCode code) {
             closedByPeer = true;
             table.asMap().remove(source, this);
-        }
-
-        @Override
-        public void onLinkWritable() {
         }
 
         @Override
