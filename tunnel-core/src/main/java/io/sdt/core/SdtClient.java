@@ -9,11 +9,9 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.Promise;
 import io.sdt.codec.ErrorCode;
-import io.sdt.codec.Frame;
 import io.sdt.codec.HostPort;
 import io.sdt.core.link.AuthException;
 import io.sdt.core.link.Link;
-import io.sdt.core.link.LinkHooks;
 import io.sdt.core.link.LinkPipelines;
 import io.sdt.core.link.LinkSettings;
 import io.sdt.core.link.TlsSetup;
@@ -22,10 +20,7 @@ import io.sdt.core.metrics.NodeStats;
 import io.sdt.core.transport.Transport;
 import io.sdt.core.tunnel.Tunnel;
 import io.sdt.core.tunnel.TunnelSpec;
-import io.sdt.core.tunnel.tcp.StreamChannel;
 import io.sdt.core.tunnel.tcp.TcpListener;
-import io.sdt.core.tunnel.udp.UdpEgress;
-import io.sdt.core.tunnel.push.PushEgress;
 import io.sdt.core.tunnel.push.PushIngress;
 import io.sdt.core.tunnel.udp.UdpIngress;
 import com.github.benmanes.caffeine.cache.Ticker;
@@ -158,6 +153,10 @@ public final class SdtClient implements AutoCloseable {
         return stats;
     }
 
+    public Config config() {
+        return config;
+    }
+
     /** True while an authenticated link is up. */
     public boolean isUp() {
         Link l = link;
@@ -196,7 +195,7 @@ public final class SdtClient implements AutoCloseable {
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.settings().connectTimeout().toMillis())
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
                 .handler(LinkPipelines.client(ssl, server.host(), server.port(), config.token(), config.settings(),
-                        stats, new Hooks(), result));
+                        stats, new ClientHooks(this), result));
         b.connect(server.toSocketAddress()).addListener(f -> {
             if (!f.isSuccess()) {
                 result.tryFailure(f.cause());
@@ -276,7 +275,7 @@ public final class SdtClient implements AutoCloseable {
      * True if this client's link carries exactly one tunnel and it is a direct UDP tunnel with an
      * exact peer: then its one channel sends datagrams with no channel-id bytes (SOLE_DATAGRAM).
      */
-    private boolean soleTunnel() {
+    boolean soleTunnel() {
         if (tunnels.size() != 1) {
             return false;
         }
@@ -284,68 +283,8 @@ public final class SdtClient implements AutoCloseable {
         return s.udp() && s.peer() != null && s.peer().port() != 0;
     }
 
-    private Tunnel tunnel(int id) {
+    Tunnel tunnel(int id) {
         return id >= 1 && id <= tunnels.size() ? tunnels.get(id - 1) : null;
-    }
-
-    private final class Hooks implements LinkHooks {
-
-        @Override
-        public void onUp(Link up) {
-            for (Tunnel t : tunnels) {
-                if (t.spec().direction() == TunnelSpec.Direction.REMOTE) {
-                    TunnelSpec spec = t.spec();
-                    // the idle field carries idle= for UDP, record= for TCP push (see docs/PROTOCOL.md)
-                    int param = spec.udp() ? (int) spec.idle().toMillis() : spec.push() ? spec.recordMax() : 0;
-                    up.write(new Frame.Bind(t.id(), spec.udp(), spec.push(), soleTunnel(), param,
-                            spec.maxChannels(), spec.bind(), spec.peer()));
-                }
-            }
-            up.flush();
-        }
-
-        @Override
-        public void onOpen(Link up, Frame.Open open) {
-            Tunnel t = tunnel(open.tunnelId());
-            if (t == null || t.spec().direction() != TunnelSpec.Direction.REMOTE || open.udp() != t.spec().udp()
-                    || open.push() != t.spec().push()) {
-                stats.openDenied();
-                log.warn("{}: the server opened channel {} for unknown remote tunnel {}; refused", up, open.channel(),
-                        open.tunnelId());
-                up.writeAndFlush(new Frame.OpenFail(open.channel(), ErrorCode.UNKNOWN_TUNNEL,
-                        "no remote tunnel " + open.tunnelId() + " on this client"));
-                return;
-            }
-            if (t.spec().udp()) {
-                UdpEgress.open(up, open, t.spec().target(), config.transport());
-            } else if (t.spec().push()) {
-                PushEgress.open(up, open, t.spec().target(), config.transport(), t.spec().spoolMax());
-            } else {
-                StreamChannel.egress(up, open, t.spec().target(), config.transport());
-            }
-        }
-
-        @Override
-        public void onBindOk(Link up, Frame.BindOk ok) {
-            Tunnel t = tunnel(ok.tunnelId());
-            if (t == null) {
-                up.protocolViolation("BIND_OK for unknown tunnel " + ok.tunnelId());
-                return;
-            }
-            log.info("tunnel {} listening on {}", t.spec().label(), ok.bound());
-            t.bound(ok.bound().toSocketAddress());
-        }
-
-        @Override
-        public void onBindFail(Link up, Frame.BindFail fail) {
-            Tunnel t = tunnel(fail.tunnelId());
-            if (t == null) {
-                up.protocolViolation("BIND_FAIL for unknown tunnel " + fail.tunnelId());
-                return;
-            }
-            log.error("tunnel {}: the server refused the remote listener: {}", t.spec().label(), fail.message());
-            t.failed(fail.message());
-        }
     }
 
     /** Fluent construction of a {@link Config}; every setter validates its input. */

@@ -1,0 +1,87 @@
+package io.sdt.core;
+
+import io.sdt.codec.ErrorCode;
+import io.sdt.codec.Frame;
+import io.sdt.core.link.Link;
+import io.sdt.core.link.LinkHooks;
+import io.sdt.core.tunnel.Tunnel;
+import io.sdt.core.tunnel.TunnelSpec;
+import io.sdt.core.tunnel.push.PushEgress;
+import io.sdt.core.tunnel.tcp.StreamChannel;
+import io.sdt.core.tunnel.udp.UdpEgress;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * What a client does with its server's requests: asks for its remote listeners when a link comes
+ * up, and performs the egress of the channels the server opens for them, towards the targets the
+ * client itself configured (never an address the server names). Runs on the link's event loop.
+ */
+final class ClientHooks implements LinkHooks {
+
+    private static final Logger log = LogManager.getLogger(ClientHooks.class);
+
+    private final SdtClient client;
+
+    ClientHooks(SdtClient client) {
+        this.client = client;
+    }
+
+
+        @Override
+        public void onUp(Link up) {
+            for (Tunnel t : client.tunnels()) {
+                if (t.spec().direction() == TunnelSpec.Direction.REMOTE) {
+                    TunnelSpec spec = t.spec();
+                    // the idle field carries idle= for UDP, record= for TCP push (see docs/PROTOCOL.md)
+                    int param = spec.udp() ? (int) spec.idle().toMillis() : spec.push() ? spec.recordMax() : 0;
+                    up.write(new Frame.Bind(t.id(), spec.udp(), spec.push(), client.soleTunnel(), param,
+                            spec.maxChannels(), spec.bind(), spec.peer()));
+                }
+            }
+            up.flush();
+        }
+
+        @Override
+        public void onOpen(Link up, Frame.Open open) {
+            Tunnel t = client.tunnel(open.tunnelId());
+            if (t == null || t.spec().direction() != TunnelSpec.Direction.REMOTE || open.udp() != t.spec().udp()
+                    || open.push() != t.spec().push()) {
+                client.stats().openDenied();
+                log.warn("{}: the server opened channel {} for unknown remote tunnel {}; refused", up, open.channel(),
+                        open.tunnelId());
+                up.writeAndFlush(new Frame.OpenFail(open.channel(), ErrorCode.UNKNOWN_TUNNEL,
+                        "no remote tunnel " + open.tunnelId() + " on this client"));
+                return;
+            }
+            if (t.spec().udp()) {
+                UdpEgress.open(up, open, t.spec().target(), client.config().transport());
+            } else if (t.spec().push()) {
+                PushEgress.open(up, open, t.spec().target(), client.config().transport(), t.spec().spoolMax());
+            } else {
+                StreamChannel.egress(up, open, t.spec().target(), client.config().transport());
+            }
+        }
+
+        @Override
+        public void onBindOk(Link up, Frame.BindOk ok) {
+            Tunnel t = client.tunnel(ok.tunnelId());
+            if (t == null) {
+                up.protocolViolation("BIND_OK for unknown tunnel " + ok.tunnelId());
+                return;
+            }
+            log.info("tunnel {} listening on {}", t.spec().label(), ok.bound());
+            t.bound(ok.bound().toSocketAddress());
+        }
+
+        @Override
+        public void onBindFail(Link up, Frame.BindFail fail) {
+            Tunnel t = client.tunnel(fail.tunnelId());
+            if (t == null) {
+                up.protocolViolation("BIND_FAIL for unknown tunnel " + fail.tunnelId());
+                return;
+            }
+            log.error("tunnel {}: the server refused the remote listener: {}", t.spec().label(), fail.message());
+            t.failed(fail.message());
+        }
+}
