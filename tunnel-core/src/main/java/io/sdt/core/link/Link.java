@@ -163,6 +163,20 @@ public final class Link {
         }
     }
 
+    /** A payload frame this channel can never take: release it and treat it as a protocol violation. */
+    public void reject(io.netty.buffer.ByteBuf payload, String what) {
+        payload.release();
+        protocolViolation(what);
+    }
+
+    /** Releases every buffer in {@code queue} and empties it. */
+    public static void releaseAll(java.util.Queue<io.netty.buffer.ByteBuf> queue) {
+        io.netty.buffer.ByteBuf b;
+        while ((b = queue.poll()) != null) {
+            b.release();
+        }
+    }
+
     /** The peer broke the protocol: log once, send GOAWAY and close the link. */
     public void protocolViolation(String message) {
         if (closed) {

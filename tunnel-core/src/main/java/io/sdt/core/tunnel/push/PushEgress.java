@@ -242,13 +242,8 @@ public final class PushEgress implements LinkChannel {
         if (spooled > 0) {
             log.warn("{}: push channel {} closed with {} bytes still spooled for {}", link, id, spooled, target);
         }
-        ByteBuf r;
-        while ((r = spool.poll()) != null) {
-            r.release();
-        }
-        while ((r = inFlight.poll()) != null) {
-            r.release();
-        }
+        Link.releaseAll(spool);
+        Link.releaseAll(inFlight);
         if (upstream != null) {
             upstream.close();
         }
@@ -266,7 +261,6 @@ public final class PushEgress implements LinkChannel {
 
     @Override
     public void onDatagram(ByteBuf payload) {
-        payload.release();
-        link.protocolViolation("DATAGRAM on TCP push channel " + id);
+        link.reject(payload, "DATAGRAM on TCP push channel " + id);
     }
 }

@@ -102,10 +102,7 @@ public final class PushIngress {
         for (Channel p : producers.toArray(new Channel[0])) {
             p.close();
         }
-        ByteBuf r;
-        while ((r = queue.poll()) != null) {
-            r.release();
-        }
+        Link.releaseAll(queue);
         if (queued > 0) {
             log.warn("{}: closed with {} bytes of records never sent", tunnel, queued);
         }
@@ -277,14 +274,12 @@ public final class PushIngress {
 
         @Override
         public void onData(ByteBuf payload) {
-            payload.release();
-            link.protocolViolation("DATA towards the ingress of push channel " + id);
+            link.reject(payload, "DATA towards the ingress of push channel " + id);
         }
 
         @Override
         public void onDatagram(ByteBuf payload) {
-            payload.release();
-            link.protocolViolation("DATAGRAM on TCP push channel " + id);
+            link.reject(payload, "DATAGRAM on TCP push channel " + id);
         }
     }
 }

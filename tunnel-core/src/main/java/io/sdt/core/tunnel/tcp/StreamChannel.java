@@ -174,14 +174,12 @@ public final class StreamChannel implements LinkChannel {
     public void onData(ByteBuf payload) {
         int n = payload.readableBytes();
         if (state != State.OPEN || eofReceived) {
-            payload.release();
-            link.protocolViolation("DATA for channel " + id + " in state " + state + (eofReceived ? " after EOF" : ""));
+            link.reject(payload, "DATA for channel " + id + " in state " + state + (eofReceived ? " after EOF" : ""));
             return;
         }
         unacked += n;
         if (unacked > window) {
-            payload.release();
-            link.protocolViolation("channel " + id + " exceeded its window of " + window + " bytes");
+            link.reject(payload, "channel " + id + " exceeded its window of " + window + " bytes");
             return;
         }
         link.stats().buffered(n);
@@ -215,8 +213,7 @@ public final class StreamChannel implements LinkChannel {
 
     @Override
     public void onDatagram(ByteBuf payload) {
-        payload.release();
-        link.protocolViolation("DATAGRAM on TCP channel " + id);
+        link.reject(payload, "DATAGRAM on TCP channel " + id);
     }
 
     @Override
@@ -391,10 +388,7 @@ public final class StreamChannel implements LinkChannel {
             link.stats().buffered(-heldBytes);
             heldBytes = 0;
         }
-        ByteBuf b;
-        while ((b = held.poll()) != null) {
-            b.release();
-        }
+        Link.releaseAll(held);
     }
 
     /** Gives back what the channel held when it left state {@code was}: the open count and the tunnel slot. */

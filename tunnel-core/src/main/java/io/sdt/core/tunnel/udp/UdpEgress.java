@@ -149,10 +149,7 @@ public final class UdpEgress implements LinkChannel {
     }
 
     private void releasePending() {
-        ByteBuf b;
-        while ((b = pending.poll()) != null) {
-            b.release();
-        }
+        Link.releaseAll(pending);
     }
 
     @Override
@@ -167,8 +164,7 @@ public final class UdpEgress implements LinkChannel {
 
     @Override
     public void onData(ByteBuf payload) {
-        payload.release();
-        link.protocolViolation("DATA on UDP channel " + id);
+        link.reject(payload, "DATA on UDP channel " + id);
     }
 
     /** Replies from the target go back over the link, or are dropped when it is congested. */

@@ -278,8 +278,7 @@ public final class UdpIngress {
 
         @Override
         public void onData(ByteBuf payload) {
-            payload.release();
-            link.protocolViolation("DATA on UDP channel " + id);
+            link.reject(payload, "DATA on UDP channel " + id);
         }
 
         @Override
