@@ -6,7 +6,7 @@
 set -euo pipefail
 
 E2E_SCRIPT=udp.sh E2E_TAG=e2e-udp
-E2E_DEFAULT_WARMUP=5   # sdt's UDP path needs longer than TCP's 2 s to be JIT-compiled
+E2E_DEFAULT_WARMUP=30  # sdt's UDP path needs 20-40 s of traffic before C2 has compiled it (pinned: longest)
 ALL_PATHS=(direct socat shadowsocks sdt)
 # shellcheck source=lib.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"

@@ -5,6 +5,7 @@ import io.sdt.core.testing.Await;
 import io.sdt.core.testing.LeakGuard;
 import io.sdt.core.testing.Nodes;
 import io.sdt.core.testing.UdpTarget;
+import io.sdt.core.transport.Transport;
 import io.sdt.core.tunnel.Tunnel;
 import io.sdt.core.tunnel.TunnelSpec.Direction;
 import org.junit.jupiter.api.Test;
@@ -35,6 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** UDP forwarding through real nodes on loopback: per-source channels, expiry, cap, sizes, policy. */
 @ExtendWith(LeakGuard.class)
@@ -185,6 +187,85 @@ class UdpForwardingIT {
                 }
             }
         }
+    }
+
+    /**
+     * Bursts of equal-size datagrams leave the egress in GSO sends on epoll; every datagram must
+     * still arrive whole and alone, including the shorter one that ends a batch and the ones after.
+     */
+    @Test
+    void burstsOfEqualSizeDatagramsKeepEveryBoundaryThroughGso() throws Exception {
+        assumeTrue(Transport.EPOLL.isAvailable(), "epoll is not available here");
+        int[] pattern = new int[50];
+        Arrays.fill(pattern, 0, 20, 1200);
+        pattern[20] = 700;
+        Arrays.fill(pattern, 21, 31, 1200);
+        pattern[31] = 1;
+        Arrays.fill(pattern, 32, 50, 64);
+        int bursts = 8;
+        try (Nodes nodes = new Nodes(Transport.EPOLL);
+             DatagramSocket sink = new DatagramSocket(new InetSocketAddress(V4, 0));
+             DatagramSocket sender = new DatagramSocket(new InetSocketAddress(V4, 0))) {
+            sink.setReceiveBufferSize(4 << 20);
+            sink.setSoTimeout(200);
+            SdtServer server = nodes.server(b -> b.allowTarget("127.0.0.1:*"));
+            SdtClient client = nodes.client(server, b -> b.forward(Direction.LOCAL,
+                    "0:127.0.0.1:" + sink.getLocalPort() + "/udp"));
+            InetSocketAddress at = client.tunnels().get(0).boundAddress();
+            List<byte[]> received = new ArrayList<>();
+            Future<?> reader = threads.submit(() -> {
+                byte[] buf = new byte[65_535];
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (received.size() < bursts * pattern.length && System.nanoTime() < deadline) {
+                    DatagramPacket p = new DatagramPacket(buf, buf.length);
+                    try {
+                        sink.receive(p);
+                    } catch (SocketTimeoutException e) {
+                        continue;
+                    }
+                    synchronized (received) {
+                        received.add(Arrays.copyOf(p.getData(), p.getLength()));
+                    }
+                }
+                return null;
+            });
+            for (int burst = 0; burst < bursts; burst++) {
+                for (int i = 0; i < pattern.length; i++) {
+                    sender.send(new DatagramPacket(datagram(burst * pattern.length + i, pattern[i]), pattern[i], at));
+                }
+                int expected = (burst + 1) * pattern.length;
+                Await.until("burst " + burst + " delivered", Duration.ofSeconds(10), () -> {
+                    synchronized (received) {
+                        return received.size() >= expected;
+                    }
+                });
+            }
+            reader.get(60, TimeUnit.SECONDS);
+            assertEquals(bursts * pattern.length, received.size());
+            for (int k = 0; k < received.size(); k++) {
+                int size = pattern[k % pattern.length];
+                assertArrayEquals(datagram(k, size), received.get(k), "datagram " + k + " of " + size + " bytes");
+            }
+            if (io.netty.channel.epoll.EpollDatagramChannel.isSegmentedDatagramPacketSupported()) {
+                assertTrue(server.stats().gsoSends() > 0, "equal-size bursts used GSO");
+                assertTrue(server.stats().gsoSegments() >= 2 * server.stats().gsoSends());
+            }
+        }
+    }
+
+    /** Datagram number {@code k} of {@code size} bytes: its number, then a pattern derived from it. */
+    private static byte[] datagram(int k, int size) {
+        byte[] m = new byte[size];
+        for (int i = 0; i < size; i++) {
+            m[i] = (byte) (k * 31 + i);
+        }
+        if (size >= 4) {
+            m[0] = (byte) (k >>> 24);
+            m[1] = (byte) (k >>> 16);
+            m[2] = (byte) (k >>> 8);
+            m[3] = (byte) k;
+        }
+        return m;
     }
 
     @Test

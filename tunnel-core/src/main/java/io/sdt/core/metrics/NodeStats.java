@@ -25,6 +25,8 @@ public final class NodeStats {
     private final LongAdder datagramsDropped = new LongAdder();
     private final LongAdder soleDatagrams = new LongAdder();
     private final LongAdder pushOverflows = new LongAdder();
+    private final LongAdder gsoSends = new LongAdder();
+    private final LongAdder gsoSegments = new LongAdder();
     private final AtomicLong bufferedBytes = new AtomicLong();
     private final AtomicLong bufferedBytesMax = new AtomicLong();
 
@@ -106,6 +108,21 @@ public final class NodeStats {
 
     public long pushOverflows() {
         return pushOverflows.sum();
+    }
+
+    /** One UDP GSO send of {@code segments} datagrams by an egress socket. */
+    public void gsoSend(int segments) {
+        gsoSends.increment();
+        gsoSegments.add(segments);
+    }
+
+    public long gsoSends() {
+        return gsoSends.sum();
+    }
+
+    /** Datagrams that left in GSO sends; divided by {@link #gsoSends()}, the average batch. */
+    public long gsoSegments() {
+        return gsoSegments.sum();
     }
 
     /** A datagram sent as SOLE_DATAGRAM, without channel-id bytes. */

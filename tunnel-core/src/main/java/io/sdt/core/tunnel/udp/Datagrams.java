@@ -6,6 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.RecvByteBufAllocator;
 
 /** Socket options and buffer handling shared by the UDP ingress and egress. */
 final class Datagrams {
@@ -19,12 +20,14 @@ final class Datagrams {
     private static final int SOCKET_BUFFER = 1 << 20;
     /** A datagram is dropped rather than queued once the link holds this much unsent. */
     static final int LINK_BACKLOG = 512 * 1024;
+    /** Datagrams read from one socket per wake-up before the loop serves others (and flushes). */
+    static final int READ_BURST = 64;
 
     private Datagrams() {
     }
 
     static void configure(AbstractBootstrap<?, ?> b) {
-        b.option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM))
+        b.option(ChannelOption.RCVBUF_ALLOCATOR, allocator())
                 .option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER)
                 .option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER)
                 // one link read burst can carry thousands of datagrams for one socket before its flush
@@ -32,9 +35,18 @@ final class Datagrams {
     }
 
     /**
-     * True if {@code ch} can take another datagram now; flushes once before saying no, so that
-     * datagrams queued since the last flush do not count against it.
+     * Receive buffers of one datagram each, read until the socket is empty (at most
+     * {@link #READ_BURST} per wake-up). Netty's default stops a level-triggered read loop after the
+     * first datagram that does not fill its buffer, which for a 1,400-byte datagram in a 64 KiB
+     * buffer is every one: each datagram then became its own link flush, TLS record and TCP write.
      */
+    static RecvByteBufAllocator allocator() {
+        FixedRecvByteBufAllocator a = new FixedRecvByteBufAllocator(MAX_DATAGRAM);
+        a.respectMaybeMoreData(false);
+        a.maxMessagesPerRead(READ_BURST);
+        return a;
+    }
+
     /**
      * True if the link can take a datagram without it waiting behind more than {@link #LINK_BACKLOG}
      * bytes; flushes once before saying no. UDP never waits: callers drop and count otherwise.

@@ -34,6 +34,8 @@ public final class UdpEgress implements LinkChannel {
     private final int id;
     private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
     private Channel socket;
+    /** Same-size datagrams waiting to leave in one GSO send, or {@code null} without GSO. */
+    private GsoBatch batch;
     private boolean closed;
     private boolean flushRequested;
 
@@ -76,13 +78,14 @@ public final class UdpEgress implements LinkChannel {
             return;
         }
         socket = f.channel();
+        batch = GsoBatch.forSocket(socket, link.stats());
         link.stats().channelOpened();
         link.writeAndFlush(new Frame.OpenOk(id, 0));
         ByteBuf b;
         while ((b = pending.poll()) != null) {
             send(b);
         }
-        socket.flush();
+        flushLocal();
     }
 
     @Override
@@ -114,13 +117,20 @@ public final class UdpEgress implements LinkChannel {
             link.stats().datagramDropped();
             return;
         }
-        socket.write(payload, socket.voidPromise());
+        if (batch != null) {
+            batch.add(payload);
+        } else {
+            socket.write(payload, socket.voidPromise());
+        }
     }
 
     @Override
     public void flushLocal() {
         flushRequested = false;
         if (socket != null) {
+            if (batch != null) {
+                batch.emit();
+            }
             socket.flush();
         }
     }
@@ -143,6 +153,9 @@ public final class UdpEgress implements LinkChannel {
         link.unregister(id);
         releasePending();
         if (socket != null) {
+            if (batch != null) {
+                batch.release();
+            }
             link.stats().channelClosed();
             socket.close();
         }

@@ -57,6 +57,9 @@ public final class UdpIngress {
     private ScheduledFuture<?> cleaner;
 
     private final boolean sole;
+    private final CoarseTicker clock;
+    /** Set by the first datagram of a read burst; cleared when the burst completes. */
+    private boolean inBurst;
 
     private UdpIngress(Tunnel tunnel, int tunnelId, HostPort target, Supplier<Link> links, Ticker ticker,
                        boolean sole) {
@@ -67,9 +70,10 @@ public final class UdpIngress {
         this.links = links;
         this.cap = tunnel.spec().udpTableCap();
         this.push = tunnel.spec().push();
+        this.clock = new CoarseTicker(ticker);
         this.table = Caffeine.newBuilder()
                 .expireAfterAccess(tunnel.spec().idle())
-                .ticker(ticker)
+                .ticker(clock)
                 .executor(Runnable::run)
                 .removalListener((InetSocketAddress source, Tuple t, RemovalCause cause) -> {
                     if (t != null) {
@@ -96,11 +100,16 @@ public final class UdpIngress {
         f.addListener(x -> {
             if (x.isSuccess()) {
                 ingress.socket = f.channel();
-                ingress.cleaner = loop.scheduleAtFixedRate(ingress.table::cleanUp, 1, 1, TimeUnit.SECONDS);
+                ingress.cleaner = loop.scheduleAtFixedRate(ingress::cleanUp, 1, 1, TimeUnit.SECONDS);
                 f.channel().closeFuture().addListener(c -> ingress.closed());
             }
         });
         return f;
+    }
+
+    private void cleanUp() {
+        clock.refresh();
+        table.cleanUp();
     }
 
     private void closed() {
@@ -177,11 +186,16 @@ public final class UdpIngress {
     private final class Reader extends SimpleChannelInboundHandler<DatagramPacket> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
+            if (!inBurst) {
+                inBurst = true;
+                clock.refresh();
+            }
             onDatagram(packet);
         }
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
+            inBurst = false;
             Link link = links.get();
             if (link != null) {
                 link.flush();
