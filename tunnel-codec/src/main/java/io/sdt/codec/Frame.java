@@ -137,14 +137,25 @@ public sealed interface Frame
      * {@code maxChannels} as their connection cap and ignore {@code idleMillis}. {@code push}
      * makes the tunnel one-way; a non-null {@code peer} (direct mode) is the only source the
      * listener accepts (port 0: any port of that address). {@code sole}: the client asserts this is
-     * the link's only tunnel, so its single channel may use {@link SoleDatagram}s.
+     * the link's only tunnel, so its single channel may use {@link SoleDatagram}s. {@code dynamic}
+     * (reverse dynamic forwarding, {@code -R PORT}): the listener speaks SOCKS5 and HTTP CONNECT and
+     * each channel it opens carries the target its customer asked for; it is TCP, never push or
+     * direct.
      */
     record Bind(int tunnelId, boolean udp, boolean push, boolean sole, int idleMillis, int maxChannels, HostPort bind,
-                HostPort peer) implements Frame {
+                HostPort peer, boolean dynamic) implements Frame {
         public Bind {
             checkVarint(tunnelId, "tunnel id");
             checkVarint(idleMillis, "idle time");
             checkVarint(maxChannels, "channel limit");
+            if (dynamic && (udp || push || peer != null)) {
+                throw new IllegalArgumentException("a dynamic BIND is TCP, without push or peer");
+            }
+        }
+
+        public Bind(int tunnelId, boolean udp, boolean push, boolean sole, int idleMillis, int maxChannels,
+                    HostPort bind, HostPort peer) {
+            this(tunnelId, udp, push, sole, idleMillis, maxChannels, bind, peer, false);
         }
 
         public Bind(int tunnelId, boolean udp, boolean push, int idleMillis, int maxChannels, HostPort bind,

@@ -108,13 +108,18 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             case PONG -> new Frame.Pong(readLong(f, type));
             case BIND -> {
                 int tunnel = Varint.read(f, "tunnel id");
-                int flags = readFlags(f, type, FLAG_UDP | FLAG_PUSH | FLAG_PEER | FLAG_SOLE);
+                int flags = readFlags(f, type, FLAG_UDP | FLAG_PUSH | FLAG_PEER | FLAG_SOLE | FLAG_DYNAMIC);
+                boolean dynamic = (flags & FLAG_DYNAMIC) != 0;
+                if (dynamic && (flags & (FLAG_UDP | FLAG_PUSH | FLAG_PEER)) != 0) {
+                    throw new FrameException(FrameException.Reason.MALFORMED_FRAME,
+                            "BIND: the dynamic flag excludes udp, push and peer (flags " + flags + ")");
+                }
                 int idle = Varint.read(f, "idle time");
                 int max = Varint.read(f, "channel limit");
                 HostPort bind = HostPort.decode(f);
                 HostPort peer = (flags & FLAG_PEER) != 0 ? HostPort.decode(f) : null;
                 yield new Frame.Bind(tunnel, (flags & FLAG_UDP) != 0, (flags & FLAG_PUSH) != 0,
-                        (flags & FLAG_SOLE) != 0, idle, max, bind, peer);
+                        (flags & FLAG_SOLE) != 0, idle, max, bind, peer, dynamic);
             }
             case BIND_OK -> new Frame.BindOk(Varint.read(f, "tunnel id"), HostPort.decode(f));
             case BIND_FAIL -> {
@@ -165,6 +170,8 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     static final int FLAG_PUSH = 2;
     static final int FLAG_PEER = 4;
     static final int FLAG_SOLE = 8;
+    /** BIND only: a reverse dynamic (SOCKS5 / HTTP CONNECT) listener. */
+    static final int FLAG_DYNAMIC = 16;
 
     private static int readFlags(ByteBuf f, FrameType type, int allowed) {
         int flags = readByte(f, type);

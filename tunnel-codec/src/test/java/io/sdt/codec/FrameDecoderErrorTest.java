@@ -281,7 +281,10 @@ class FrameDecoderErrorTest {
         "10 01 00 00 04 01 7f000001 0050", // OPEN flags 0x04 (peer is BIND-only)
         "10 01 00 00 80 01 7f000001 0050", // OPEN flags 0x80
         "10 01 00 00 ff 01 7f000001 0050", // OPEN flags 0xff
-        "08 07 10 00 00 01 7f000001 0050", // BIND flags 0x10
+        "08 07 20 00 00 01 7f000001 0050", // BIND flags 0x20
+        "08 07 11 00 00 01 7f000001 0050", // BIND dynamic with udp
+        "08 07 12 00 00 01 7f000001 0050", // BIND dynamic with push
+        "08 07 14 00 00 01 7f000001 0050 01 7f000001 0050", // BIND dynamic with peer
         "10 01 00 00 10 01 7f000001 0050"  // OPEN flags 0x10
     })
     void unknownFlags(String body) {

@@ -36,7 +36,7 @@ final class ClientHooks implements LinkHooks {
                     // the idle field carries idle= for UDP, record= for TCP push (see docs/PROTOCOL.md)
                     int param = spec.udp() ? (int) spec.idle().toMillis() : spec.push() ? spec.recordMax() : 0;
                     up.write(new Frame.Bind(t.id(), spec.udp(), spec.push(), client.soleTunnel(), param,
-                            spec.maxChannels(), spec.bind(), spec.peer()));
+                            spec.maxChannels(), spec.bind(), spec.peer(), spec.dynamic()));
                 }
             }
             up.flush();
@@ -45,8 +45,12 @@ final class ClientHooks implements LinkHooks {
         @Override
         public void onOpen(Link up, Frame.Open open) {
             Tunnel t = client.tunnel(open.tunnelId());
+            if (t != null && t.spec().dynamic() && t.spec().direction() == TunnelSpec.Direction.REMOTE && !open.push()) {
+                openDynamic(up, open);
+                return;
+            }
             if (t == null || t.spec().direction() != TunnelSpec.Direction.REMOTE || open.udp() != t.spec().udp()
-                    || open.push() != t.spec().push()) {
+                    || open.push() != t.spec().push() || t.spec().dynamic()) {
                 client.stats().openDenied();
                 log.warn("{}: the server opened channel {} for unknown remote tunnel {}; refused", up, open.channel(),
                         open.tunnelId());
@@ -60,6 +64,26 @@ final class ClientHooks implements LinkHooks {
                 PushEgress.open(up, open, t.spec().target(), client.config().transport(), t.spec().spoolMax());
             } else {
                 StreamChannel.egress(up, open, t.spec().target(), client.config().transport());
+            }
+        }
+
+        /**
+         * A channel of a reverse dynamic tunnel: its target is whatever the server's customer asked
+         * for, so this client's own --allow-target policy decides, as the server's does for -D.
+         */
+        private void openDynamic(Link up, Frame.Open open) {
+            var rule = client.config().exitPolicy().match(open.target());
+            if (rule.isEmpty()) {
+                client.stats().openDenied();
+                log.warn("{}: channel {} to {} denied: no --allow-target rule matches", up, open.channel(), open.target());
+                up.writeAndFlush(new Frame.OpenFail(open.channel(), ErrorCode.DENIED,
+                        "target " + open.target() + " is not allowed by the client's policy (--allow-target)"));
+                return;
+            }
+            if (open.udp()) {
+                UdpEgress.open(up, open, open.target(), client.config().transport());
+            } else {
+                StreamChannel.egress(up, open, open.target(), client.config().transport());
             }
         }
 

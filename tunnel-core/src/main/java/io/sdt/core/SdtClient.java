@@ -19,7 +19,13 @@ import io.sdt.core.link.Token;
 import io.sdt.core.metrics.NodeStats;
 import io.sdt.core.transport.Transport;
 import io.sdt.core.tunnel.Tunnel;
+import io.sdt.core.policy.Policy;
+import io.sdt.core.policy.PolicyRule;
 import io.sdt.core.tunnel.TunnelSpec;
+import io.sdt.core.tunnel.dynamic.DynamicListener;
+import io.sdt.core.tunnel.dynamic.RouterCounters;
+import io.sdt.core.tunnel.router.ProxyAuth;
+import io.sdt.core.tunnel.router.RouterSettings;
 import io.sdt.core.tunnel.tcp.TcpListener;
 import io.sdt.core.tunnel.push.PushIngress;
 import io.sdt.core.tunnel.udp.UdpIngress;
@@ -58,8 +64,22 @@ public final class SdtClient implements AutoCloseable {
     /** Validated client configuration. */
     public record Config(HostPort server, Token token, List<TunnelSpec> tunnels, TlsSetup.ClientOptions tls,
                          Transport transport, LinkSettings settings, Duration reconnectMin, Duration reconnectMax,
-                         int threads, Ticker ticker) {
+                         int threads, Ticker ticker, Policy exitPolicy, ProxyAuth proxyAuth) {
+        /**
+         * @param exitPolicy targets the server may ask this client to connect to for a reverse dynamic
+         *                   tunnel ({@code -R PORT}); required (non-empty) when there is one
+         * @param proxyAuth  SOCKS5 / HTTP CONNECT credentials customers of {@code -D} must give, or {@code null}
+         */
         public Config {
+            if (exitPolicy == null) {
+                exitPolicy = Policy.denyAll();
+            }
+            boolean reverseDynamic = tunnels.stream()
+                    .anyMatch(t -> t.dynamic() && t.direction() == TunnelSpec.Direction.REMOTE);
+            if (reverseDynamic && exitPolicy.rules().isEmpty()) {
+                throw new IllegalArgumentException("-R with only a port (reverse dynamic) exits at this client: give "
+                        + "--allow-target rules for the targets its customers may reach");
+            }
             Objects.requireNonNull(server, "server");
             Objects.requireNonNull(token, "token");
             tunnels = List.copyOf(tunnels);
@@ -81,12 +101,13 @@ public final class SdtClient implements AutoCloseable {
                       Transport transport, LinkSettings settings, Duration reconnectMin, Duration reconnectMax,
                       int threads) {
             this(server, token, tunnels, tls, transport, settings, reconnectMin, reconnectMax, threads,
-                    Ticker.systemTicker());
+                    Ticker.systemTicker(), null, null);
         }
     }
 
     private final Config config;
     private final NodeStats stats = new NodeStats();
+    private final RouterCounters routerStats = new RouterCounters();
     private final List<Tunnel> tunnels = new ArrayList<>();
     private final List<Channel> listeners = new ArrayList<>();
     private final CompletableFuture<Void> fatal = new CompletableFuture<>();
@@ -123,7 +144,11 @@ public final class SdtClient implements AutoCloseable {
         try {
             for (Tunnel t : tunnels) {
                 if (t.spec().direction() == TunnelSpec.Direction.LOCAL) {
-                    Channel ch = (t.spec().push() && !t.spec().udp()
+                    Channel ch = (t.spec().dynamic()
+                            ? DynamicListener.bind(group, config.transport(), t.spec().bind(), t, t.id(), () -> link,
+                                    RouterSettings.of(config.proxyAuth(), config.transport().datagramChannel()),
+                                    routerStats)
+                            : t.spec().push() && !t.spec().udp()
                             ? PushIngress.bind(linkLoop, config.transport(), t.spec().bind(), t, t.id(),
                                     t.spec().target(), () -> link)
                             : t.spec().udp()
@@ -151,6 +176,11 @@ public final class SdtClient implements AutoCloseable {
 
     public NodeStats stats() {
         return stats;
+    }
+
+    /** Counters of the SOCKS5 / HTTP CONNECT front end of this client's {@code -D} listeners. */
+    public RouterCounters routerStats() {
+        return routerStats;
     }
 
     public Config config() {
@@ -299,6 +329,26 @@ public final class SdtClient implements AutoCloseable {
         private Duration reconnectMax = Duration.ofSeconds(10);
         private int threads = 1;
         private Ticker ticker = Ticker.systemTicker();
+        private final List<PolicyRule> exitRules = new ArrayList<>();
+        private ProxyAuth proxyAuth;
+
+        /** Adds a {@code -D [BIND_ADDR:]PORT} SOCKS5 / HTTP CONNECT listener ({@link TunnelSpec#parseDynamic}). */
+        public Builder dynamic(String spec) {
+            tunnels.add(TunnelSpec.parseDynamic(spec));
+            return this;
+        }
+
+        /** Allows reverse dynamic customers to reach targets matching {@code rule} (see {@link PolicyRule}). */
+        public Builder allowTarget(String rule) {
+            exitRules.add(PolicyRule.parse("--allow-target", rule));
+            return this;
+        }
+
+        /** Credentials that customers of the {@code -D} listeners must give; {@code null} for none. */
+        public Builder proxyAuth(ProxyAuth auth) {
+            this.proxyAuth = auth;
+            return this;
+        }
 
         /** The clock of UDP tuple expiry (tests inject a fake one). */
         public Builder ticker(Ticker ticker) {
@@ -370,7 +420,7 @@ public final class SdtClient implements AutoCloseable {
                 throw new IllegalArgumentException("a token is required");
             }
             return new Config(server, token, tunnels, tls, transport, settings, reconnectMin, reconnectMax, threads,
-                    ticker);
+                    ticker, Policy.of(exitRules), proxyAuth);
         }
 
         public SdtClient build() {

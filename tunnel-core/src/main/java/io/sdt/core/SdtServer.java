@@ -27,7 +27,10 @@ import io.sdt.core.tunnel.TunnelSpec;
 import io.sdt.core.tunnel.tcp.StreamChannel;
 import io.sdt.core.tunnel.tcp.TcpListener;
 import io.sdt.core.tunnel.udp.UdpEgress;
+import io.sdt.core.tunnel.dynamic.DynamicListener;
+import io.sdt.core.tunnel.dynamic.RouterCounters;
 import io.sdt.core.tunnel.push.PushEgress;
+import io.sdt.core.tunnel.router.RouterSettings;
 import io.sdt.core.tunnel.push.PushIngress;
 import io.sdt.core.tunnel.udp.UdpIngress;
 import com.github.benmanes.caffeine.cache.Ticker;
@@ -92,6 +95,7 @@ public final class SdtServer implements AutoCloseable {
 
     private final Config config;
     private final NodeStats stats = new NodeStats();
+    private final RouterCounters routerStats = new RouterCounters();
     private final ChannelGroup links = new DefaultChannelGroup("links", GlobalEventExecutor.INSTANCE);
     private final Map<Link, List<Channel>> binds = new ConcurrentHashMap<>();
     private final AtomicInteger unauthenticated = new AtomicInteger();
@@ -140,6 +144,11 @@ public final class SdtServer implements AutoCloseable {
 
     public NodeStats stats() {
         return stats;
+    }
+
+    /** Counters of the SOCKS5 / HTTP CONNECT front end of reverse dynamic listeners on this server. */
+    public RouterCounters routerStats() {
+        return routerStats;
     }
 
     public Config config() {
@@ -225,12 +234,17 @@ public final class SdtServer implements AutoCloseable {
                 return;
             }
             // for a TCP push tunnel BIND's idle field carries record=, the longest record
-            TunnelSpec spec = new TunnelSpec(TunnelSpec.Direction.REMOTE, bind.udp(), bind.bind(), bind.bind(),
+            TunnelSpec spec = new TunnelSpec(TunnelSpec.Direction.REMOTE, bind.udp(), bind.bind(),
+                    bind.dynamic() ? null : bind.bind(),
                     bind.maxChannels(), !tcpPush && bind.idleMillis() > 0 ? Duration.ofMillis(bind.idleMillis()) : null,
                     bind.push(), bind.peer(), tcpPush ? bind.idleMillis() : 0, 0,
                     bind.bind() + (bind.udp() ? "/udp" : "") + "#" + bind.tunnelId());
             Tunnel tunnel = new Tunnel(bind.tunnelId(), spec);
-            io.netty.channel.ChannelFuture listening = tcpPush
+            io.netty.channel.ChannelFuture listening = bind.dynamic()
+                    // reverse dynamic: customers here name targets; the client's policy decides
+                    ? DynamicListener.bind(group, config.transport(), bind.bind(), tunnel, bind.tunnelId(), () -> link,
+                            RouterSettings.of(null, config.transport().datagramChannel()), routerStats)
+                    : tcpPush
                     ? PushIngress.bind(link.eventLoop(), config.transport(), bind.bind(), tunnel, bind.tunnelId(),
                             bind.bind(), () -> link)
                     : bind.udp()

@@ -1,13 +1,20 @@
 package io.sdt.server;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.sdt.core.SdtClient;
 import io.sdt.core.link.TlsSetup;
+import io.sdt.core.policy.Policy;
 import io.sdt.core.tunnel.SpecException;
 import io.sdt.core.tunnel.TunnelSpec;
+import io.sdt.core.tunnel.router.ProxyAuth;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,8 +36,17 @@ final class ClientCommand implements Callable<Integer> {
             description = "Remote forward: [BIND_ADDR:]PORT:HOST:HOSTPORT[/tcp|/udp][,idle=D][,max=N][,peer=IP:PORT][,push]. Listens on the server, connects from here.")
     List<String> remote = new ArrayList<>();
 
-    @Option(names = "-D", paramLabel = "[BIND:]PORT", description = "Dynamic SOCKS5/HTTP CONNECT forward (not supported yet).")
+    @Option(names = "-D", paramLabel = "[BIND:]PORT[,max=N]",
+            description = "Dynamic forward: a SOCKS5 (CONNECT, UDP ASSOCIATE) and HTTP CONNECT proxy here; traffic exits at the server, under its --allow-target.")
     List<String> dynamic = new ArrayList<>();
+
+    @Option(names = "--allow-target", paramLabel = "RULE",
+            description = "Targets that customers of a reverse dynamic -R PORT may reach from this client: HOSTS[:PORTS]. Repeatable; none = deny all.")
+    List<String> allowTarget = new ArrayList<>();
+
+    @Option(names = "--proxy-auth-file", paramLabel = "F",
+            description = "USER:PASSWORD (one line) that -D customers must give (SOCKS5 RFC 1929, HTTP Proxy-Authorization: Basic).")
+    Path proxyAuthFile;
 
     @Option(names = "--ca", paramLabel = "F", description = "Validate the server certificate against this CA (and its host name).")
     Path ca;
@@ -52,13 +68,11 @@ final class ClientCommand implements Callable<Integer> {
 
     SdtClient.Config config() {
         node.rejectUnsupported();
-        if (!dynamic.isEmpty()) {
-            throw new Main.UsageException("-D " + dynamic.getFirst() + ": dynamic (SOCKS5/HTTP CONNECT) forwarding is not supported yet");
-        }
         if ((cert == null) != (key == null)) {
             throw new Main.UsageException("--cert and --key go together");
         }
         List<TunnelSpec> specs = new ArrayList<>();
+        Policy exits;
         try {
             for (String s : local) {
                 specs.add(TunnelSpec.parse(TunnelSpec.Direction.LOCAL, s));
@@ -66,11 +80,44 @@ final class ClientCommand implements Callable<Integer> {
             for (String s : remote) {
                 specs.add(TunnelSpec.parse(TunnelSpec.Direction.REMOTE, s));
             }
+            for (String s : dynamic) {
+                specs.add(TunnelSpec.parseDynamic(s));
+            }
+            exits = Policy.parse("--allow-target", allowTarget);
         } catch (SpecException e) {
             throw new Main.UsageException(e.getMessage());
         }
-        return new SdtClient.Config(Addresses.parse("--server", server, null, true), node.token(), specs,
-                new TlsSetup.ClientOptions(ca, cert, key), node.transport(), node.settings(), Duration.ofMillis(200),
-                Duration.ofSeconds(10), 1);
+        try {
+            return new SdtClient.Config(Addresses.parse("--server", server, null, true), node.token(), specs,
+                    new TlsSetup.ClientOptions(ca, cert, key), node.transport(), node.settings(), Duration.ofMillis(200),
+                    Duration.ofSeconds(10), 1, Ticker.systemTicker(), exits, proxyAuth());
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageException(e.getMessage());
+        }
+    }
+
+    /** The credentials in --proxy-auth-file: one line USER:PASSWORD. */
+    private ProxyAuth proxyAuth() {
+        if (proxyAuthFile == null) {
+            return null;
+        }
+        String where = "--proxy-auth-file " + proxyAuthFile + ": ";
+        String text;
+        try {
+            text = Files.readString(proxyAuthFile, StandardCharsets.UTF_8).strip();
+        } catch (NoSuchFileException e) {
+            throw new Main.UsageException(where + "no such file");
+        } catch (IOException e) {
+            throw new Main.UsageException(where + "cannot read: " + e.getMessage());
+        }
+        int colon = text.indexOf(':');
+        if (colon <= 0 || text.contains("\n")) {
+            throw new Main.UsageException(where + "expected one line USER:PASSWORD");
+        }
+        try {
+            return ProxyAuth.of(text.substring(0, colon), text.substring(colon + 1));
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageException(where + e.getMessage());
+        }
     }
 }

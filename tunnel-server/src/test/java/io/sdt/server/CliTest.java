@@ -69,8 +69,13 @@ class CliTest {
         cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,push,record=9", "record=9 is out of range"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,peer=gw.example:5", "peer must be an IP address"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -R 80:h:99999", "-R 80:h:99999: target port 99999 is out of range"));
-        cases.add(List.of("client --server h:1 --token-file " + t + " -R 1080", "-R 1080: reverse dynamic forwarding"));
-        cases.add(List.of("client --server h:1 --token-file " + t + " -D 1080", "-D 1080: dynamic (SOCKS5/HTTP CONNECT) forwarding is not supported yet"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " -R 1080", "reverse dynamic) exits at this client: give --allow-target"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " -R 1080/udp --allow-target *", "-R 1080/udp: a reverse dynamic listener (no target) takes only max=N"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " -D 1080,idle=5s", "-D 1080,idle=5s: unknown option 'idle'"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " -D 1:2:3", "-D 1:2:3: expected [BIND_ADDR:]PORT"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " -D 1080 --proxy-auth-file /nonexistent/auth", "--proxy-auth-file /nonexistent/auth: no such file"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " -D 1080 --proxy-auth-file " + t, "expected one line USER:PASSWORD"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " --allow-target 10.0.0.0/40", "--allow-target 10.0.0.0/40"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,wat=1", "unknown option 'wat'"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -L", "Missing required parameter for option '-L'"));
         cases.add(List.of("run sdt.yaml", "configuration files are not supported yet"));

@@ -15,7 +15,8 @@ import java.util.Locale;
  *                    for {@code -R} (listener on the far node)
  * @param udp         {@code /udp}
  * @param bind        where the ingress listens; BIND_ADDR defaults to 127.0.0.1 like ssh, {@code *} means all
- * @param target      where the egress connects
+ * @param target      where the egress connects, or {@code null} for a dynamic (router) tunnel, {@code -D} or
+ *                    {@code -R [BIND_ADDR:]PORT}, whose customers name their own targets
  * @param maxChannels {@code max=N}: at most this many open channels, or UDP source tuples (0 = unlimited for
  *                    TCP, {@link #DEFAULT_UDP_MAX} for UDP)
  * @param idle        {@code idle=}: a UDP source tuple expires after this long without traffic
@@ -89,6 +90,49 @@ public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPo
             }
         }
         return a[10] == (byte) 0xFF && a[11] == (byte) 0xFF;
+    }
+
+    /** A router tunnel (SOCKS5 / HTTP CONNECT): each channel carries the target its customer asked for. */
+    public boolean dynamic() {
+        return target == null;
+    }
+
+    /**
+     * Parses {@code -D [BIND_ADDR:]PORT[,max=N]}: a local SOCKS5 / HTTP CONNECT listener whose
+     * traffic exits at the server.
+     */
+    public static TunnelSpec parseDynamic(String text) {
+        String where = "-D " + text + ": ";
+        if (text == null || text.isBlank()) {
+            throw new SpecException("-D: empty spec (expected [BIND_ADDR:]PORT)");
+        }
+        String[] parts = text.split(",", -1);
+        int max = 0;
+        for (int i = 1; i < parts.length; i++) {
+            String opt = parts[i].strip();
+            int eq = opt.indexOf('=');
+            String key = eq < 0 ? opt : opt.substring(0, eq);
+            if (!key.equals("max")) {
+                throw new SpecException(where + "unknown option '" + key + "' (a dynamic listener takes only max=N)");
+            }
+            requireValue(where, key, eq < 0 ? null : opt.substring(eq + 1));
+            max = parseInt(where, "max", opt.substring(eq + 1), 1, 1_000_000);
+        }
+        return dynamic(Direction.LOCAL, where, splitColons(where, parts[0]), max, text);
+    }
+
+    private static TunnelSpec dynamic(Direction direction, String where, List<String> tokens, int max, String text) {
+        if (tokens.size() != 1 && tokens.size() != 2) {
+            throw new SpecException(where + "expected [BIND_ADDR:]PORT (IPv6 addresses in brackets)");
+        }
+        String bindHost = tokens.size() == 2 ? bindAddress(tokens.get(0)) : "127.0.0.1";
+        int bindPort = parseInt(where, "port", tokens.get(tokens.size() - 1), 0, 65535);
+        try {
+            return new TunnelSpec(direction, false, new HostPort(bindHost, bindPort), null, max, null, false, null,
+                    0, 0, text);
+        } catch (IllegalArgumentException e) {
+            throw new SpecException(where + e.getMessage());
+        }
     }
 
     /** The tuple cap of a UDP tunnel: {@code max=} or the default. */
@@ -191,10 +235,14 @@ public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPo
         List<String> tokens = splitColons(where, addr);
         if (tokens.size() == 1 || tokens.size() == 2) {
             if (direction == Direction.REMOTE) {
-                throw new SpecException(where + "reverse dynamic forwarding (-R [BIND_ADDR:]PORT without a target)"
-                        + " is not supported yet");
+                // reverse dynamic forwarding, OpenSSH's -R [BIND_ADDR:]PORT
+                if (udp || push || peer != null || idle != null || recordMax > 0 || spoolMax > 0) {
+                    throw new SpecException(where + "a reverse dynamic listener (no target) takes only max=N");
+                }
+                return dynamic(direction, where, tokens, max, text);
             }
-            throw new SpecException(where + "missing target (expected [BIND_ADDR:]PORT:HOST:HOSTPORT)");
+            throw new SpecException(where + "missing target (expected [BIND_ADDR:]PORT:HOST:HOSTPORT; "
+                    + "for a SOCKS5/HTTP CONNECT listener use -D [BIND_ADDR:]PORT)");
         }
         if (tokens.size() != 3 && tokens.size() != 4) {
             throw new SpecException(where + "expected [BIND_ADDR:]PORT:HOST:HOSTPORT (IPv6 addresses in brackets)");

@@ -68,4 +68,17 @@ class PolicyRuleTest {
         assertTrue(two.allows(new HostPort("db", 5432)));
         assertEquals("10.0.0.0/8", two.match(new HostPort("10.0.0.9", 1)).orElseThrow().toString());
     }
+
+    @Test
+    void namesThatResolversReadAsIpv4MatchNoRule() {
+        Policy any = Policy.parse("--allow-target", java.util.List.of("*", "*.example.com", "127.0.0.1"));
+        for (String host : new String[] {"2130706433", "127.1", "0x7f.1", "127.000.0.1", "0177.0.0.1", "0x7f000001", "010.0.0.1"}) {
+            assertTrue(Policy.isAmbiguousIpv4(host), host);
+            assertFalse(any.allows(new HostPort(host, 80)), host + " must match no rule, not even *");
+        }
+        for (String host : new String[] {"127.0.0.1", "::1", "db.internal", "1e100.net", "a.example.com", "x1.2"}) {
+            assertFalse(Policy.isAmbiguousIpv4(host), host);
+        }
+        assertTrue(any.allows(new HostPort("a.example.com", 80)));
+    }
 }

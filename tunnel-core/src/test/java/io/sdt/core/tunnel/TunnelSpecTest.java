@@ -92,10 +92,37 @@ class TunnelSpecTest {
     }
 
     @Test
-    void reverseDynamicIsNotSupportedYet() {
-        SpecException e = assertThrows(SpecException.class, () -> TunnelSpec.parse(Direction.REMOTE, "1080"));
-        assertTrue(e.getMessage().contains("reverse dynamic forwarding"), e.getMessage());
-        assertTrue(e.getMessage().contains("not supported yet"), e.getMessage());
+    void reverseDynamicListensWithoutATarget() {
+        TunnelSpec r = TunnelSpec.parse(Direction.REMOTE, "1080");
+        assertTrue(r.dynamic());
+        assertEquals(new HostPort("127.0.0.1", 1080), r.bind());
+        TunnelSpec all = TunnelSpec.parse(Direction.REMOTE, "*:1080,max=7");
+        assertEquals(new HostPort("0.0.0.0", 1080), all.bind());
+        assertEquals(7, all.maxChannels());
+        for (String bad : new String[] {"1080/udp", "1080,push", "1080,peer=1.2.3.4:5", "1080,idle=5s"}) {
+            SpecException e = assertThrows(SpecException.class, () -> TunnelSpec.parse(Direction.REMOTE, bad));
+            assertTrue(e.getMessage().startsWith("-R " + bad + ": "), e.getMessage());
+        }
+    }
+
+    @Test
+    void dynamicListener() {
+        TunnelSpec d = TunnelSpec.parseDynamic("1080");
+        assertTrue(d.dynamic());
+        assertEquals(Direction.LOCAL, d.direction());
+        assertEquals(new HostPort("127.0.0.1", 1080), d.bind());
+        TunnelSpec v6 = TunnelSpec.parseDynamic("[::1]:0,max=3");
+        assertEquals(new HostPort("::1", 0), v6.bind());
+        assertEquals(3, v6.maxChannels());
+        for (String[] bad : new String[][] {{"", "empty spec"}, {"a:b:c", "expected [BIND_ADDR:]PORT"},
+                {"99999", "port"}, {"1080,idle=5s", "unknown option 'idle'"}, {"1080,max=0", "max"},
+                {"1080,max", "max"}}) {
+            SpecException e = assertThrows(SpecException.class, () -> TunnelSpec.parseDynamic(bad[0]));
+            assertTrue(e.getMessage().startsWith("-D"), e.getMessage());
+            assertTrue(e.getMessage().contains(bad[1]), e.getMessage());
+        }
+        SpecException e = assertThrows(SpecException.class, () -> TunnelSpec.parse(Direction.LOCAL, "1080"));
+        assertTrue(e.getMessage().contains("use -D"), e.getMessage());
     }
 
     @Test

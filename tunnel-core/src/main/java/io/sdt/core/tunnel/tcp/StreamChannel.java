@@ -17,6 +17,7 @@ import io.sdt.core.link.LinkChannel;
 import io.sdt.core.link.PipelineNames;
 import io.sdt.core.transport.Transport;
 import io.sdt.core.tunnel.Tunnel;
+import io.sdt.core.tunnel.router.ConnectResult;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -66,6 +67,8 @@ public final class StreamChannel implements LinkChannel {
     private boolean eofReceived;
     private boolean outputShut;
     private boolean flushRequested;
+    /** Router mode: answers the customer's SOCKS5 / HTTP CONNECT request when OPEN is answered. */
+    private ConnectResult opener;
 
     private StreamChannel(Link link, int id, Tunnel tunnel, State state) {
         this.link = link;
@@ -81,12 +84,28 @@ public final class StreamChannel implements LinkChannel {
      * OPEN and reads nothing before OPEN_OK. The tunnel slot must have been acquired.
      */
     public static void ingress(Link link, Channel socket, Tunnel tunnel, int tunnelId, HostPort target) {
+        ingress(link, socket, tunnel, tunnelId, target, null);
+    }
+
+    /**
+     * The ingress of a router-mode customer whose request named {@code target}: like
+     * {@link #ingress(Link, Channel, Tunnel, int, HostPort)}, and when the peer answers OPEN the
+     * {@code opener} writes the protocol's reply (success, or the refusal that matches the error).
+     * The bytes the customer sent after its request are forwarded first.
+     */
+    public static void ingress(Link link, Channel socket, Tunnel tunnel, int tunnelId, HostPort target,
+                               ConnectResult opener) {
         if (link.isClosed()) {
             tunnel.release();
-            socket.close();
+            if (opener != null) {
+                opener.failed(ErrorCode.SHUTDOWN, "no link");
+            } else {
+                socket.close();
+            }
             return;
         }
         StreamChannel sc = new StreamChannel(link, link.allocateChannelId(), tunnel, State.OPENING);
+        sc.opener = opener;
         sc.socket = socket;
         link.register(sc.id, sc);
         socket.pipeline().addLast(PipelineNames.RELAY, new StreamRelayHandler(sc));
@@ -147,6 +166,9 @@ public final class StreamChannel implements LinkChannel {
         state = State.OPEN;
         sendCredit = peerWindow;
         link.stats().channelOpened();
+        if (opener != null) {
+            answerOpener();
+        }
         drainHeld();
         link.flush();
         readIfPossible();
@@ -167,7 +189,25 @@ public final class StreamChannel implements LinkChannel {
         }
         tunnel.channelFailed(message);
         tunnel.release();
-        socket.close();
+        if (opener != null) {
+            opener.failed(code, message);
+        } else {
+            socket.close();
+        }
+    }
+
+    /** The customer's request succeeded: its reply goes out, then whatever it sent after the request. */
+    private void answerOpener() {
+        ByteBuf leftover = opener.succeeded();
+        opener = null;
+        if (leftover.isReadable()) {
+            onLocalData(leftover);
+        } else {
+            leftover.release();
+        }
+        if (socket instanceof DuplexChannel d && d.isInputShutdown()) {
+            onLocalInputEnded();
+        }
     }
 
     @Override
@@ -276,7 +316,11 @@ public final class StreamChannel implements LinkChannel {
         releaseHeld();
         if (was != State.CONNECTING && was != State.CLOSED) {
             finishedFrom(was);
-            socket.close();
+            if (was == State.OPENING && opener != null) {
+                opener.failed(ErrorCode.SHUTDOWN, "the link closed");
+            } else {
+                socket.close();
+            }
         }
     }
 

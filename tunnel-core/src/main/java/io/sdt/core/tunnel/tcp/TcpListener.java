@@ -14,6 +14,7 @@ import io.sdt.core.tunnel.Tunnel;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -38,10 +39,21 @@ public final class TcpListener {
      */
     public static ChannelFuture bind(EventLoopGroup group, Transport transport, HostPort bind, Tunnel tunnel,
                                      int tunnelId, HostPort target, Supplier<Link> links) {
+        return bind(group, transport, bind, tunnel, links,
+                (link, child) -> StreamChannel.ingress(link, child, tunnel, tunnelId, target));
+    }
+
+    /**
+     * Binds a listener whose accepted sockets, admitted and counted against the tunnel's
+     * {@code max=} and registered on their link's loop, are handed to {@code start}, which then
+     * owns the socket and the tunnel slot.
+     */
+    public static ChannelFuture bind(EventLoopGroup group, Transport transport, HostPort bind, Tunnel tunnel,
+                                     Supplier<Link> links, BiConsumer<Link, Channel> start) {
         ServerBootstrap b = new ServerBootstrap().group(group).channel(transport.serverChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.SO_BACKLOG, 1024)
-                .handler(new Acceptor(tunnel, tunnelId, target, links))
+                .handler(new Acceptor(tunnel, links, start))
                 .childHandler(new ChannelInboundHandlerAdapter());
         return b.bind(bind.toSocketAddress());
     }
@@ -49,15 +61,13 @@ public final class TcpListener {
     /** Takes accepted sockets before ServerBootstrap's own acceptor would register them. */
     private static final class Acceptor extends ChannelInboundHandlerAdapter {
         private final Tunnel tunnel;
-        private final int tunnelId;
-        private final HostPort target;
         private final Supplier<Link> links;
+        private final BiConsumer<Link, Channel> start;
 
-        Acceptor(Tunnel tunnel, int tunnelId, HostPort target, Supplier<Link> links) {
+        Acceptor(Tunnel tunnel, Supplier<Link> links, BiConsumer<Link, Channel> start) {
             this.tunnel = tunnel;
-            this.tunnelId = tunnelId;
-            this.target = target;
             this.links = links;
+            this.start = start;
         }
 
         @Override
@@ -84,7 +94,7 @@ public final class TcpListener {
             LocalSockets.configure(child, link.settings());
             link.eventLoop().register(child).addListener(f -> {
                 if (f.isSuccess()) {
-                    StreamChannel.ingress(link, child, tunnel, tunnelId, target);
+                    start.accept(link, child);
                 } else {
                     tunnel.release();
                     child.unsafe().closeForcibly();

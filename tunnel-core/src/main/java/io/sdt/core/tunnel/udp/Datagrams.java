@@ -8,8 +8,8 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.RecvByteBufAllocator;
 
-/** Socket options and buffer handling shared by the UDP ingress and egress. */
-final class Datagrams {
+/** Socket options and buffer handling shared by the UDP ingress and egress (and router mode's UDP flows). */
+public final class Datagrams {
 
     /** Largest UDP payload (IPv4: 65,507; IPv6 jumbograms aside, 65,527): a receive buffer fits any. */
     static final int MAX_DATAGRAM = 65_535;
@@ -51,7 +51,7 @@ final class Datagrams {
      * True if the link can take a datagram without it waiting behind more than {@link #LINK_BACKLOG}
      * bytes; flushes once before saying no. UDP never waits: callers drop and count otherwise.
      */
-    static boolean linkCanTake(Channel link) {
+    public static boolean linkCanTake(Channel link) {
         if (backlog(link) <= LINK_BACKLOG) {
             return true;
         }
