@@ -59,11 +59,11 @@ final class ClientHooks implements LinkHooks {
                 return;
             }
             if (t.spec().udp()) {
-                UdpEgress.open(up, open, t.spec().target(), client.config().transport());
+                UdpEgress.open(up, open, t.spec().target(), client.outbound());
             } else if (t.spec().push()) {
-                PushEgress.open(up, open, t.spec().target(), client.config().transport(), t.spec().spoolMax());
+                PushEgress.open(up, open, t.spec().target(), client.outbound(), t.spec().spoolMax());
             } else {
-                StreamChannel.egress(up, open, t.spec().target(), client.config().transport());
+                StreamChannel.egress(up, open, t.spec().target(), client.outbound());
             }
         }
 
@@ -81,9 +81,9 @@ final class ClientHooks implements LinkHooks {
                 return;
             }
             if (open.udp()) {
-                UdpEgress.open(up, open, open.target(), client.config().transport());
+                UdpEgress.open(up, open, open.target(), client.outbound());
             } else {
-                StreamChannel.egress(up, open, open.target(), client.config().transport());
+                StreamChannel.egress(up, open, open.target(), client.outbound());
             }
         }
 

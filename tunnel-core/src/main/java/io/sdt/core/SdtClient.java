@@ -17,6 +17,7 @@ import io.sdt.core.link.LinkSettings;
 import io.sdt.core.link.TlsSetup;
 import io.sdt.core.link.Token;
 import io.sdt.core.metrics.NodeStats;
+import io.sdt.core.transport.Outbound;
 import io.sdt.core.transport.Transport;
 import io.sdt.core.tunnel.Tunnel;
 import io.sdt.core.policy.Policy;
@@ -108,6 +109,8 @@ public final class SdtClient implements AutoCloseable {
     private final Config config;
     private final NodeStats stats = new NodeStats();
     private final RouterCounters routerStats = new RouterCounters();
+    /** Created by {@link #start()}: the transport and the DNS resolver of every egress. */
+    private Outbound outbound;
     private final List<Tunnel> tunnels = new ArrayList<>();
     private final List<Channel> listeners = new ArrayList<>();
     private final CompletableFuture<Void> fatal = new CompletableFuture<>();
@@ -140,6 +143,7 @@ public final class SdtClient implements AutoCloseable {
     public SdtClient start() throws Exception {
         ssl = TlsSetup.client(config.tls());
         group = config.transport().newGroup(config.threads(), new DefaultThreadFactory("sdt-client"));
+        outbound = new Outbound(config.transport());
         linkLoop = group.next();
         try {
             for (Tunnel t : tunnels) {
@@ -176,6 +180,11 @@ public final class SdtClient implements AutoCloseable {
 
     public NodeStats stats() {
         return stats;
+    }
+
+    /** The transport and DNS resolver this client's egresses use (for -R targets). */
+    Outbound outbound() {
+        return outbound;
     }
 
     /** Counters of the SOCKS5 / HTTP CONNECT front end of this client's {@code -D} listeners. */
@@ -298,6 +307,7 @@ public final class SdtClient implements AutoCloseable {
         }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         group = null;
+        outbound.close();
         signalUp();
     }
 

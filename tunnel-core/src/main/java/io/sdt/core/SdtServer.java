@@ -21,6 +21,7 @@ import io.sdt.core.link.Token;
 import io.sdt.core.metrics.NodeStats;
 import io.sdt.core.policy.Policy;
 import io.sdt.core.policy.PolicyRule;
+import io.sdt.core.transport.Outbound;
 import io.sdt.core.transport.Transport;
 import io.sdt.core.tunnel.Tunnel;
 import io.sdt.core.tunnel.TunnelSpec;
@@ -96,6 +97,8 @@ public final class SdtServer implements AutoCloseable {
     private final Config config;
     private final NodeStats stats = new NodeStats();
     private final RouterCounters routerStats = new RouterCounters();
+    /** Created by {@link #start()}: the transport and the DNS resolver of every egress. */
+    private Outbound outbound;
     private final ChannelGroup links = new DefaultChannelGroup("links", GlobalEventExecutor.INSTANCE);
     private final Map<Link, List<Channel>> binds = new ConcurrentHashMap<>();
     private final AtomicInteger unauthenticated = new AtomicInteger();
@@ -118,6 +121,7 @@ public final class SdtServer implements AutoCloseable {
     public SdtServer start() throws Exception {
         TlsSetup.ServerTls tls = TlsSetup.server(config.tls());
         group = config.transport().newGroup(config.threads(), new DefaultThreadFactory("sdt-server"));
+        outbound = new Outbound(config.transport());
         try {
             ServerBootstrap b = new ServerBootstrap().group(group).channel(config.transport().serverChannel())
                     .option(ChannelOption.SO_REUSEADDR, true)
@@ -183,6 +187,7 @@ public final class SdtServer implements AutoCloseable {
         links.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         group = null;
+        outbound.close();
         log.info("server stopped");
     }
 
@@ -205,11 +210,11 @@ public final class SdtServer implements AutoCloseable {
             }
             log.debug("{}: channel {} to {} allowed by rule {}", link, open.channel(), open.target(), rule.get());
             if (open.udp()) {
-                UdpEgress.open(link, open, open.target(), config.transport());
+                UdpEgress.open(link, open, open.target(), outbound);
             } else if (open.push()) {
-                PushEgress.open(link, open, open.target(), config.transport(), open.window());
+                PushEgress.open(link, open, open.target(), outbound, open.window());
             } else {
-                StreamChannel.egress(link, open, open.target(), config.transport());
+                StreamChannel.egress(link, open, open.target(), outbound);
             }
         }
 

@@ -15,7 +15,7 @@ import io.sdt.codec.Frame;
 import io.sdt.codec.HostPort;
 import io.sdt.core.link.Link;
 import io.sdt.core.link.LinkChannel;
-import io.sdt.core.transport.Transport;
+import io.sdt.core.transport.Outbound;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -45,7 +45,7 @@ public final class PushEgress implements LinkChannel {
     private final Link link;
     private final int id;
     private final HostPort target;
-    private final Transport transport;
+    private final Outbound outbound;
     private final int spoolMax;
     private final ArrayDeque<ByteBuf> spool = new ArrayDeque<>();
     private final ArrayDeque<ByteBuf> inFlight = new ArrayDeque<>();
@@ -58,17 +58,17 @@ public final class PushEgress implements LinkChannel {
     private long overflowed;
     private int unreturned;
 
-    private PushEgress(Link link, int id, HostPort target, Transport transport, int spoolMax) {
+    private PushEgress(Link link, int id, HostPort target, Outbound outbound, int spoolMax) {
         this.link = link;
         this.id = id;
         this.target = target;
-        this.transport = transport;
+        this.outbound = outbound;
         this.spoolMax = spoolMax;
     }
 
     /** Accepts a push channel the peer opened; policy has been checked. */
-    public static PushEgress open(Link link, Frame.Open open, HostPort target, Transport transport, int spoolMax) {
-        PushEgress egress = new PushEgress(link, open.channel(), target, transport, spoolMax);
+    public static PushEgress open(Link link, Frame.Open open, HostPort target, Outbound outbound, int spoolMax) {
+        PushEgress egress = new PushEgress(link, open.channel(), target, outbound, spoolMax);
         link.register(egress.id, egress);
         link.stats().channelOpened();
         link.writeAndFlush(new Frame.OpenOk(egress.id, link.settings().window()));
@@ -86,7 +86,8 @@ public final class PushEgress implements LinkChannel {
             return;
         }
         connecting = true;
-        new Bootstrap().group(link.eventLoop()).channel(transport.socketChannel())
+        new Bootstrap().group(link.eventLoop()).channel(outbound.transport().socketChannel())
+                .resolver(outbound.resolver())
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) link.settings().connectTimeout().toMillis())

@@ -15,7 +15,7 @@ import io.sdt.codec.HostPort;
 import io.sdt.core.link.Link;
 import io.sdt.core.link.LinkChannel;
 import io.sdt.core.link.PipelineNames;
-import io.sdt.core.transport.Transport;
+import io.sdt.core.transport.Outbound;
 import io.sdt.core.tunnel.Tunnel;
 import io.sdt.core.tunnel.router.ConnectResult;
 import org.apache.logging.log4j.LogManager;
@@ -116,11 +116,12 @@ public final class StreamChannel implements LinkChannel {
      * Starts the egress of a channel the peer opened: connects to {@code target} on the link's event
      * loop and answers OPEN_OK once connected or OPEN_FAIL if not. Policy has been checked.
      */
-    public static void egress(Link link, Frame.Open open, HostPort target, Transport transport) {
+    public static void egress(Link link, Frame.Open open, HostPort target, Outbound outbound) {
         StreamChannel sc = new StreamChannel(link, open.channel(), null, State.CONNECTING);
         sc.sendCredit = open.window();
         link.register(sc.id, sc);
-        Bootstrap b = new Bootstrap().group(link.eventLoop()).channel(transport.socketChannel())
+        Bootstrap b = new Bootstrap().group(link.eventLoop()).channel(outbound.transport().socketChannel())
+                .resolver(outbound.resolver())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) link.settings().connectTimeout().toMillis())
                 .handler(new StreamRelayHandler(sc));
         LocalSockets.configure(b, link.settings());
@@ -144,8 +145,8 @@ public final class StreamChannel implements LinkChannel {
                 case UnknownHostException e -> ErrorCode.UNREACHABLE;
                 default -> ErrorCode.GENERAL;
             };
-            log.info("{}: channel {}: connect to {} failed: {}", link, id, target, cause.getMessage());
-            link.writeAndFlush(new Frame.OpenFail(id, code, "connect to " + target + " failed: " + cause.getMessage()));
+            log.info("{}: channel {}: connect to {} failed: {}", link, id, target, cause.toString());
+            link.writeAndFlush(new Frame.OpenFail(id, code, "connect to " + target + " failed: " + (cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName())));
             return;
         }
         socket = f.channel();

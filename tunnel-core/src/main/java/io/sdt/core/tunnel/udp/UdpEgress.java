@@ -12,7 +12,7 @@ import io.sdt.codec.Frame;
 import io.sdt.codec.HostPort;
 import io.sdt.core.link.Link;
 import io.sdt.core.link.LinkChannel;
-import io.sdt.core.transport.Transport;
+import io.sdt.core.transport.Outbound;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -50,13 +50,14 @@ public final class UdpEgress implements LinkChannel {
     }
 
     /** Opens the egress of a UDP channel the peer opened; policy has been checked. */
-    public static void open(Link link, Frame.Open open, HostPort target, Transport transport) {
+    public static void open(Link link, Frame.Open open, HostPort target, Outbound outbound) {
         UdpEgress egress = new UdpEgress(link, open.channel(), open.push(), open.sole());
         link.register(egress.id, egress);
         if (open.sole() && !link.markSole(egress.id)) {
             return;
         }
-        Bootstrap b = new Bootstrap().group(link.eventLoop()).channel(transport.datagramChannel())
+        Bootstrap b = new Bootstrap().group(link.eventLoop()).channel(outbound.transport().datagramChannel())
+                .resolver(outbound.resolver())
                 .handler(egress.new Reader());
         Datagrams.configure(b);
         b.connect(target.toSocketAddress()).addListener((ChannelFuture f) -> egress.onConnected(f, target));
