@@ -79,7 +79,7 @@ class CliTest {
         cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,wat=1", "unknown option 'wat'"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -L", "Missing required parameter for option '-L'"));
         cases.add(List.of("run sdt.yaml", "configuration files are not supported yet"));
-        cases.add(List.of("udp-encap-tun --interface tun0 --listen-port 1", "udp-encap-tun is not supported yet"));
+        cases.add(List.of("udp-encap-tun --interface tun0 --listen-port 1", "--bind-to-interface"));
         cases.add(List.of("demo --size 0", "--size 0: expected 1..4096"));
         return cases.stream();
     }
