@@ -185,9 +185,11 @@ public final class SdtServer implements AutoCloseable {
             ch.writeAndFlush(new Frame.GoAway(ErrorCode.SHUTDOWN, "server shutting down"));
         }
         links.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        // the resolver's sockets live on the loops: close them while the loops still run (an
+        // io_uring socket closed by a stopped loop leaks the buffer of its pending read)
+        outbound.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         group = null;
-        outbound.close();
         log.info("server stopped");
     }
 

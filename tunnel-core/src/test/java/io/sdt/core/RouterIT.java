@@ -220,7 +220,7 @@ class RouterIT {
     private static byte[] exchange(DatagramSocket udp, InetSocketAddress relay, byte[] header, byte[] query) throws IOException {
         byte[] packet = concat(header, query);
         byte[] buf = new byte[2048];
-        for (int attempt = 0; attempt < 3; attempt++) {
+        for (int attempt = 0; attempt < 8; attempt++) {
             udp.send(new DatagramPacket(packet, packet.length, relay));
             try {
                 DatagramPacket p = new DatagramPacket(buf, buf.length);
