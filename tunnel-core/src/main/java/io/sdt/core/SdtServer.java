@@ -103,7 +103,7 @@ public final class SdtServer implements AutoCloseable {
     private final Map<Link, List<Channel>> binds = new ConcurrentHashMap<>();
     private final AtomicInteger unauthenticated = new AtomicInteger();
     private EventLoopGroup group;
-    private Channel listener;
+    private volatile Channel listener;
 
     public SdtServer(Config config) {
         this.config = config;
@@ -157,6 +157,12 @@ public final class SdtServer implements AutoCloseable {
 
     public Config config() {
         return config;
+    }
+
+    /** True while the link listener is bound and open (false before {@link #start()} and after {@link #close()}). */
+    public boolean isListening() {
+        Channel l = listener;
+        return l != null && l.isOpen();
     }
 
     /** Connections accepted and not yet authenticated. */

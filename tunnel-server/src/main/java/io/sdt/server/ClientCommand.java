@@ -1,12 +1,15 @@
 package io.sdt.server;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.sdt.codec.HostPort;
 import io.sdt.core.SdtClient;
 import io.sdt.core.link.TlsSetup;
 import io.sdt.core.policy.Policy;
 import io.sdt.core.tunnel.SpecException;
 import io.sdt.core.tunnel.TunnelSpec;
 import io.sdt.core.tunnel.router.ProxyAuth;
+import io.sdt.server.admin.AdminServer;
+import io.sdt.server.admin.NodeView;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -62,12 +65,26 @@ final class ClientCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        SdtClient client = new SdtClient(config());
-        return Signals.runUntilTerminated(client::start, client::close, client.fatalFailure());
+        SdtClient.Config config = config();
+        HostPort adminAt = node.admin();
+        SdtClient client = new SdtClient(config);
+        AdminServer admin = adminAt == null ? null : new AdminServer(adminAt, config.transport(), NodeView.of(client));
+        return Signals.runUntilTerminated(() -> {
+            client.start();
+            if (admin != null) {
+                admin.start();
+            }
+            return client;
+        }, () -> {
+            if (admin != null) {
+                admin.close();
+            }
+            client.close();
+        }, client.fatalFailure());
     }
 
     SdtClient.Config config() {
-        node.rejectUnsupported();
+        node.admin(); // parsed here so a bad --admin exits 2 before anything starts
         if ((cert == null) != (key == null)) {
             throw new Main.UsageException("--cert and --key go together");
         }

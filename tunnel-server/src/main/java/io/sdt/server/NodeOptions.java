@@ -1,5 +1,6 @@
 package io.sdt.server;
 
+import io.sdt.codec.HostPort;
 import io.sdt.core.link.LinkSettings;
 import io.sdt.core.link.Token;
 import io.sdt.core.transport.Transport;
@@ -25,7 +26,7 @@ final class NodeOptions {
     @Option(names = "--window", paramLabel = "BYTES", description = "Per-channel receive window, e.g. 4m (default 4 MiB).")
     String window;
 
-    @Option(names = "--admin", paramLabel = "[HOST:]PORT", description = "Admin HTTP endpoint (not supported yet).")
+    @Option(names = "--admin", paramLabel = "[HOST:]PORT", description = "Admin HTTP endpoint: GET /metrics (Prometheus), /healthz, /tunnels. HOST defaults to 127.0.0.1; port 0 picks one.")
     String admin;
 
     /** The token from --token-file or SDT_TOKEN. */
@@ -73,9 +74,8 @@ final class NodeOptions {
         return s;
     }
 
-    void rejectUnsupported() {
-        if (admin != null) {
-            throw new Main.UsageException("--admin is not supported yet");
-        }
+    /** The --admin address, or {@code null} without the flag. */
+    HostPort admin() {
+        return admin == null ? null : Addresses.parse("--admin", admin, "127.0.0.1", false);
     }
 }

@@ -1,9 +1,12 @@
 package io.sdt.server;
 
+import io.sdt.codec.HostPort;
 import io.sdt.core.SdtServer;
 import io.sdt.core.link.TlsSetup;
 import io.sdt.core.policy.Policy;
 import io.sdt.core.tunnel.SpecException;
+import io.sdt.server.admin.AdminServer;
+import io.sdt.server.admin.NodeView;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -44,12 +47,25 @@ final class ServerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         SdtServer.Config config = config();
+        HostPort adminAt = node.admin();
         SdtServer server = new SdtServer(config);
-        return Signals.runUntilTerminated(server::start, server::close, null);
+        AdminServer admin = adminAt == null ? null : new AdminServer(adminAt, config.transport(), NodeView.of(server));
+        return Signals.runUntilTerminated(() -> {
+            server.start();
+            if (admin != null) {
+                admin.start();
+            }
+            return server;
+        }, () -> {
+            if (admin != null) {
+                admin.close();
+            }
+            server.close();
+        }, null);
     }
 
     SdtServer.Config config() {
-        node.rejectUnsupported();
+        node.admin(); // parsed here so a bad --admin exits 2 before anything starts
         if ((cert == null) != (key == null)) {
             throw new Main.UsageException("--cert and --key go together");
         }

@@ -57,7 +57,10 @@ class CliTest {
         cases.add(List.of("server --listen 7000 --token-file " + t + " --allow-bind host:1-x", "--allow-bind host:1-x"));
         cases.add(List.of("server --listen 7000 --token-file " + t + " --transport bogus", "--transport: unknown transport 'bogus'"));
         cases.add(List.of("server --listen 7000 --token-file " + t + " --cert x.pem", "--cert and --key go together"));
-        cases.add(List.of("server --listen 7000 --token-file " + t + " --admin 9000", "--admin is not supported yet"));
+        cases.add(List.of("server --listen 7000 --token-file " + t + " --admin bad", "--admin bad: port 'bad' is not a number"));
+        cases.add(List.of("server --listen 7000 --token-file " + t + " --admin 127.0.0.1:70000", "--admin 127.0.0.1:70000: port 70000 is out of range"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " --admin bad", "--admin bad: port 'bad' is not a number"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " --admin ::1:9000", "--admin ::1:9000: IPv6 addresses go in brackets"));
         cases.add(List.of("server --listen 7000 --token-file " + t + " --frobnicate", "Unknown option: '--frobnicate'"));
         cases.add(List.of("server --listen 7000 --token-file " + t + " --window 1k", "--window 1k: window must be between"));
         cases.add(List.of("server --listen 7000 --token-file " + t + " --window lots", "--window lots: not a size"));
@@ -92,6 +95,33 @@ class CliTest {
         assertEquals(2, r.code(), () -> "exit code of '" + line + "': " + r.err());
         assertTrue(r.err().contains(c.get(1)), () -> "'" + line + "' should say '" + c.get(1) + "' but said: " + r.err());
         assertTrue(r.err().startsWith("sdt"), r.err());
+    }
+
+    @ParameterizedTest
+    @MethodSource("adminValues")
+    void adminAddressIsAcceptedOnServerAndClient(List<String> c) {
+        String t = token.toString();
+        ServerCommand server = new ServerCommand();
+        new picocli.CommandLine(server).parseArgs("--listen", "127.0.0.1:0", "--token-file", t, "--admin", c.get(0));
+        server.config();
+        assertEquals(c.get(1), server.node.admin().toString());
+        ClientCommand client = new ClientCommand();
+        new picocli.CommandLine(client).parseArgs("--server", "h:1", "--token-file", t, "--admin", c.get(0));
+        client.config();
+        assertEquals(c.get(1), client.node.admin().toString());
+    }
+
+    static Stream<List<String>> adminValues() {
+        return Stream.of(List.of("127.0.0.1:0", "127.0.0.1:0"), List.of("0", "127.0.0.1:0"),
+                List.of("9100", "127.0.0.1:9100"), List.of("[::1]:0", "[::1]:0"), List.of(":9100", "0.0.0.0:9100"));
+    }
+
+    @Test
+    void withoutAdminThereIsNoAdminAddress() {
+        ServerCommand server = new ServerCommand();
+        new picocli.CommandLine(server).parseArgs("--listen", "127.0.0.1:0", "--token-file", token.toString());
+        server.config();
+        assertEquals(null, server.node.admin());
     }
 
     @Test

@@ -1,0 +1,32 @@
+package io.sdt.server.admin;
+
+import io.sdt.core.SdtClient;
+import io.sdt.core.SdtServer;
+import io.sdt.core.metrics.NodeStats;
+import io.sdt.core.tunnel.Tunnel;
+import io.sdt.core.tunnel.dynamic.RouterCounters;
+
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+/**
+ * What the admin endpoint reads of one node: its health, its counters and its tunnels. All of it is
+ * thread-safe in the core; the endpoint only reads.
+ *
+ * @param healthy a client: its link is up; a server: its link listener is open
+ * @param tunnels the node's configured tunnels (fixed for the node's life; empty on a server)
+ */
+public record NodeView(BooleanSupplier healthy, NodeStats stats, RouterCounters router, List<Tunnel> tunnels) {
+
+    public NodeView {
+        tunnels = List.copyOf(tunnels);
+    }
+
+    public static NodeView of(SdtServer server) {
+        return new NodeView(server::isListening, server.stats(), server.routerStats(), List.of());
+    }
+
+    public static NodeView of(SdtClient client) {
+        return new NodeView(client::isUp, client.stats(), client.routerStats(), client.tunnels());
+    }
+}
