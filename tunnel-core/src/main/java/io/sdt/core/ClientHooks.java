@@ -4,6 +4,7 @@ import io.sdt.codec.ErrorCode;
 import io.sdt.codec.Frame;
 import io.sdt.core.link.Link;
 import io.sdt.core.link.LinkHooks;
+import io.sdt.core.policy.AuditLog;
 import io.sdt.core.tunnel.Tunnel;
 import io.sdt.core.tunnel.TunnelSpec;
 import io.sdt.core.tunnel.push.PushEgress;
@@ -58,6 +59,7 @@ final class ClientHooks implements LinkHooks {
                         "no remote tunnel " + open.tunnelId() + " on this client"));
                 return;
             }
+            AuditLog.configuredOpen(up, open, t.spec().target());
             if (t.spec().udp()) {
                 UdpEgress.open(up, open, t.spec().target(), client.outbound());
             } else if (t.spec().push()) {
@@ -73,6 +75,7 @@ final class ClientHooks implements LinkHooks {
          */
         private void openDynamic(Link up, Frame.Open open) {
             var rule = client.config().exitPolicy().match(open.target());
+            AuditLog.channelOpen(up, open, open.target(), rule);
             if (rule.isEmpty()) {
                 client.stats().openDenied();
                 log.warn("{}: channel {} to {} denied: no --allow-target rule matches", up, open.channel(), open.target());

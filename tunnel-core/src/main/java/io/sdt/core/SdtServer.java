@@ -19,6 +19,7 @@ import io.sdt.core.link.LinkSettings;
 import io.sdt.core.link.TlsSetup;
 import io.sdt.core.link.Token;
 import io.sdt.core.metrics.NodeStats;
+import io.sdt.core.policy.AuditLog;
 import io.sdt.core.policy.Policy;
 import io.sdt.core.policy.PolicyRule;
 import io.sdt.core.transport.Outbound;
@@ -209,6 +210,7 @@ public final class SdtServer implements AutoCloseable {
         @Override
         public void onOpen(Link link, Frame.Open open) {
             Optional<PolicyRule> rule = config.allowTarget().match(open.target());
+            AuditLog.channelOpen(link, open, open.target(), rule);
             if (rule.isEmpty()) {
                 stats.openDenied();
                 log.warn("{}: channel {} to {} denied: no --allow-target rule matches", link, open.channel(), open.target());
