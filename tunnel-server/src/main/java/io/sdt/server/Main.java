@@ -19,7 +19,10 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        System.exit(run(args));
+        int code = run(args);
+        // the audit appenders are asynchronous: drain them before the JVM goes (shutdownHook is off)
+        org.apache.logging.log4j.LogManager.shutdown();
+        System.exit(code);
     }
 
     /** Runs the command line and returns the exit code. */
