@@ -300,6 +300,52 @@ setup_paths() {
   ((${#ACTIVE[@]} > 0)) || die "no path could be set up"
 }
 
+# ---- sshd ----------------------------------------------------------------------------------------
+# start_sshd PATH: a private sshd on 127.0.0.1 for a script's ssh path, with fresh ed25519 host and
+# user keys under $WORK/ssh (local forwarding only, aes128-gcm).  Sets SSHD_PORT and SSH_CMD: the
+# ssh client command up to its forwarding flags and destination, which the caller appends.  Sets
+# SKIP[PATH] and returns 1 on failure.
+start_sshd() {
+  local path=$1 d=$WORK/ssh
+  have ssh && have ssh-keygen || { SKIP[$path]="ssh/ssh-keygen not installed (apt: openssh-client)"; return 1; }
+  [[ -n $SSHD_BIN ]] || { SKIP[$path]="sshd not installed (apt: openssh-server)"; return 1; }
+  mkdir -m 700 "$d"
+  ssh-keygen -q -t ed25519 -N '' -C sdt-e2e-host -f "$d/host_ed25519" </dev/null >/dev/null &&
+    ssh-keygen -q -t ed25519 -N '' -C sdt-e2e-user -f "$d/id_ed25519" </dev/null >/dev/null ||
+    { SKIP[$path]="ssh-keygen failed"; return 1; }
+  cp "$d/id_ed25519.pub" "$d/authorized_keys"
+  chmod 600 "$d/authorized_keys"
+  pick_port SSHD_PORT
+  cat >"$d/sshd_config" <<EOF
+Port $SSHD_PORT
+ListenAddress 127.0.0.1
+HostKey $d/host_ed25519
+PidFile $d/sshd.pid
+AuthorizedKeysFile $d/authorized_keys
+StrictModes no
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+UsePAM no
+AllowTcpForwarding local
+MaxSessions 1000
+X11Forwarding no
+PrintMotd no
+Ciphers aes128-gcm@openssh.com
+LogLevel INFO
+EOF
+  if [[ $(id -u) -eq 0 && ! -d /run/sshd ]]; then
+    mkdir -m 755 /run/sshd && CREATED_RUN_SSHD=1
+  fi
+  "$SSHD_BIN" -t -f "$d/sshd_config" >"$d/sshd-t.log" 2>&1 || { log_tail "$d/sshd-t.log"; SKIP[$path]="sshd rejected its config"; return 1; }
+  start_bg sshd "$WORK/sshd.log" "${PIN_TUNNEL_CMD[@]}" "$SSHD_BIN" -D -e -f "$d/sshd_config"
+  wait_listen "$LAST_PID" "$START_TIMEOUT" "$SSHD_PORT" || { log_tail "$WORK/sshd.log"; SKIP[$path]="sshd did not start"; return 1; }
+  SSH_CMD=(ssh -F /dev/null -N -T -c aes128-gcm@openssh.com -i "$d/id_ed25519" -p "$SSHD_PORT"
+    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes
+    -o ExitOnForwardFailure=yes -o Compression=no -o LogLevel=ERROR)
+}
+
 # ---- sdt -----------------------------------------------------------------------------------------
 # start_sdt SPEC...: starts `sdt server` and `sdt client -L SPEC ...` (SPEC: BIND:PORT:HOST:PORT
 # with an optional /udp) and waits until every -L listener is bound and the client logged

@@ -109,47 +109,11 @@ setup_socat() {
 }
 
 setup_ssh() {
-  have ssh && have ssh-keygen || { SKIP[ssh]="ssh/ssh-keygen not installed (apt: openssh-client)"; return 1; }
-  [[ -n $SSHD_BIN ]] || { SKIP[ssh]="sshd not installed (apt: openssh-server)"; return 1; }
-  local d=$WORK/ssh user sshd_port a b
-  user=$(id -un)
-  mkdir -m 700 "$d"
-  ssh-keygen -q -t ed25519 -N '' -C sdt-e2e-host -f "$d/host_ed25519" </dev/null >/dev/null &&
-    ssh-keygen -q -t ed25519 -N '' -C sdt-e2e-user -f "$d/id_ed25519" </dev/null >/dev/null ||
-    { SKIP[ssh]="ssh-keygen failed"; return 1; }
-  cp "$d/id_ed25519.pub" "$d/authorized_keys"
-  chmod 600 "$d/authorized_keys"
-  pick_port sshd_port; pick_port a; pick_port b
-  cat >"$d/sshd_config" <<EOF
-Port $sshd_port
-ListenAddress 127.0.0.1
-HostKey $d/host_ed25519
-PidFile $d/sshd.pid
-AuthorizedKeysFile $d/authorized_keys
-StrictModes no
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-UsePAM no
-AllowTcpForwarding local
-X11Forwarding no
-PrintMotd no
-Ciphers aes128-gcm@openssh.com
-LogLevel INFO
-EOF
-  if [[ $(id -u) -eq 0 && ! -d /run/sshd ]]; then
-    mkdir -m 755 /run/sshd && CREATED_RUN_SSHD=1
-  fi
-  "$SSHD_BIN" -t -f "$d/sshd_config" >"$d/sshd-t.log" 2>&1 || { log_tail "$d/sshd-t.log"; SKIP[ssh]="sshd rejected its config"; return 1; }
-  start_bg sshd "$WORK/sshd.log" "${PIN_TUNNEL_CMD[@]}" "$SSHD_BIN" -D -e -f "$d/sshd_config"
-  wait_listen "$LAST_PID" "$START_TIMEOUT" "$sshd_port" || { log_tail "$WORK/sshd.log"; SKIP[ssh]="sshd did not start"; return 1; }
-  start_bg ssh-client "$WORK/ssh-client.log" "${PIN_TUNNEL_CMD[@]}" \
-    ssh -F /dev/null -N -T -c aes128-gcm@openssh.com -i "$d/id_ed25519" -p "$sshd_port" \
-    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes \
-    -o ExitOnForwardFailure=yes -o Compression=no -o LogLevel=ERROR \
-    -L "127.0.0.1:$a:127.0.0.1:$IPERF_PORT" -L "127.0.0.1:$b:127.0.0.1:$SOCKPERF_PORT" \
-    "$user@127.0.0.1"
+  local a b
+  start_sshd ssh || return 1
+  pick_port a; pick_port b
+  start_bg ssh-client "$WORK/ssh-client.log" "${PIN_TUNNEL_CMD[@]}" "${SSH_CMD[@]}" \
+    -L "127.0.0.1:$a:127.0.0.1:$IPERF_PORT" -L "127.0.0.1:$b:127.0.0.1:$SOCKPERF_PORT" "$(id -un)@127.0.0.1"
   wait_listen "$LAST_PID" "$START_TIMEOUT" "$a" "$b" || { log_tail "$WORK/ssh-client.log"; log_tail "$WORK/sshd.log"; SKIP[ssh]="ssh -L did not come up"; return 1; }
   ENTRY_IPERF[ssh]=$a ENTRY_SOCK[ssh]=$b
   DESC[ssh]="OpenSSH ssh -N -L, aes128-gcm@openssh.com, ed25519 keys"
