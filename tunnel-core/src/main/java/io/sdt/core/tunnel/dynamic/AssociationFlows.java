@@ -74,7 +74,13 @@ final class AssociationFlows implements UdpAssociation.Sink {
         tunnel.datagramIn();
         link.stats().datagramToLink();
         link.stats().sentToLink(payload.readableBytes());
-        link.writeAndFlush(new Frame.Datagram(f.id, payload));
+        link.write(new Frame.Datagram(f.id, payload));
+    }
+
+    /** One link flush per read burst of the association's socket, not one per datagram. */
+    @Override
+    public void burstEnded() {
+        link.flush();
     }
 
     private void drop(ByteBuf payload) {

@@ -55,6 +55,10 @@ public final class UdpAssociation {
 
         /** The association has ended; called once. {@code reply} drops from now on. */
         void closed();
+
+        /** The end of a read burst: what {@link #datagram} queued may be flushed now. */
+        default void burstEnded() {
+        }
     }
 
     private final Channel control;
@@ -228,6 +232,14 @@ public final class UdpAssociation {
                 }
             } finally {
                 ReferenceCountUtil.release(msg);
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            Sink s = sink;
+            if (s != null) {
+                s.burstEnded();
             }
         }
 
