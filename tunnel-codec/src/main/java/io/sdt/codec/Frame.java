@@ -13,7 +13,7 @@ import java.util.HexFormat;
  */
 public sealed interface Frame
         permits Frame.Hello, Frame.Challenge, Frame.Auth, Frame.AuthOk, Frame.GoAway, Frame.Ping, Frame.Pong,
-        Frame.Bind, Frame.BindOk, Frame.BindFail, Frame.Open, Frame.OpenOk, Frame.OpenFail, Frame.Data,
+        Frame.Bind, Frame.BindOk, Frame.BindFail, Frame.Unbind, Frame.Open, Frame.OpenOk, Frame.OpenFail, Frame.Data,
         Frame.Window, Frame.Eof, Frame.Close, Frame.Datagram, Frame.SoleDatagram {
 
     /** Length of authentication nonces and proofs (HMAC-SHA256). */
@@ -198,25 +198,46 @@ public sealed interface Frame
     }
 
     /**
+     * The sender no longer wants the listener of tunnel {@code tunnelId} it asked for with
+     * {@link Bind}: the receiver closes that listener. Channels already open through it run on until
+     * they close (like OpenSSH's {@code cancel-tcpip-forward}). Unknown ids are ignored.
+     */
+    record Unbind(int tunnelId) implements Frame {
+        public Unbind {
+            checkVarint(tunnelId, "tunnel id");
+        }
+
+        public FrameType type() {
+            return FrameType.UNBIND;
+        }
+    }
+
+    /**
      * Opens channel {@code channel} of tunnel {@code tunnelId} to {@code target}; {@code window} is
      * how many DATA payload bytes the opener accepts before it returns credit. {@code push}: a
      * one-way channel, the acceptor sends nothing back on it. {@code sole}: this UDP channel is the
      * only one the link will carry, so both sides send its datagrams as {@link SoleDatagram}s.
+     * {@code origin}: the address of the customer whose connection or datagram caused the open, for
+     * the far node's audit trail, or {@code null}.
      */
-    record Open(int channel, int tunnelId, int window, boolean udp, boolean push, boolean sole, HostPort target)
-            implements Frame {
+    record Open(int channel, int tunnelId, int window, boolean udp, boolean push, boolean sole, HostPort target,
+                HostPort origin) implements Frame {
         public Open {
             checkVarint(channel, "channel id");
             checkVarint(tunnelId, "tunnel id");
             checkVarint(window, "window");
         }
 
+        public Open(int channel, int tunnelId, int window, boolean udp, boolean push, boolean sole, HostPort target) {
+            this(channel, tunnelId, window, udp, push, sole, target, null);
+        }
+
         public Open(int channel, int tunnelId, int window, boolean udp, boolean push, HostPort target) {
-            this(channel, tunnelId, window, udp, push, false, target);
+            this(channel, tunnelId, window, udp, push, false, target, null);
         }
 
         public Open(int channel, int tunnelId, int window, boolean udp, HostPort target) {
-            this(channel, tunnelId, window, udp, false, false, target);
+            this(channel, tunnelId, window, udp, false, false, target, null);
         }
 
         public FrameType type() {

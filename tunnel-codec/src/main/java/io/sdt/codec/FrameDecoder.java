@@ -126,12 +126,15 @@ public final class FrameDecoder extends ByteToMessageDecoder {
                 int tunnel = Varint.read(f, "tunnel id");
                 yield new Frame.BindFail(tunnel, ErrorCode.of(readByte(f, type)), readText(f));
             }
+            case UNBIND -> new Frame.Unbind(Varint.read(f, "tunnel id"));
             case OPEN -> {
                 int tunnel = Varint.read(f, "tunnel id");
                 int window = Varint.read(f, "window");
-                int flags = readFlags(f, type, FLAG_UDP | FLAG_PUSH | FLAG_SOLE);
+                int flags = readFlags(f, type, FLAG_UDP | FLAG_PUSH | FLAG_SOLE | FLAG_ORIGIN);
+                HostPort target = HostPort.decode(f);
+                HostPort origin = (flags & FLAG_ORIGIN) != 0 ? HostPort.decode(f) : null;
                 yield new Frame.Open(channel, tunnel, window, (flags & FLAG_UDP) != 0, (flags & FLAG_PUSH) != 0,
-                        (flags & FLAG_SOLE) != 0, HostPort.decode(f));
+                        (flags & FLAG_SOLE) != 0, target, origin);
             }
             case OPEN_OK -> new Frame.OpenOk(channel, Varint.read(f, "window"));
             case OPEN_FAIL -> new Frame.OpenFail(channel, ErrorCode.of(readByte(f, type)), readText(f));
@@ -172,6 +175,8 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     static final int FLAG_SOLE = 8;
     /** BIND only: a reverse dynamic (SOCKS5 / HTTP CONNECT) listener. */
     static final int FLAG_DYNAMIC = 16;
+    /** OPEN only: the customer's address (the origin) follows the target. */
+    static final int FLAG_ORIGIN = 32;
 
     private static int readFlags(ByteBuf f, FrameType type, int allowed) {
         int flags = readByte(f, type);

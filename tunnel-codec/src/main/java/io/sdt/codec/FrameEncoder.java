@@ -113,6 +113,7 @@ public final class FrameEncoder extends MessageToMessageEncoder<Frame> {
                 Varint.write(b, ok.tunnelId());
                 ok.bound().encode(b);
             }
+            case Frame.Unbind unbind -> Varint.write(b, unbind.tunnelId());
             case Frame.BindFail fail -> {
                 Varint.write(b, fail.tunnelId());
                 b.writeByte(fail.code().code());
@@ -123,8 +124,11 @@ public final class FrameEncoder extends MessageToMessageEncoder<Frame> {
                 Varint.write(b, open.tunnelId());
                 Varint.write(b, open.window());
                 b.writeByte((open.udp() ? FrameDecoder.FLAG_UDP : 0) | (open.push() ? FrameDecoder.FLAG_PUSH : 0)
-                        | (open.sole() ? FrameDecoder.FLAG_SOLE : 0));
+                        | (open.sole() ? FrameDecoder.FLAG_SOLE : 0) | (open.origin() != null ? FrameDecoder.FLAG_ORIGIN : 0));
                 open.target().encode(b);
+                if (open.origin() != null) {
+                    open.origin().encode(b);
+                }
             }
             case Frame.OpenOk ok -> {
                 Varint.write(b, ok.channel());

@@ -16,6 +16,7 @@ public enum FrameType {
     BIND_OK(0x09),
     BIND_FAIL(0x0A),
     SOLE_DATAGRAM(0x0B),
+    UNBIND(0x0C),
     OPEN(0x10),
     OPEN_OK(0x11),
     OPEN_FAIL(0x12),

@@ -299,7 +299,7 @@ class FrameDecoderErrorTest {
         Frame.Open open = new Frame.Open(1, 1, 1024, false, FrameFixtures.NAME);
         byte[] good = Wire.encode(guard, open, new Frame.Data(1, guard.pattern(500)),
                 new Frame.Data(1, guard.pattern(3)));
-        byte[] bad = Wire.framed("0c");
+        byte[] bad = Wire.framed("0d");
         byte[] after = Wire.encode(guard, new Frame.Eof(1), new Frame.Data(1, guard.pattern(400)));
         EmbeddedChannel ch = guard.codec(SMALL_MAX);
         ByteBuf in = guard.buffer(Wire.concat(good, bad, after));

@@ -77,6 +77,12 @@ final class FrameFixtures {
         m.put("OPEN domain", g -> new Frame.Open(16_383, 16_384, 2_097_151, false, NAME));
         m.put("OPEN max varints", g -> new Frame.Open(MAX, MAX, MAX, true, NAME_LONGEST));
         m.put("OPEN udp push", g -> new Frame.Open(3, 1, 0, true, true, IPV4));
+        m.put("OPEN tcp with ipv4 origin", g -> new Frame.Open(4, 1, 65_536, false, false, false, NAME,
+                new HostPort("192.0.2.7", 50_123)));
+        m.put("OPEN udp with ipv6 origin", g -> new Frame.Open(5, 2, 0, true, false, false, IPV4,
+                new HostPort("2001:db8::9", 5353)));
+        m.put("UNBIND", g -> new Frame.Unbind(7));
+        m.put("UNBIND max tunnel", g -> new Frame.Unbind(MAX));
         m.put("OPEN_OK", g -> new Frame.OpenOk(1, 65_536));
         m.put("OPEN_OK max", g -> new Frame.OpenOk(MAX, MAX));
         m.put("OPEN_FAIL", g -> new Frame.OpenFail(3, ErrorCode.REFUSED, "connection refused"));
@@ -119,6 +125,7 @@ final class FrameFixtures {
                 new Frame.Bind(1, false, NAME),
                 new Frame.BindOk(1, IPV6),
                 new Frame.BindFail(2, ErrorCode.DENIED, "no"),
+                new Frame.Unbind(2),
                 new Frame.Open(1, 1, 65_536, false, IPV4),
                 new Frame.OpenOk(1, 300),
                 new Frame.Data(1, g.pattern(FrameEncoder.COPY_THRESHOLD + 44)),

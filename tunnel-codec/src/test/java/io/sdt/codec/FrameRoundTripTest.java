@@ -73,7 +73,7 @@ class FrameRoundTripTest {
                 })
                 .collect(Collectors.toCollection(() -> EnumSet.noneOf(FrameType.class)));
         assertEquals(EnumSet.allOf(FrameType.class), seen);
-        assertEquals(19, FrameType.values().length);
+        assertEquals(20, FrameType.values().length);
     }
 
     /** The byte layouts in docs/PROTOCOL.md, one per frame type. */
@@ -94,6 +94,9 @@ class FrameRoundTripTest {
                 Arguments.of(new Frame.BindOk(300, new HostPort("::1", 443)),
                         "16 09 ac02 04 00000000000000000000000000000001 01bb"),
                 Arguments.of(new Frame.BindFail(7, ErrorCode.DENIED, "no"), "05 0a 07 02 6e6f"),
+                Arguments.of(new Frame.Unbind(300), "03 0c ac02"),
+                Arguments.of(new Frame.Open(1, 2, 1, false, false, false, new HostPort("10.0.0.1", 80),
+                        new HostPort("127.0.0.1", 40000)), "13 10 01 02 01 20 01 0a000001 0050 01 7f000001 9c40"),
                 Arguments.of(new Frame.Open(1, 2, 65_536, false, new HostPort("example.com", 443)),
                         "16 10 01 02 808004 00 03 0b 6578616d706c652e636f6d 01bb"),
                 Arguments.of(new Frame.OpenOk(2, 1 << 20), "05 11 02 808040"),

@@ -91,7 +91,7 @@ class FrameTest {
             assertEquals(t.code() >= 0x10, t.hasChannel(), t.name());
         }
         assertNull(FrameType.of(0));
-        assertNull(FrameType.of(0x0C));
+        assertNull(FrameType.of(0x0D));
         assertNull(FrameType.of(0x18));
         assertNull(FrameType.of(0xFF));
     }
