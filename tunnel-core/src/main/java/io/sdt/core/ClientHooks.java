@@ -31,13 +31,12 @@ final class ClientHooks implements LinkHooks {
 
         @Override
         public void onUp(Link up) {
+            if (client.draining()) {
+                return;
+            }
             for (Tunnel t : client.tunnels()) {
                 if (t.spec().direction() == TunnelSpec.Direction.REMOTE) {
-                    TunnelSpec spec = t.spec();
-                    // the idle field carries idle= for UDP, record= for TCP push (see docs/PROTOCOL.md)
-                    int param = spec.udp() ? (int) spec.idle().toMillis() : spec.push() ? spec.recordMax() : 0;
-                    up.write(new Frame.Bind(t.id(), spec.udp(), spec.push(), client.soleTunnel(), param,
-                            spec.maxChannels(), spec.bind(), spec.peer(), spec.dynamic()));
+                    up.write(client.bindFrame(t));
                 }
             }
             up.flush();
@@ -45,6 +44,10 @@ final class ClientHooks implements LinkHooks {
 
         @Override
         public void onOpen(Link up, Frame.Open open) {
+            if (client.draining()) {
+                up.writeAndFlush(new Frame.OpenFail(open.channel(), ErrorCode.REFUSED, "client is shutting down"));
+                return;
+            }
             Tunnel t = client.tunnel(open.tunnelId());
             if (t != null && t.spec().dynamic() && t.spec().direction() == TunnelSpec.Direction.REMOTE && !open.push()) {
                 openDynamic(up, open);
@@ -74,7 +77,7 @@ final class ClientHooks implements LinkHooks {
          * for, so this client's own --allow-target policy decides, as the server's does for -D.
          */
         private void openDynamic(Link up, Frame.Open open) {
-            var rule = client.config().exitPolicy().match(open.target());
+            var rule = client.exitPolicy().match(open.target());
             AuditLog.channelOpen(up, open, open.target(), rule);
             if (rule.isEmpty()) {
                 client.stats().openDenied();
@@ -93,6 +96,10 @@ final class ClientHooks implements LinkHooks {
         @Override
         public void onBindOk(Link up, Frame.BindOk ok) {
             Tunnel t = client.tunnel(ok.tunnelId());
+            if (t == null && client.issued(ok.tunnelId())) {
+                log.debug("{}: BIND_OK for removed tunnel #{}", up, ok.tunnelId()); // UNBIND is on its way
+                return;
+            }
             if (t == null) {
                 up.protocolViolation("BIND_OK for unknown tunnel " + ok.tunnelId());
                 return;
@@ -104,6 +111,9 @@ final class ClientHooks implements LinkHooks {
         @Override
         public void onBindFail(Link up, Frame.BindFail fail) {
             Tunnel t = client.tunnel(fail.tunnelId());
+            if (t == null && client.issued(fail.tunnelId())) {
+                return;
+            }
             if (t == null) {
                 up.protocolViolation("BIND_FAIL for unknown tunnel " + fail.tunnelId());
                 return;

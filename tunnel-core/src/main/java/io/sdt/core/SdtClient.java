@@ -40,7 +40,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import io.sdt.codec.Frame;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -111,8 +116,16 @@ public final class SdtClient implements AutoCloseable {
     private final RouterCounters routerStats = new RouterCounters();
     /** Created by {@link #start()}: the transport and the DNS resolver of every egress. */
     private Outbound outbound;
-    private final List<Tunnel> tunnels = new ArrayList<>();
-    private final List<Channel> listeners = new ArrayList<>();
+    /** The tunnels in force, in configuration order; a reload replaces entries (copy on write). */
+    private final List<Tunnel> tunnels = new CopyOnWriteArrayList<>();
+    private final Map<Integer, Tunnel> byId = new ConcurrentHashMap<>();
+    /** Listeners of the local tunnels, by tunnel id. */
+    private final Map<Integer, Channel> listeners = new ConcurrentHashMap<>();
+    /** The next tunnel id: ids are never reused within a client, so a stale BIND_OK cannot hit a new tunnel. */
+    private final AtomicInteger nextId = new AtomicInteger(1);
+    private volatile Policy exitPolicy;
+    private volatile ProxyAuth proxyAuth;
+    private volatile boolean draining;
     private final CompletableFuture<Void> fatal = new CompletableFuture<>();
     private final Object upLock = new Object();
     private EventLoopGroup group;
@@ -125,8 +138,12 @@ public final class SdtClient implements AutoCloseable {
 
     public SdtClient(Config config) {
         this.config = config;
-        for (int i = 0; i < config.tunnels().size(); i++) {
-            tunnels.add(new Tunnel(i + 1, config.tunnels().get(i)));
+        this.exitPolicy = config.exitPolicy();
+        this.proxyAuth = config.proxyAuth();
+        for (TunnelSpec spec : config.tunnels()) {
+            Tunnel t = new Tunnel(nextId.getAndIncrement(), spec);
+            tunnels.add(t);
+            byId.put(t.id(), t);
         }
     }
 
@@ -148,22 +165,7 @@ public final class SdtClient implements AutoCloseable {
         try {
             for (Tunnel t : tunnels) {
                 if (t.spec().direction() == TunnelSpec.Direction.LOCAL) {
-                    Channel ch = (t.spec().dynamic()
-                            ? DynamicListener.bind(group, config.transport(), t.spec().bind(), t, t.id(), () -> link,
-                                    RouterSettings.of(config.proxyAuth(), config.transport().datagramChannel()),
-                                    routerStats)
-                            : t.spec().push() && !t.spec().udp()
-                            ? PushIngress.bind(linkLoop, config.transport(), t.spec().bind(), t, t.id(),
-                                    t.spec().target(), () -> link)
-                            : t.spec().udp()
-                            ? UdpIngress.bind(linkLoop, config.transport(), t.spec().bind(), t, t.id(),
-                                    t.spec().target(), () -> link, config.ticker(), soleTunnel())
-                            : TcpListener.bind(group, config.transport(), t.spec().bind(), t, t.id(),
-                                    t.spec().target(), () -> link)).sync().channel();
-                    listeners.add(ch);
-                    InetSocketAddress bound = (InetSocketAddress) ch.localAddress();
-                    t.bound(bound);
-                    log.info("tunnel {} listening on {}", t.spec().label(), HostPort.of(bound));
+                    listen(t);
                 }
             }
         } catch (Exception e) {
@@ -174,8 +176,176 @@ public final class SdtClient implements AutoCloseable {
         return this;
     }
 
+    private void listen(Tunnel t) throws InterruptedException {
+        TunnelSpec spec = t.spec();
+        Channel ch = (spec.dynamic()
+                ? DynamicListener.bind(group, config.transport(), spec.bind(), t, t.id(), () -> link,
+                        RouterSettings.of(proxyAuth, config.transport().datagramChannel()), routerStats)
+                : spec.push() && !spec.udp()
+                ? PushIngress.bind(linkLoop, config.transport(), spec.bind(), t, t.id(), spec.target(), () -> link)
+                : spec.udp()
+                ? UdpIngress.bind(linkLoop, config.transport(), spec.bind(), t, t.id(), spec.target(), () -> link,
+                        config.ticker(), soleTunnel())
+                : TcpListener.bind(group, config.transport(), spec.bind(), t, t.id(), spec.target(), () -> link))
+                .sync().channel();
+        listeners.put(t.id(), ch);
+        InetSocketAddress bound = (InetSocketAddress) ch.localAddress();
+        t.bound(bound);
+        log.info("tunnel {} listening on {}", spec.label(), HostPort.of(bound));
+    }
+
+    /** The tunnels in force, in configuration order. */
     public List<Tunnel> tunnels() {
         return List.copyOf(tunnels);
+    }
+
+    /** The reverse dynamic exit policy in force (the configured one, or the last reload's). */
+    public Policy exitPolicy() {
+        return exitPolicy;
+    }
+
+    boolean draining() {
+        return draining;
+    }
+
+    /** What a {@link #reconfigure} changed: tunnels kept running, closed, and started. */
+    public record Change(List<Tunnel> kept, List<Tunnel> removed, List<Tunnel> added) {
+    }
+
+    /**
+     * Applies a new set of tunnels and policy while running (a configuration reload). A tunnel whose
+     * spec is unchanged keeps its listener and its open channels. A removed tunnel stops listening
+     * (a remote one gets UNBIND); channels already open through it run until they close, as with
+     * OpenSSH's {@code -O cancel}. A changed tunnel is a removed one plus an added one. An added local
+     * tunnel that cannot bind is kept with its error ({@link Tunnel#lastError()}); the others apply.
+     * The exit policy and proxy credentials apply to channels and connections from now on.
+     *
+     * @throws IllegalArgumentException if the change needs a restart (it would switch the link's
+     *                                  sole-tunnel datagram mode); nothing has changed then
+     */
+    public synchronized Change reconfigure(List<TunnelSpec> specs, Policy exits, ProxyAuth auth)
+            throws InterruptedException {
+        if (group == null || closed) {
+            throw new IllegalStateException("client is not running");
+        }
+        if (sole(specs) != soleTunnel()) {
+            throw new IllegalArgumentException("the change switches the link's sole-tunnel mode (one direct UDP tunnel "
+                    + "with an exact peer); restart the client to apply it");
+        }
+        Policy newExits = exits == null ? Policy.denyAll() : exits;
+        boolean reverseDynamic = specs.stream().anyMatch(t -> t.dynamic() && t.direction() == TunnelSpec.Direction.REMOTE);
+        if (reverseDynamic && newExits.rules().isEmpty()) {
+            throw new IllegalArgumentException("a reverse dynamic tunnel needs allow_target rules on the client");
+        }
+        boolean authChanged = !Objects.equals(auth, proxyAuth);
+        List<TunnelSpec> wanted = new ArrayList<>(specs);
+        List<Tunnel> kept = new ArrayList<>();
+        List<Tunnel> removed = new ArrayList<>();
+        for (Tunnel t : tunnels) {
+            boolean relisten = authChanged && t.spec().dynamic() && t.spec().direction() == TunnelSpec.Direction.LOCAL;
+            if (!relisten && wanted.remove(t.spec())) {
+                kept.add(t);
+            } else {
+                removed.add(t);
+            }
+        }
+        exitPolicy = newExits;
+        proxyAuth = auth;
+        for (Tunnel t : removed) {
+            Channel ch = listeners.remove(t.id());
+            if (ch != null) {
+                ch.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+            }
+        }
+        List<Tunnel> added = new ArrayList<>();
+        for (TunnelSpec spec : wanted) {
+            added.add(new Tunnel(nextId.getAndIncrement(), spec));
+        }
+        for (Tunnel t : added) {
+            if (t.spec().direction() == TunnelSpec.Direction.LOCAL) {
+                try {
+                    listen(t);
+                } catch (Exception e) {
+                    log.error("tunnel {}: cannot listen: {}", t.spec().label(), e.getMessage());
+                    t.failed("cannot listen: " + e.getMessage());
+                }
+            }
+        }
+        // the tunnel list and the BIND / UNBIND frames change together on the link's loop, where
+        // onUp reads the list: a link coming up meanwhile binds each remote tunnel exactly once
+        List<Tunnel> pool = new ArrayList<>(kept);
+        pool.addAll(added);
+        List<Tunnel> order = new ArrayList<>();
+        for (TunnelSpec spec : specs) {
+            Tunnel t = pool.stream().filter(x -> x.spec().equals(spec)).findFirst().orElseThrow();
+            pool.remove(t);
+            order.add(t);
+        }
+        linkLoop.submit(() -> {
+            removed.forEach(t -> byId.remove(t.id()));
+            added.forEach(t -> byId.put(t.id(), t));
+            tunnels.clear();
+            tunnels.addAll(order);
+            Link up = link;
+            if (up != null && !up.isClosed()) {
+                for (Tunnel t : removed) {
+                    if (t.spec().direction() == TunnelSpec.Direction.REMOTE) {
+                        up.write(new Frame.Unbind(t.id()));
+                    }
+                }
+                for (Tunnel t : added) {
+                    if (t.spec().direction() == TunnelSpec.Direction.REMOTE) {
+                        up.write(bindFrame(t));
+                    }
+                }
+                up.flush();
+            }
+        }).sync();
+        for (Tunnel t : removed) {
+            log.info("tunnel {} removed", t.spec().label());
+        }
+        return new Change(kept, removed, added);
+    }
+
+    /** The BIND that asks the server for remote tunnel {@code t}'s listener. */
+    Frame.Bind bindFrame(Tunnel t) {
+        TunnelSpec spec = t.spec();
+        // the idle field carries idle= for UDP, record= for TCP push (see docs/PROTOCOL.md)
+        int param = spec.udp() ? (int) spec.idle().toMillis() : spec.push() ? spec.recordMax() : 0;
+        return new Frame.Bind(t.id(), spec.udp(), spec.push(), soleTunnel(), param, spec.maxChannels(), spec.bind(),
+                spec.peer(), spec.dynamic());
+    }
+
+    /** True if {@code id} named a tunnel of this client once (a late BIND_OK for a removed tunnel is no error). */
+    boolean issued(int id) {
+        return id >= 1 && id < nextId.get();
+    }
+
+    /**
+     * Graceful shutdown, first half: closes the local listeners, withdraws the remote ones (UNBIND),
+     * refuses channels the server opens from now on, then waits up to {@code timeout} for the open
+     * channels to finish. Call {@link #close()} afterwards.
+     *
+     * @return true if every channel finished in time
+     */
+    public boolean drain(Duration timeout) throws InterruptedException {
+        draining = true;
+        for (Channel ch : listeners.values()) {
+            ch.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        EventLoop loop = linkLoop;
+        if (loop != null && !loop.isShuttingDown()) {
+            loop.execute(() -> {
+                Link up = link;
+                if (up != null && !up.isClosed()) {
+                    tunnels.stream().filter(t -> t.spec().direction() == TunnelSpec.Direction.REMOTE)
+                            .forEach(t -> up.write(new Frame.Unbind(t.id())));
+                    up.flush();
+                }
+            });
+        }
+        log.info("draining: {} channels open, waiting up to {} ms", stats.channelsOpen(), timeout.toMillis());
+        return Drain.await(stats, timeout);
     }
 
     public NodeStats stats() {
@@ -297,7 +467,7 @@ public final class SdtClient implements AutoCloseable {
         if (group == null) {
             return;
         }
-        for (Channel ch : listeners) {
+        for (Channel ch : listeners.values()) {
             ch.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         }
         Link l = link;
@@ -318,15 +488,19 @@ public final class SdtClient implements AutoCloseable {
      * exact peer: then its one channel sends datagrams with no channel-id bytes (SOLE_DATAGRAM).
      */
     boolean soleTunnel() {
-        if (tunnels.size() != 1) {
+        return sole(tunnels.stream().map(Tunnel::spec).toList());
+    }
+
+    private static boolean sole(List<TunnelSpec> specs) {
+        if (specs.size() != 1) {
             return false;
         }
-        TunnelSpec s = tunnels.getFirst().spec();
+        TunnelSpec s = specs.getFirst();
         return s.udp() && s.peer() != null && s.peer().port() != 0;
     }
 
     Tunnel tunnel(int id) {
-        return id >= 1 && id <= tunnels.size() ? tunnels.get(id - 1) : null;
+        return byId.get(id);
     }
 
     /** Fluent construction of a {@link Config}; every setter validates its input. */

@@ -101,13 +101,20 @@ public final class SdtServer implements AutoCloseable {
     /** Created by {@link #start()}: the transport and the DNS resolver of every egress. */
     private Outbound outbound;
     private final ChannelGroup links = new DefaultChannelGroup("links", GlobalEventExecutor.INSTANCE);
-    private final Map<Link, List<Channel>> binds = new ConcurrentHashMap<>();
+    private final Map<Link, Binds> binds = new ConcurrentHashMap<>();
     private final AtomicInteger unauthenticated = new AtomicInteger();
     private EventLoopGroup group;
     private volatile Channel listener;
+    /** The policy now in force; {@link #updatePolicy} swaps it for new channels and listeners. */
+    private volatile Policy allowTarget;
+    private volatile Policy allowBind;
+    /** Set by {@link #drain}: new links, channels and listeners are refused. */
+    private volatile boolean draining;
 
     public SdtServer(Config config) {
         this.config = config;
+        this.allowTarget = config.allowTarget();
+        this.allowBind = config.allowBind();
     }
 
     public static Builder builder() {
@@ -176,6 +183,46 @@ public final class SdtServer implements AutoCloseable {
         return links.size();
     }
 
+    /** The target policy now in force (the configured one, or the last {@link #updatePolicy}). */
+    public Policy allowTarget() {
+        return allowTarget;
+    }
+
+    /** The bind policy now in force. */
+    public Policy allowBind() {
+        return allowBind;
+    }
+
+    /**
+     * Replaces the policy for channels and remote listeners asked for from now on (a configuration
+     * reload). Open channels and listeners stay: they were allowed when they opened.
+     */
+    public void updatePolicy(Policy targets, Policy binds) {
+        this.allowTarget = Objects.requireNonNull(targets, "targets");
+        this.allowBind = Objects.requireNonNull(binds, "binds");
+        log.info("policy updated (targets {}, binds {})", targets, binds);
+    }
+
+    /**
+     * Graceful shutdown, first half: stops accepting links, closes every remote-forward listener and
+     * refuses new channels (OPEN_FAIL REFUSED), then waits up to {@code timeout} for the open
+     * channels to finish. Call {@link #close()} afterwards.
+     *
+     * @return true if every channel finished in time
+     */
+    public boolean drain(Duration timeout) throws InterruptedException {
+        draining = true;
+        Channel l = listener;
+        if (l != null) {
+            l.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        for (Binds b : binds.values()) {
+            b.link.eventLoop().execute(b::closeAll);
+        }
+        log.info("draining: {} channels open, waiting up to {} ms", stats.channelsOpen(), timeout.toMillis());
+        return Drain.await(stats, timeout);
+    }
+
     /**
      * Stops accepting, tells every client it is going away, closes every channel and listener, and
      * stops the event loops. Idempotent.
@@ -209,7 +256,11 @@ public final class SdtServer implements AutoCloseable {
 
         @Override
         public void onOpen(Link link, Frame.Open open) {
-            Optional<PolicyRule> rule = config.allowTarget().match(open.target());
+            if (draining) {
+                link.writeAndFlush(new Frame.OpenFail(open.channel(), ErrorCode.REFUSED, "server is shutting down"));
+                return;
+            }
+            Optional<PolicyRule> rule = allowTarget.match(open.target());
             AuditLog.channelOpen(link, open, open.target(), rule);
             if (rule.isEmpty()) {
                 stats.openDenied();
@@ -230,14 +281,18 @@ public final class SdtServer implements AutoCloseable {
 
         @Override
         public void onBind(Link link, Frame.Bind bind) {
-            if (!config.allowBind().allows(bind.bind())) {
+            if (draining) {
+                link.writeAndFlush(new Frame.BindFail(bind.tunnelId(), ErrorCode.REFUSED, "server is shutting down"));
+                return;
+            }
+            if (!allowBind.allows(bind.bind())) {
                 stats.openDenied();
                 log.warn("{}: remote listener on {} denied: no --allow-bind rule matches", link, bind.bind());
                 link.writeAndFlush(new Frame.BindFail(bind.tunnelId(), ErrorCode.DENIED,
                         "listening on " + bind.bind() + " is not allowed by the server's policy (--allow-bind)"));
                 return;
             }
-            List<Channel> mine = binds.computeIfAbsent(link, l -> new ArrayList<>());
+            Binds mine = binds.computeIfAbsent(link, Binds::new);
             if (mine.size() >= MAX_BINDS_PER_LINK) {
                 link.writeAndFlush(new Frame.BindFail(bind.tunnelId(), ErrorCode.LIMIT,
                         "at most " + MAX_BINDS_PER_LINK + " remote listeners per link"));
@@ -254,6 +309,15 @@ public final class SdtServer implements AutoCloseable {
                     bind.maxChannels(), !tcpPush && bind.idleMillis() > 0 ? Duration.ofMillis(bind.idleMillis()) : null,
                     bind.push(), bind.peer(), tcpPush ? bind.idleMillis() : 0, 0,
                     bind.bind() + (bind.udp() ? "/udp" : "") + "#" + bind.tunnelId());
+            if (!mine.pending(bind.tunnelId())) {
+                link.protocolViolation("BIND for tunnel " + bind.tunnelId() + " which is bound already");
+                return;
+            }
+            // a reload that changes a tunnel sends UNBIND then BIND for the same port: listen once the old one is shut
+            mine.afterClosing(() -> listen(link, bind, spec, tcpPush, mine));
+        }
+
+        private void listen(Link link, Frame.Bind bind, TunnelSpec spec, boolean tcpPush, Binds mine) {
             Tunnel tunnel = new Tunnel(bind.tunnelId(), spec);
             io.netty.channel.ChannelFuture listening = bind.dynamic()
                     // reverse dynamic: customers here name targets; the client's policy decides
@@ -269,17 +333,18 @@ public final class SdtServer implements AutoCloseable {
                             () -> link);
             listening.addListener(f -> link.eventLoop().execute(() -> {
                         Channel ch = ((io.netty.channel.ChannelFuture) f).channel();
+                        boolean wanted = mine.settle(bind.tunnelId());
                         if (!f.isSuccess()) {
                             log.warn("{}: remote listener on {} failed: {}", link, bind.bind(), f.cause().getMessage());
                             link.writeAndFlush(new Frame.BindFail(bind.tunnelId(), ErrorCode.GENERAL,
                                     "cannot listen on " + bind.bind() + ": " + f.cause().getMessage()));
                             return;
                         }
-                        if (link.isClosed()) {
-                            ch.close();
+                        if (link.isClosed() || !wanted || draining) {
+                            ch.close(); // the link went, or UNBIND came while the listener was being bound
                             return;
                         }
-                        mine.add(ch);
+                        mine.listening(bind.tunnelId(), ch);
                         HostPort bound = HostPort.of((InetSocketAddress) ch.localAddress());
                         log.info("tunnel R:{}{} listening on {} (for {})", bind.bind(), bind.udp() ? "/udp" : "", bound, link);
                         link.writeAndFlush(new Frame.BindOk(bind.tunnelId(), bound));
@@ -291,10 +356,18 @@ public final class SdtServer implements AutoCloseable {
         }
 
         @Override
+        public void onUnbind(Link link, Frame.Unbind unbind) {
+            Binds mine = binds.get(link);
+            if (mine != null && mine.unbind(unbind.tunnelId())) {
+                log.info("{}: remote listener of tunnel #{} closed at the client's request", link, unbind.tunnelId());
+            }
+        }
+
+        @Override
         public void onClosed(Link link) {
-            List<Channel> mine = binds.remove(link);
+            Binds mine = binds.remove(link);
             if (mine != null) {
-                mine.forEach(Channel::close);
+                mine.closeAll();
             }
             log.info("{}: link closed", link);
         }

@@ -275,6 +275,7 @@ public final class Link {
                 channel.close();
             }
             case Frame.Bind b -> hooks.onBind(this, b);
+            case Frame.Unbind u -> hooks.onUnbind(this, u);
             case Frame.BindOk b -> hooks.onBindOk(this, b);
             case Frame.BindFail b -> hooks.onBindFail(this, b);
             case Frame.Hello h -> protocolViolation("HELLO after authentication");

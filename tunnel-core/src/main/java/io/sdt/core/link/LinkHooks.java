@@ -16,6 +16,11 @@ public interface LinkHooks {
         link.protocolViolation("unexpected BIND");
     }
 
+    /** The peer no longer wants the listener of one of its BINDs. Only a client may ask. */
+    default void onUnbind(Link link, Frame.Unbind unbind) {
+        link.protocolViolation("unexpected UNBIND");
+    }
+
     default void onBindOk(Link link, Frame.BindOk ok) {
         link.protocolViolation("unexpected BIND_OK");
     }

@@ -49,6 +49,18 @@ public final class ProxyAuth {
         return u & p;
     }
 
+    /** Same credentials (for telling whether a configuration reload changed them). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ProxyAuth other && java.security.MessageDigest.isEqual(user, other.user)
+                && java.security.MessageDigest.isEqual(pass, other.pass);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Arrays.hashCode(user);
+    }
+
     @Override
     public String toString() {
         return "ProxyAuth[" + username + ":***]";
