@@ -85,9 +85,11 @@ class AuditLogIT {
             SdtClient client = nodes.client(server, b -> b
                     .forward(Direction.LOCAL, "0:127.0.0.1:" + allowed.port())
                     .forward(Direction.LOCAL, "0:127.0.0.1:" + forbidden.port()));
+            int[] sources = new int[2];
             for (int i = 0; i < 2; i++) {
                 try (Socket s = new Socket()) {
                     s.connect(client.tunnels().get(i).boundAddress(), 5000);
+                    sources[i] = s.getLocalPort();
                     s.setSoTimeout(5000);
                     s.getOutputStream().write(7);
                     s.getInputStream().read();
@@ -108,6 +110,8 @@ class AuditLogIT {
             assertTrue(ok.get("link").contains("127.0.0.1"), "the link names the asking node: " + ok.get("link"));
             assertEquals("127.0.0.1:" + forbidden.port(), no.get("target"));
             assertEquals("none", no.get("rule"));
+            assertEquals("127.0.0.1:" + sources[0], ok.get("source"), "the customer's address, carried in OPEN");
+            assertEquals("127.0.0.1:" + sources[1], no.get("source"));
             assertEquals("2", no.get("tunnel"));
             assertEquals(0, forbidden.accepted());
             assertTrue(all.stream().noneMatch(e -> e.values().stream().anyMatch(v -> v.contains(nodes.token))),

@@ -2,12 +2,20 @@ package io.sdt.core.metrics;
 
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 
 /**
  * The counters of one node, shared by its links. Thread-safe; updated on event loops, read by
- * anyone. Gauges ({@code *Open}, {@code *Pending}) go up and down; everything else only counts up.
+ * anyone. Gauges ({@code *Open}, {@code *Pending}, {@code pushSpool*}) go up and down; everything else
+ * only counts up. Channel-open latencies go into one {@link LatencyHistogram} per {@link Mode} and answer.
  */
 public final class NodeStats {
+
+    private final LongSupplier nanoTime;
+    /** Indexed by {@link #latencyIndex}: per mode, OPEN_OK then OPEN_FAIL. */
+    private final LatencyHistogram[] openLatency = new LatencyHistogram[Mode.values().length * 2];
+    private final AtomicLong pushSpoolBytes = new AtomicLong();
+    private final AtomicLong pushSpoolRecords = new AtomicLong();
 
     private final LongAdder linksEstablished = new LongAdder();
     private final AtomicLong linksUp = new AtomicLong();
@@ -29,6 +37,18 @@ public final class NodeStats {
     private final LongAdder gsoSegments = new LongAdder();
     private final AtomicLong bufferedBytes = new AtomicLong();
     private final AtomicLong bufferedBytesMax = new AtomicLong();
+
+    public NodeStats() {
+        this(System::nanoTime);
+    }
+
+    /** @param nanoTime the clock of channel-open latencies ({@link System#nanoTime()} but in tests) */
+    public NodeStats(LongSupplier nanoTime) {
+        this.nanoTime = nanoTime;
+        for (int i = 0; i < openLatency.length; i++) {
+            openLatency[i] = new LatencyHistogram();
+        }
+    }
 
     public void linkUp() {
         linksEstablished.increment();
@@ -66,6 +86,29 @@ public final class NodeStats {
 
     public void openFailed() {
         opensFailed.increment();
+    }
+
+    /** An ingress sends OPEN now; hand the result to {@link #openAnswered} when the peer answers. */
+    public long openSent() {
+        return nanoTime.getAsLong();
+    }
+
+    /**
+     * The peer answered an OPEN of a {@code mode} tunnel: OPEN_OK if {@code ok}, else OPEN_FAIL.
+     *
+     * @param sentAt what {@link #openSent()} returned when the OPEN went out
+     */
+    public void openAnswered(Mode mode, boolean ok, long sentAt) {
+        openLatency(mode, ok).record(nanoTime.getAsLong() - sentAt);
+    }
+
+    /** Times from OPEN to OPEN_OK ({@code ok}) or to OPEN_FAIL of the channels this node opened. */
+    public LatencyHistogram openLatency(Mode mode, boolean ok) {
+        return openLatency[latencyIndex(mode, ok)];
+    }
+
+    private static int latencyIndex(Mode mode, boolean ok) {
+        return mode.ordinal() * 2 + (ok ? 0 : 1);
     }
 
     public void sentToLink(int bytes) {
@@ -108,6 +151,22 @@ public final class NodeStats {
 
     public long pushOverflows() {
         return pushOverflows.sum();
+    }
+
+    /** Records and bytes entered ({@code > 0}) or left ({@code < 0}) a TCP push egress spool. */
+    public void pushSpooled(long bytes, long records) {
+        pushSpoolBytes.addAndGet(bytes);
+        pushSpoolRecords.addAndGet(records);
+    }
+
+    /** Bytes held now in TCP push egress spools: not yet written to the target, or written and not confirmed. */
+    public long pushSpoolBytes() {
+        return pushSpoolBytes.get();
+    }
+
+    /** Records held now in TCP push egress spools; see {@link #pushSpoolBytes()}. */
+    public long pushSpoolRecords() {
+        return pushSpoolRecords.get();
     }
 
     /** One UDP GSO send of {@code segments} datagrams by an egress socket. */

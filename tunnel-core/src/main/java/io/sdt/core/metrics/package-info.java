@@ -1,5 +1,5 @@
 /**
- * Counters the engine keeps for operators and tests. Plain atomics, no Micrometer types: the server
- * module binds them to its registry. Depends on nothing.
+ * Counters, gauges and latency histograms the engine keeps for operators and tests. Plain atomics, no
+ * Micrometer types: the server module binds them to its registry. Depends on nothing.
  */
 package io.sdt.core.metrics;

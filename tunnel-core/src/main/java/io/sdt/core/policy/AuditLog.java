@@ -16,7 +16,8 @@ import java.util.Optional;
  * {@code SDT_AUDIT_FORMAT=json} ({@code %m{JSON}}).
  *
  * <p>Fields: {@code event} ({@code channel_open}), {@code link} (its name and peer address: the
- * node that asked; the customer's own address is known only to that node), {@code tunnel},
+ * node that asked), {@code source} (the customer's address as the asking node saw it, carried in
+ * OPEN; {@code -} for push channels, which carry many sources), {@code tunnel},
  * {@code channel}, {@code kind} ({@code tcp}, {@code udp}, {@code push}), {@code target},
  * {@code decision} ({@code allowed} or {@code denied}) and {@code rule} (the rule that allowed it,
  * {@code configured} for a target this node configured itself, or {@code none}). Thread-safe.
@@ -43,9 +44,10 @@ public final class AuditLog {
         if (!audit.isInfoEnabled()) {
             return;
         }
-        StringMapMessage m = new StringMapMessage(9)
+        StringMapMessage m = new StringMapMessage(10)
                 .with("event", "channel_open")
                 .with("link", String.valueOf(link))
+                .with("source", open.origin() == null ? "-" : open.origin().toString())
                 .with("tunnel", Integer.toString(open.tunnelId()))
                 .with("channel", Integer.toString(open.channel()))
                 .with("kind", open.udp() ? "udp" : open.push() ? "push" : "tcp")

@@ -64,6 +64,7 @@ public final class AdminServer implements AutoCloseable {
      */
     public InetSocketAddress start() {
         new NodeMeterBinder(node).bindTo(registry);
+        registry.getPrometheusRegistry().register(new OpenLatencyCollector(node.stats()));
         new JvmMemoryMetrics().bindTo(registry);
         gc.bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);

@@ -14,7 +14,8 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * Binds a node's counters ({@link NodeStats}, {@link RouterCounters}, each {@link Tunnel}) as function
- * counters and gauges: a scrape reads them, the data path does not change. Tags are low-cardinality
+ * counters and gauges: a scrape reads them, the data path does not change (the channel-open histogram is
+ * the {@link OpenLatencyCollector}'s). Tags are low-cardinality
  * (STYLE.md): {@code tunnel} (the spec label), {@code mode} and {@code direction}, never a peer or channel.
  */
 final class NodeMeterBinder implements MeterBinder {
@@ -51,6 +52,10 @@ final class NodeMeterBinder implements MeterBinder {
         counter(r, "sdt.datagrams.dropped", "Datagrams this node dropped", s, NodeStats::datagramsDropped);
         counter(r, "sdt.push.overflows", "Push records dropped because the egress spool was full", s,
                 NodeStats::pushOverflows);
+        gauge(r, "sdt.push.spool", "Bytes held now in TCP push egress spools (target away or write not confirmed)",
+                s, NodeStats::pushSpoolBytes, Tags.empty(), BaseUnits.BYTES);
+        gauge(r, "sdt.push.spool.records", "Records held now in TCP push egress spools", s,
+                NodeStats::pushSpoolRecords, Tags.empty(), null);
         counter(r, "sdt.sole.datagrams", "Datagrams sent as SOLE_DATAGRAM", s, NodeStats::soleDatagrams);
         counter(r, "sdt.gso.sends", "UDP GSO sends", s, NodeStats::gsoSends);
         counter(r, "sdt.gso.segments", "Datagrams that left in UDP GSO sends", s, NodeStats::gsoSegments);

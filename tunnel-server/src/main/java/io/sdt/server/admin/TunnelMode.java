@@ -1,5 +1,6 @@
 package io.sdt.server.admin;
 
+import io.sdt.core.metrics.Mode;
 import io.sdt.core.tunnel.TunnelSpec;
 
 /** The {@code mode} tag of a tunnel, derived from its spec. */
@@ -8,18 +9,12 @@ final class TunnelMode {
     private TunnelMode() {
     }
 
-    /** {@code dynamic}, {@code direct} (peer=), {@code push}, {@code udp} or {@code tcp}, in that precedence. */
+    /**
+     * {@code dynamic}, {@code direct} (peer=), {@code push}, {@code udp} or {@code tcp}, in that precedence:
+     * the core's {@link Mode}, so these tags match the channel-open histogram's.
+     */
     static String of(TunnelSpec spec) {
-        if (spec.dynamic()) {
-            return "dynamic";
-        }
-        if (spec.peer() != null) {
-            return "direct";
-        }
-        if (spec.push()) {
-            return "push";
-        }
-        return spec.udp() ? "udp" : "tcp";
+        return Mode.of(spec.dynamic(), spec.peer() != null, spec.push(), spec.udp()).tag();
     }
 
     /** {@code local} or {@code remote}. */

@@ -51,7 +51,8 @@ class AdminEndpointIT {
     private static final InetAddress V4 = InetAddress.getLoopbackAddress();
     private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
     private static final Pattern IPV6 = Pattern.compile("[0-9a-fA-F]*:[0-9a-fA-F:]*:[0-9a-fA-F:.]*");
-    private static final Set<String> SDT_TAGS = Set.of("tunnel", "mode", "direction");
+    /** {@code result} and {@code le} are the channel-open histogram's ({@code ok|fail}, bucket bounds). */
+    private static final Set<String> SDT_TAGS = Set.of("tunnel", "mode", "direction", "result", "le");
 
     private final Transport transport = Transport.select("auto");
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();

@@ -6,6 +6,7 @@ import io.sdt.codec.Frame;
 import io.sdt.codec.HostPort;
 import io.sdt.core.link.Link;
 import io.sdt.core.link.LinkChannel;
+import io.sdt.core.metrics.Mode;
 import io.sdt.core.tunnel.Tunnel;
 import io.sdt.core.tunnel.router.UdpAssociation;
 import io.sdt.core.tunnel.udp.Datagrams;
@@ -65,6 +66,7 @@ final class AssociationFlows implements UdpAssociation.Sink {
             link.register(f.id, f);
             flows.put(target, f);
             link.stats().channelOpened();
+            f.openSentAt = link.stats().openSent();
             link.write(new Frame.Open(f.id, tunnelId, 0, true, target));
         }
         if (f.refused || !Datagrams.linkCanTake(link.channel())) {
@@ -109,6 +111,7 @@ final class AssociationFlows implements UdpAssociation.Sink {
         final int id;
         boolean refused;
         boolean gone;
+        long openSentAt;
 
         Flow(HostPort target, int id) {
             this.target = target;
@@ -134,13 +137,15 @@ final class AssociationFlows implements UdpAssociation.Sink {
 
         @Override
         public void onOpenOk(int window) {
-            // datagrams were already flowing
+            // datagrams were already flowing; only the time to the answer is news
+            link.stats().openAnswered(Mode.DYNAMIC, true, openSentAt);
         }
 
         @Override
         public void onOpenFail(ErrorCode code, String message) {
             if (!refused) {
                 refused = true;
+                link.stats().openAnswered(Mode.DYNAMIC, false, openSentAt);
                 tunnel.channelFailed(message);
                 log.info("{}: UDP to {} through an association refused: {}", link, target, message);
             }

@@ -141,6 +141,7 @@ public final class PushEgress implements LinkChannel {
             ByteBuf r = inFlight.poll();
             if (r != null) {
                 spooled -= r.readableBytes();
+                link.stats().pushSpooled(-r.readableBytes(), -1);
                 r.release();
             }
             if (draining && inFlight.isEmpty() && up.isActive()) {
@@ -180,6 +181,7 @@ public final class PushEgress implements LinkChannel {
         }
         spool.add(record);
         spooled += n;
+        link.stats().pushSpooled(n, 1);
         pump();
     }
 
@@ -243,6 +245,8 @@ public final class PushEgress implements LinkChannel {
         if (spooled > 0) {
             log.warn("{}: push channel {} closed with {} bytes still spooled for {}", link, id, spooled, target);
         }
+        link.stats().pushSpooled(-spooled, -(spool.size() + inFlight.size()));
+        spooled = 0;
         Link.releaseAll(spool);
         Link.releaseAll(inFlight);
         if (upstream != null) {

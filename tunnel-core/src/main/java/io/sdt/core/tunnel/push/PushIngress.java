@@ -16,8 +16,10 @@ import io.sdt.codec.Frame;
 import io.sdt.codec.HostPort;
 import io.sdt.core.link.Link;
 import io.sdt.core.link.LinkChannel;
+import io.sdt.core.metrics.Mode;
 import io.sdt.core.transport.Transport;
 import io.sdt.core.tunnel.Tunnel;
+import io.sdt.core.tunnel.TunnelSpec;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -49,6 +51,7 @@ public final class PushIngress {
     private final HostPort target;
     private final Supplier<Link> links;
     private final EventLoop loop;
+    private final Mode mode;
     private final List<Channel> producers = new ArrayList<>();
     private final ArrayDeque<ByteBuf> queue = new ArrayDeque<>();
     private int queued;
@@ -64,6 +67,8 @@ public final class PushIngress {
         this.target = target;
         this.links = links;
         this.loop = loop;
+        TunnelSpec spec = tunnel.spec();
+        this.mode = Mode.of(spec.dynamic(), spec.peer() != null, spec.push(), spec.udp());
     }
 
     /** Binds the producers' listener; their sockets are registered on {@code loop}. */
@@ -213,18 +218,21 @@ public final class PushIngress {
         final int id;
         long credit;
         boolean open;
+        final long openSentAt;
 
         Upstream(Link link) {
             this.link = link;
             this.id = link.allocateChannelId();
             link.register(id, this);
             tunnel.acquired();
+            openSentAt = link.stats().openSent();
             // a push egress sends nothing back, so OPEN's window field tells it the spool size instead
             link.writeAndFlush(new Frame.Open(id, tunnelId, tunnel.spec().spoolMax(), false, true, target));
         }
 
         @Override
         public void onOpenOk(int window) {
+            link.stats().openAnswered(mode, true, openSentAt);
             open = true;
             credit = window;
             link.stats().channelOpened();
@@ -233,6 +241,7 @@ public final class PushIngress {
 
         @Override
         public void onOpenFail(ErrorCode code, String message) {
+            link.stats().openAnswered(mode, false, openSentAt);
             tunnel.channelFailed(message);
             log.warn("{} refused by the peer: {}; records stay queued", tunnel, message);
             refusedOn = link;

@@ -15,8 +15,10 @@ import io.sdt.codec.HostPort;
 import io.sdt.core.link.Link;
 import io.sdt.core.link.LinkChannel;
 import io.sdt.core.link.PipelineNames;
+import io.sdt.core.metrics.Mode;
 import io.sdt.core.transport.Outbound;
 import io.sdt.core.tunnel.Tunnel;
+import io.sdt.core.tunnel.TunnelSpec;
 import io.sdt.core.tunnel.router.ConnectResult;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -69,6 +71,8 @@ public final class StreamChannel implements LinkChannel {
     private boolean flushRequested;
     /** Router mode: answers the customer's SOCKS5 / HTTP CONNECT request when OPEN is answered. */
     private ConnectResult opener;
+    /** Ingress: when OPEN went out ({@code NodeStats.openSent()}). */
+    private long openSentAt;
 
     private StreamChannel(Link link, int id, Tunnel tunnel, State state) {
         this.link = link;
@@ -109,7 +113,9 @@ public final class StreamChannel implements LinkChannel {
         sc.socket = socket;
         link.register(sc.id, sc);
         socket.pipeline().addLast(PipelineNames.RELAY, new StreamRelayHandler(sc));
-        link.writeAndFlush(new Frame.Open(sc.id, tunnelId, sc.window, false, target));
+        sc.openSentAt = link.stats().openSent();
+        link.writeAndFlush(new Frame.Open(sc.id, tunnelId, sc.window, false, false, false, target,
+                socket.remoteAddress() instanceof java.net.InetSocketAddress from ? HostPort.of(from) : null));
     }
 
     /**
@@ -164,6 +170,7 @@ public final class StreamChannel implements LinkChannel {
             link.protocolViolation("OPEN_OK for channel " + id + " in state " + state);
             return;
         }
+        link.stats().openAnswered(mode(), true, openSentAt);
         state = State.OPEN;
         sendCredit = peerWindow;
         link.stats().channelOpened();
@@ -181,6 +188,7 @@ public final class StreamChannel implements LinkChannel {
             link.protocolViolation("OPEN_FAIL for channel " + id + " in state " + state);
             return;
         }
+        link.stats().openAnswered(mode(), false, openSentAt);
         state = State.CLOSED;
         link.unregister(id);
         if (code == ErrorCode.DENIED) {
@@ -195,6 +203,12 @@ public final class StreamChannel implements LinkChannel {
         } else {
             socket.close();
         }
+    }
+
+    /** The {@code mode} tag of an ingress channel's tunnel. */
+    private Mode mode() {
+        TunnelSpec s = tunnel.spec();
+        return Mode.of(s.dynamic(), s.peer() != null, s.push(), s.udp());
     }
 
     /** The customer's request succeeded: its reply goes out, then whatever it sent after the request. */

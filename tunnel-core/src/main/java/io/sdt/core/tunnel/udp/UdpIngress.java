@@ -18,8 +18,10 @@ import io.sdt.codec.Frame;
 import io.sdt.codec.HostPort;
 import io.sdt.core.link.Link;
 import io.sdt.core.link.LinkChannel;
+import io.sdt.core.metrics.Mode;
 import io.sdt.core.transport.Transport;
 import io.sdt.core.tunnel.Tunnel;
+import io.sdt.core.tunnel.TunnelSpec;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -53,6 +55,7 @@ public final class UdpIngress {
     /** The table key of the one channel of a push tunnel. */
     private static final InetSocketAddress PUSH_KEY = new InetSocketAddress(0);
     private final boolean push;
+    private final Mode mode;
     private Channel socket;
     private ScheduledFuture<?> cleaner;
 
@@ -70,6 +73,8 @@ public final class UdpIngress {
         this.links = links;
         this.cap = tunnel.spec().udpTableCap();
         this.push = tunnel.spec().push();
+        TunnelSpec spec = tunnel.spec();
+        this.mode = Mode.of(spec.dynamic(), spec.peer() != null, spec.push(), spec.udp());
         this.clock = new CoarseTicker(ticker);
         this.table = Caffeine.newBuilder()
                 .expireAfterAccess(tunnel.spec().idle())
@@ -169,7 +174,8 @@ public final class UdpIngress {
         table.put(source, t);
         tunnel.acquired();
         link.stats().channelOpened();
-        link.write(new Frame.Open(t.id, tunnelId, 0, true, push, t.sole, target));
+        t.openSentAt = link.stats().openSent();
+        link.write(new Frame.Open(t.id, tunnelId, 0, true, push, t.sole, target, HostPort.of(source)));
         return t;
     }
 
@@ -218,6 +224,7 @@ public final class UdpIngress {
         boolean closedByPeer;
         boolean gone;
         boolean flushRequested;
+        long openSentAt;
 
         Tuple(Link link, int id, InetSocketAddress source) {
             this.link = link;
@@ -244,13 +251,15 @@ public final class UdpIngress {
 
         @Override
         public void onOpenOk(int window) {
-            // datagrams were already flowing; nothing to do
+            // datagrams were already flowing; only the time to the answer is news
+            link.stats().openAnswered(mode, true, openSentAt);
         }
 
         @Override
         public void onOpenFail(ErrorCode code, String message) {
             if (!refused) {
                 refused = true;
+                link.stats().openAnswered(mode, false, openSentAt);
                 tunnel.channelFailed(message);
                 if (code == ErrorCode.DENIED) {
                     log.warn("{} refused by the peer: {}", tunnel, message);
