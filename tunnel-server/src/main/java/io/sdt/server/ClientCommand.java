@@ -1,25 +1,16 @@
 package io.sdt.server;
 
-import com.github.benmanes.caffeine.cache.Ticker;
-import io.sdt.codec.HostPort;
 import io.sdt.core.SdtClient;
-import io.sdt.core.link.TlsSetup;
-import io.sdt.core.policy.Policy;
 import io.sdt.core.tunnel.SpecException;
 import io.sdt.core.tunnel.TunnelSpec;
-import io.sdt.core.tunnel.router.ProxyAuth;
-import io.sdt.server.admin.AdminServer;
-import io.sdt.server.admin.NodeView;
+import io.sdt.server.config.ConfigWriter;
+import io.sdt.server.config.NodeConfig;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -27,6 +18,9 @@ import java.util.concurrent.Callable;
 /** {@code sdt client}: dials a server and runs -L and -R forwards over the link. */
 @Command(name = "client", mixinStandardHelpOptions = true, description = "Dial a server and forward ports over the link.")
 final class ClientCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--server", required = true, paramLabel = "HOST:PORT", description = "The server's link address.")
     String server;
@@ -65,31 +59,18 @@ final class ClientCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        SdtClient.Config config = config();
-        HostPort adminAt = node.admin();
-        SdtClient client = new SdtClient(config);
-        AdminServer admin = adminAt == null ? null : new AdminServer(adminAt, config.transport(), NodeView.of(client));
-        return Signals.runUntilTerminated(() -> {
-            client.start();
-            if (admin != null) {
-                admin.start();
-            }
-            return client;
-        }, () -> {
-            if (admin != null) {
-                admin.close();
-            }
-            client.close();
-        }, client.fatalFailure());
+        NodeConfig config = nodeConfig();
+        if (node.printConfig) {
+            spec.commandLine().getOut().print(ConfigWriter.write(config));
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+        return NodeProcess.fromFlags(config);
     }
 
-    SdtClient.Config config() {
-        node.admin(); // parsed here so a bad --admin exits 2 before anything starts
-        if ((cert == null) != (key == null)) {
-            throw new Main.UsageException("--cert and --key go together");
-        }
+    /** The configuration this command line means (flags are shorthand for its keys). */
+    NodeConfig nodeConfig() {
         List<TunnelSpec> specs = new ArrayList<>();
-        Policy exits;
         try {
             for (String s : local) {
                 specs.add(TunnelSpec.parse(TunnelSpec.Direction.LOCAL, s));
@@ -100,41 +81,16 @@ final class ClientCommand implements Callable<Integer> {
             for (String s : dynamic) {
                 specs.add(TunnelSpec.parseDynamic(s));
             }
-            exits = Policy.parse("--allow-target", allowTarget);
         } catch (SpecException e) {
             throw new Main.UsageException(e.getMessage());
         }
-        try {
-            return new SdtClient.Config(Addresses.parse("--server", server, null, true), node.token(), specs,
-                    new TlsSetup.ClientOptions(ca, cert, key), node.transport(), node.settings(), Duration.ofMillis(200),
-                    Duration.ofSeconds(10), 1, Ticker.systemTicker(), exits, proxyAuth());
-        } catch (IllegalArgumentException e) {
-            throw new Main.UsageException(e.getMessage());
-        }
+        return new NodeConfig(NodeConfig.Role.CLIENT, null, server, node.tokenFile, null, node.transport, node.window,
+                new NodeConfig.Tls(ca, cert, key, null), allowTarget, List.of(), proxyAuthFile, null, specs, node.admin,
+                NodeConfig.Logging.DEFAULT, node.drainTimeout());
     }
 
-    /** The credentials in --proxy-auth-file: one line USER:PASSWORD. */
-    private ProxyAuth proxyAuth() {
-        if (proxyAuthFile == null) {
-            return null;
-        }
-        String where = "--proxy-auth-file " + proxyAuthFile + ": ";
-        String text;
-        try {
-            text = Files.readString(proxyAuthFile, StandardCharsets.UTF_8).strip();
-        } catch (NoSuchFileException e) {
-            throw new Main.UsageException(where + "no such file");
-        } catch (IOException e) {
-            throw new Main.UsageException(where + "cannot read: " + e.getMessage());
-        }
-        int colon = text.indexOf(':');
-        if (colon <= 0 || text.contains("\n")) {
-            throw new Main.UsageException(where + "expected one line USER:PASSWORD");
-        }
-        try {
-            return ProxyAuth.of(text.substring(0, colon), text.substring(colon + 1));
-        } catch (IllegalArgumentException e) {
-            throw new Main.UsageException(where + e.getMessage());
-        }
+    /** The client's settings, every problem reported against its flag. */
+    SdtClient.Config config() {
+        return NodeSetup.client(nodeConfig(), NodeSetup.FLAGS);
     }
 }

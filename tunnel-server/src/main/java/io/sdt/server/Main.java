@@ -41,6 +41,12 @@ public final class Main implements Runnable {
         }
         cl.setParameterExceptionHandler(Main::badInput);
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {
+            if (ex instanceof io.sdt.server.config.ConfigException config) {
+                for (String problem : config.problems()) {
+                    line.getErr().println("sdt " + line.getCommandName() + ": error: " + problem);
+                }
+                return EXIT_USAGE;
+            }
             if (ex instanceof UsageException || ex instanceof IllegalArgumentException) {
                 line.getErr().println("sdt " + line.getCommandName() + ": error: " + ex.getMessage());
                 return EXIT_USAGE;

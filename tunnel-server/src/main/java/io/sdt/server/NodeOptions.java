@@ -1,18 +1,15 @@
 package io.sdt.server;
 
 import io.sdt.codec.HostPort;
-import io.sdt.core.link.LinkSettings;
-import io.sdt.core.link.Token;
-import io.sdt.core.transport.Transport;
+import io.sdt.core.tunnel.SpecException;
+import io.sdt.core.tunnel.TunnelSpec;
+import io.sdt.server.config.ConfigException;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 
-/** Flags that {@code sdt server} and {@code sdt client} share. */
+/** Flags that {@code sdt server} and {@code sdt client} share: shorthand for keys of the configuration file. */
 final class NodeOptions {
 
     @Option(names = "--token-file", paramLabel = "F",
@@ -29,53 +26,26 @@ final class NodeOptions {
     @Option(names = "--admin", paramLabel = "[HOST:]PORT", description = "Admin HTTP endpoint: GET /metrics (Prometheus), /healthz, /tunnels. HOST defaults to 127.0.0.1; port 0 picks one.")
     String admin;
 
-    /** The token from --token-file or SDT_TOKEN. */
-    Token token() {
-        String text;
-        if (tokenFile != null) {
-            try {
-                text = Files.readString(tokenFile, StandardCharsets.UTF_8);
-            } catch (NoSuchFileException e) {
-                throw new Main.UsageException("--token-file " + tokenFile + ": no such file");
-            } catch (IOException e) {
-                throw new Main.UsageException("--token-file " + tokenFile + ": cannot read: " + e.getMessage());
-            }
-        } else {
-            text = System.getenv("SDT_TOKEN");
-            if (text == null) {
-                throw new Main.UsageException("no token: give --token-file F or set SDT_TOKEN (make one with 'sdt token')");
-            }
-        }
-        try {
-            return Token.of(text);
-        } catch (IllegalArgumentException e) {
-            throw new Main.UsageException((tokenFile != null ? "--token-file " + tokenFile : "SDT_TOKEN") + ": "
-                    + e.getMessage());
-        }
-    }
+    @Option(names = "--drain-timeout", paramLabel = "DURATION",
+            description = "On SIGTERM, how long open channels may run on before they are closed (default 30s).")
+    String drainTimeout;
 
-    Transport transport() {
-        try {
-            return Transport.select(transport);
-        } catch (IllegalArgumentException e) {
-            throw new Main.UsageException("--transport: " + e.getMessage());
-        }
-    }
-
-    LinkSettings settings() {
-        LinkSettings s = LinkSettings.defaults();
-        if (window != null) {
-            try {
-                s = s.withWindow(Sizes.parse(window));
-            } catch (IllegalArgumentException e) {
-                throw new Main.UsageException("--window " + window + ": " + e.getMessage());
-            }
-        }
-        return s;
-    }
+    @Option(names = "--print-config", description = "Print the configuration file (YAML for 'sdt run') this command line means, and exit.")
+    boolean printConfig;
 
     /** The --admin address, or {@code null} without the flag. */
     HostPort admin() {
         return admin == null ? null : Addresses.parse("--admin", admin, "127.0.0.1", false);
+    }
+
+    Duration drainTimeout() {
+        if (drainTimeout == null) {
+            return null;
+        }
+        try {
+            return TunnelSpec.parseDuration("--drain-timeout " + drainTimeout + ": ", drainTimeout);
+        } catch (SpecException e) {
+            throw new ConfigException(e.getMessage());
+        }
     }
 }

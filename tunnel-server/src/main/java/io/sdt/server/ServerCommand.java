@@ -1,12 +1,9 @@
 package io.sdt.server;
 
-import io.sdt.codec.HostPort;
 import io.sdt.core.SdtServer;
-import io.sdt.core.link.TlsSetup;
-import io.sdt.core.policy.Policy;
-import io.sdt.core.tunnel.SpecException;
-import io.sdt.server.admin.AdminServer;
-import io.sdt.server.admin.NodeView;
+import io.sdt.server.config.ConfigWriter;
+import io.sdt.server.config.NodeConfig;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -19,6 +16,9 @@ import java.util.concurrent.Callable;
 /** {@code sdt server}: accepts links; deny-by-default policy for targets and remote binds. */
 @Command(name = "server", mixinStandardHelpOptions = true, description = "Accept links from clients.")
 final class ServerCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--listen", required = true, paramLabel = "[HOST:]PORT",
             description = "Where to accept links (HOST defaults to 0.0.0.0).")
@@ -46,39 +46,24 @@ final class ServerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        SdtServer.Config config = config();
-        HostPort adminAt = node.admin();
-        SdtServer server = new SdtServer(config);
-        AdminServer admin = adminAt == null ? null : new AdminServer(adminAt, config.transport(), NodeView.of(server));
-        return Signals.runUntilTerminated(() -> {
-            server.start();
-            if (admin != null) {
-                admin.start();
-            }
-            return server;
-        }, () -> {
-            if (admin != null) {
-                admin.close();
-            }
-            server.close();
-        }, null);
+        NodeConfig config = nodeConfig();
+        if (node.printConfig) {
+            spec.commandLine().getOut().print(ConfigWriter.write(config));
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+        return NodeProcess.fromFlags(config);
     }
 
+    /** The configuration this command line means (flags are shorthand for its keys). */
+    NodeConfig nodeConfig() {
+        return new NodeConfig(NodeConfig.Role.SERVER, listen, null, node.tokenFile, null, node.transport, node.window,
+                new NodeConfig.Tls(null, cert, key, clientCa), allowTarget, allowBind, null, null, List.of(), node.admin,
+                NodeConfig.Logging.DEFAULT, node.drainTimeout());
+    }
+
+    /** The server's settings, every problem reported against its flag. */
     SdtServer.Config config() {
-        node.admin(); // parsed here so a bad --admin exits 2 before anything starts
-        if ((cert == null) != (key == null)) {
-            throw new Main.UsageException("--cert and --key go together");
-        }
-        Policy targets;
-        Policy binds;
-        try {
-            targets = Policy.parse("--allow-target", allowTarget);
-            binds = Policy.parse("--allow-bind", allowBind);
-        } catch (SpecException e) {
-            throw new Main.UsageException(e.getMessage());
-        }
-        return new SdtServer.Config(Addresses.parse("--listen", listen, "0.0.0.0", false), node.token(), targets, binds,
-                new TlsSetup.ServerOptions(cert, key, clientCa), node.transport(), node.settings(),
-                Math.min(2, Runtime.getRuntime().availableProcessors()));
+        return NodeSetup.server(nodeConfig(), NodeSetup.FLAGS);
     }
 }

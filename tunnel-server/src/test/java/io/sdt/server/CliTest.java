@@ -81,7 +81,9 @@ class CliTest {
         cases.add(List.of("client --server h:1 --token-file " + t + " --allow-target 10.0.0.0/40", "--allow-target 10.0.0.0/40"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,wat=1", "unknown option 'wat'"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -L", "Missing required parameter for option '-L'"));
-        cases.add(List.of("run sdt.yaml", "configuration files are not supported yet"));
+        cases.add(List.of("run /nonexistent/sdt.yaml", "/nonexistent/sdt.yaml: no such file"));
+        cases.add(List.of("run", "Missing required parameter: 'CONFIG.yaml'"));
+        cases.add(List.of("server --listen 7000 --token-file " + t + " --drain-timeout soon", "--drain-timeout soon: bad duration"));
         cases.add(List.of("udp-encap-tun --interface tun0 --listen-port 1", "--bind-to-interface"));
         cases.add(List.of("demo --size 0", "--size 0: expected 1..4096"));
         return cases.stream();

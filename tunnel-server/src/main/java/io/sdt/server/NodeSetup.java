@@ -1,0 +1,257 @@
+package io.sdt.server;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.sdt.codec.HostPort;
+import io.sdt.core.SdtClient;
+import io.sdt.core.SdtServer;
+import io.sdt.core.link.LinkSettings;
+import io.sdt.core.link.TlsSetup;
+import io.sdt.core.link.Token;
+import io.sdt.core.policy.Policy;
+import io.sdt.core.policy.PolicyRule;
+import io.sdt.core.transport.Transport;
+import io.sdt.core.tunnel.router.ProxyAuth;
+import io.sdt.server.config.ConfigException;
+import io.sdt.server.config.NodeConfig;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Turns a {@link NodeConfig} into the objects a node runs on: reads the token and credential files,
+ * parses addresses, sizes and policy rules, and collects every problem before anything starts.
+ * Problems name the key as the operator wrote it: its YAML path ({@link #FILE}), or its flag
+ * ({@link #FLAGS}).
+ */
+final class NodeSetup {
+
+    /** Problems of a configuration file: led by the key's path. */
+    static final Function<String, String> FILE = path -> path;
+
+    /** Problems of a command line: led by the flag that set the key. */
+    static final Function<String, String> FLAGS = path -> Map.ofEntries(
+            Map.entry("link.listen", "--listen"), Map.entry("link.server", "--server"),
+            Map.entry("link.token_file", "--token-file"), Map.entry("link.transport", "--transport"),
+            Map.entry("link.window", "--window"), Map.entry("tls.ca", "--ca"), Map.entry("tls.cert", "--cert"),
+            Map.entry("tls.key", "--key"), Map.entry("tls.client_ca", "--client-ca"),
+            Map.entry("policy.allow_target", "--allow-target"), Map.entry("policy.allow_bind", "--allow-bind"),
+            Map.entry("policy.proxy_auth_file", "--proxy-auth-file"), Map.entry("admin", "--admin"),
+            Map.entry("shutdown.drain_timeout", "--drain-timeout")).getOrDefault(path, path);
+
+    private final NodeConfig config;
+    private final Function<String, String> names;
+    private final Function<String, String> env;
+    private final List<String> problems = new ArrayList<>();
+
+    private NodeSetup(NodeConfig config, Function<String, String> names, Function<String, String> env) {
+        this.config = config;
+        this.names = names;
+        this.env = env;
+    }
+
+    /** A server's settings; every problem at once in a {@link ConfigException}. */
+    static SdtServer.Config server(NodeConfig config, Function<String, String> names) {
+        NodeSetup s = new NodeSetup(config, names, System::getenv);
+        s.admin();
+        HostPort listen = s.address("link.listen", config.listen(), "0.0.0.0", false);
+        Token token = s.token();
+        Policy[] policy = s.serverPolicy();
+        Transport transport = s.transport();
+        LinkSettings settings = s.settings();
+        s.tlsPairs();
+        s.check();
+        return new SdtServer.Config(listen, token, policy[0], policy[1],
+                new TlsSetup.ServerOptions(config.tls().cert(), config.tls().key(), config.tls().clientCa()), transport,
+                settings, Math.min(2, Runtime.getRuntime().availableProcessors()));
+    }
+
+    /** A client's settings; every problem at once in a {@link ConfigException}. */
+    static SdtClient.Config client(NodeConfig config, Function<String, String> names) {
+        NodeSetup s = new NodeSetup(config, names, System::getenv);
+        s.admin();
+        HostPort server = s.address("link.server", config.server(), null, true);
+        Token token = s.token();
+        Policy exits = s.policy("policy.allow_target", config.allowTarget());
+        ProxyAuth auth = s.proxyAuth();
+        Transport transport = s.transport();
+        LinkSettings settings = s.settings();
+        s.tlsPairs();
+        s.check();
+        try {
+            return new SdtClient.Config(server, token, config.tunnels(),
+                    new TlsSetup.ClientOptions(config.tls().ca(), config.tls().cert(), config.tls().key()), transport,
+                    settings, Duration.ofMillis(200), Duration.ofSeconds(10), 1, Ticker.systemTicker(), exits, auth);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
+    }
+
+    /** The policy of a server: [targets, binds]. */
+    static Policy[] serverPolicy(NodeConfig config, Function<String, String> names) {
+        NodeSetup s = new NodeSetup(config, names, System::getenv);
+        Policy[] p = s.serverPolicy();
+        s.check();
+        return p;
+    }
+
+    /** A client's reverse dynamic exit policy and its {@code -D} proxy credentials ({@code null}: none). */
+    record ClientPolicy(Policy exits, ProxyAuth proxyAuth) {
+    }
+
+    /** A client's policy alone, for a reload. */
+    static ClientPolicy clientPolicy(NodeConfig config, Function<String, String> names) {
+        NodeSetup s = new NodeSetup(config, names, System::getenv);
+        Policy exits = s.policy("policy.allow_target", config.allowTarget());
+        ProxyAuth auth = s.proxyAuth();
+        s.check();
+        return new ClientPolicy(exits, auth);
+    }
+
+    /** The admin endpoint's address, or {@code null}. */
+    static HostPort admin(NodeConfig config, Function<String, String> names) {
+        NodeSetup s = new NodeSetup(config, names, System::getenv);
+        HostPort a = s.admin();
+        s.check();
+        return a;
+    }
+
+    private void check() {
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+    }
+
+    private HostPort admin() {
+        return config.admin() == null ? null : address("admin", config.admin(), "127.0.0.1", false);
+    }
+
+    private HostPort address(String key, String value, String defaultHost, boolean hostRequired) {
+        try {
+            return Addresses.parse(names.apply(key), value, defaultHost, hostRequired);
+        } catch (Main.UsageException e) {
+            problems.add(e.getMessage());
+            return null;
+        }
+    }
+
+    private Token token() {
+        String text;
+        String where;
+        if (config.tokenFile() != null) {
+            where = names.apply("link.token_file") + " " + config.tokenFile();
+            try {
+                text = Files.readString(config.tokenFile(), StandardCharsets.UTF_8);
+            } catch (NoSuchFileException e) {
+                problems.add(where + ": no such file");
+                return null;
+            } catch (IOException e) {
+                problems.add(where + ": cannot read: " + e.getMessage());
+                return null;
+            }
+        } else if (config.token() != null) {
+            where = names.apply("link.token");
+            text = config.token().value();
+        } else {
+            where = "SDT_TOKEN";
+            text = env.apply("SDT_TOKEN");
+            if (text == null) {
+                problems.add(names == FILE
+                        ? "link: no token: give link.token_file or link.token, or set SDT_TOKEN (make one with 'sdt token')"
+                        : "no token: give --token-file F or set SDT_TOKEN (make one with 'sdt token')");
+                return null;
+            }
+        }
+        try {
+            return Token.of(text);
+        } catch (IllegalArgumentException e) {
+            problems.add(where + ": " + e.getMessage()); // the message never quotes the token
+            return null;
+        }
+    }
+
+    private Policy[] serverPolicy() {
+        return new Policy[] {policy("policy.allow_target", config.allowTarget()),
+                policy("policy.allow_bind", config.allowBind())};
+    }
+
+    private Policy policy(String key, List<String> rules) {
+        List<PolicyRule> parsed = new ArrayList<>();
+        for (int i = 0; i < rules.size(); i++) {
+            String where = names == FILE ? key + "[" + i + "]" : names.apply(key);
+            try {
+                parsed.add(PolicyRule.parse(where, rules.get(i)));
+            } catch (IllegalArgumentException e) {
+                problems.add(e.getMessage());
+            }
+        }
+        return Policy.of(parsed);
+    }
+
+    private ProxyAuth proxyAuth() {
+        String text;
+        String where;
+        if (config.proxyAuthFile() != null) {
+            where = names.apply("policy.proxy_auth_file") + " " + config.proxyAuthFile() + ": ";
+            try {
+                text = Files.readString(config.proxyAuthFile(), StandardCharsets.UTF_8).strip();
+            } catch (NoSuchFileException e) {
+                problems.add(where + "no such file");
+                return null;
+            } catch (IOException e) {
+                problems.add(where + "cannot read: " + e.getMessage());
+                return null;
+            }
+        } else if (config.proxyAuth() != null) {
+            where = names.apply("policy.proxy_auth") + ": ";
+            text = config.proxyAuth().value().strip();
+        } else {
+            return null;
+        }
+        int colon = text.indexOf(':');
+        if (colon <= 0 || text.contains("\n")) {
+            problems.add(where + "expected one line USER:PASSWORD");
+            return null;
+        }
+        try {
+            return ProxyAuth.of(text.substring(0, colon), text.substring(colon + 1));
+        } catch (IllegalArgumentException e) {
+            problems.add(where + e.getMessage());
+            return null;
+        }
+    }
+
+    private Transport transport() {
+        try {
+            return Transport.select(config.transport());
+        } catch (IllegalArgumentException e) {
+            problems.add(names.apply("link.transport") + ": " + e.getMessage());
+            return null;
+        }
+    }
+
+    private LinkSettings settings() {
+        LinkSettings s = LinkSettings.defaults();
+        if (config.window() != null) {
+            try {
+                s = s.withWindow(Sizes.parse(config.window()));
+            } catch (IllegalArgumentException e) {
+                problems.add(names.apply("link.window") + " " + config.window() + ": " + e.getMessage());
+            }
+        }
+        return s;
+    }
+
+    private void tlsPairs() {
+        if ((config.tls().cert() == null) != (config.tls().key() == null)) {
+            problems.add(names == FILE ? "tls: cert and key go together" : "--cert and --key go together");
+        }
+    }
+}

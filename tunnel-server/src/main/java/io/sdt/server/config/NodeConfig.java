@@ -1,0 +1,101 @@
+package io.sdt.server.config;
+
+import io.sdt.core.tunnel.TunnelSpec;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The canonical configuration of one node: what {@code sdt run CONFIG.yaml} reads and
+ * {@code --print-config} writes. The {@code sdt server} and {@code sdt client} flags are shorthand
+ * that builds one of these. Values are kept as the operator wrote them (a token file's path, not the
+ * token) so that printing shows the configuration, not its secrets; {@link NodeSetup} turns it into
+ * running objects. Layout and defaults: {@code docs/CONFIG.md}.
+ *
+ * @param role          {@code node}: server or client
+ * @param listen        {@code link.listen}: where a server accepts links ({@code [HOST:]PORT})
+ * @param server        {@code link.server}: the server a client dials ({@code HOST:PORT})
+ * @param tokenFile     {@code link.token_file}, or {@code null}
+ * @param token         {@code link.token}, inline, or {@code null}; neither means env {@code SDT_TOKEN}
+ * @param transport     {@code link.transport}
+ * @param window        {@code link.window}: per-channel receive window, or {@code null} for the default
+ * @param tls           {@code tls.*}
+ * @param allowTarget   {@code policy.allow_target}
+ * @param allowBind     {@code policy.allow_bind} (server)
+ * @param proxyAuthFile {@code policy.proxy_auth_file} (client), or {@code null}
+ * @param proxyAuth     {@code policy.proxy_auth}, inline {@code USER:PASSWORD}, or {@code null}
+ * @param tunnels       {@code tunnels} (client)
+ * @param admin         {@code admin}: {@code [HOST:]PORT} of the admin endpoint, or {@code null}
+ * @param logging       {@code logging.*}
+ * @param drainTimeout  {@code shutdown.drain_timeout}
+ */
+public record NodeConfig(Role role, String listen, String server, Path tokenFile, Secret token, String transport,
+                         String window, Tls tls, List<String> allowTarget, List<String> allowBind, Path proxyAuthFile,
+                         Secret proxyAuth, List<TunnelSpec> tunnels, String admin, Logging logging,
+                         Duration drainTimeout) {
+
+    /** How long SIGTERM waits for open channels when the configuration does not say. */
+    public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
+
+    public NodeConfig {
+        Objects.requireNonNull(role, "role");
+        transport = transport == null ? "auto" : transport;
+        tls = tls == null ? Tls.NONE : tls;
+        allowTarget = List.copyOf(allowTarget);
+        allowBind = List.copyOf(allowBind);
+        tunnels = List.copyOf(tunnels);
+        logging = logging == null ? Logging.DEFAULT : logging;
+        drainTimeout = drainTimeout == null ? DEFAULT_DRAIN_TIMEOUT : drainTimeout;
+    }
+
+    public enum Role {
+        SERVER, CLIENT;
+
+        public String key() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /**
+     * {@code tls}: a server's certificate, key and client CA (mTLS); a client's CA and certificate.
+     * All {@code null}: a server makes a self-signed certificate, a client pins nothing beyond the token.
+     */
+    public record Tls(Path ca, Path cert, Path key, Path clientCa) {
+        public static final Tls NONE = new Tls(null, null, null, null);
+    }
+
+    /**
+     * {@code logging}: the diagnostic log's level and the audit trail's format (text, json or off);
+     * {@code null} leaves each to the environment ({@code SDT_LOG_LEVEL}, {@code SDT_AUDIT_FORMAT},
+     * {@code SDT_AUDIT_LEVEL}), whose defaults are info and text.
+     */
+    public record Logging(String level, String audit) {
+        public static final Logging DEFAULT = new Logging(null, null);
+    }
+
+    /**
+     * The keys whose change a running node cannot apply (they shape its link or listeners), named
+     * by path, that differ between this configuration and {@code next}.
+     */
+    public List<String> restartKeys(NodeConfig next) {
+        List<String> changed = new java.util.ArrayList<>();
+        diff(changed, "node", role, next.role);
+        diff(changed, "link.listen", listen, next.listen);
+        diff(changed, "link.server", server, next.server);
+        diff(changed, "link.token_file", tokenFile, next.tokenFile);
+        diff(changed, "link.token", token, next.token);
+        diff(changed, "link.transport", transport, next.transport);
+        diff(changed, "link.window", window, next.window);
+        diff(changed, "tls", tls, next.tls);
+        diff(changed, "admin", admin, next.admin);
+        return changed;
+    }
+
+    private static void diff(List<String> out, String key, Object a, Object b) {
+        if (!Objects.equals(a, b)) {
+            out.add(key);
+        }
+    }
+}

@@ -1,0 +1,370 @@
+package io.sdt.server;
+
+import io.sdt.core.SdtClient;
+import io.sdt.core.SdtServer;
+import io.sdt.core.link.Token;
+import io.sdt.core.tunnel.TunnelSpec;
+import io.sdt.server.config.ConfigException;
+import io.sdt.server.config.ConfigReader;
+import io.sdt.server.config.ConfigWriter;
+import io.sdt.server.config.NodeConfig;
+import io.sdt.server.config.Secret;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import picocli.CommandLine;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The configuration file: every example in examples/ means what its flags mean, invalid files
+ * report every problem with its path, secrets never show.
+ */
+class ConfigFileTest {
+
+    private static final Path EXAMPLES = Path.of("..", "examples");
+
+    @TempDir
+    Path dir;
+
+    static Stream<Path> examples() throws IOException {
+        try (Stream<Path> files = Files.list(EXAMPLES)) {
+            List<Path> all = files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList();
+            assertTrue(all.size() >= 7, "examples for every mode: " + all);
+            return all.stream();
+        }
+    }
+
+    /** The {@code # Flags: sdt ...} command line in an example's header, split like a shell would. */
+    static List<String> flagsOf(Path example) throws IOException {
+        StringBuilder line = new StringBuilder();
+        boolean in = false;
+        for (String l : Files.readAllLines(example)) {
+            if (l.startsWith("# Flags: sdt ")) {
+                in = true;
+                l = l.substring("# Flags: sdt ".length());
+            } else if (in) {
+                l = l.replaceFirst("^#\\s*", "");
+            } else {
+                continue;
+            }
+            boolean more = l.endsWith("\\");
+            line.append(more ? l.substring(0, l.length() - 1) : l).append(' ');
+            if (!more) {
+                break;
+            }
+        }
+        List<String> words = new ArrayList<>();
+        StringBuilder w = new StringBuilder();
+        boolean quoted = false;
+        for (char c : line.toString().strip().toCharArray()) {
+            if (c == '\'') {
+                quoted = !quoted;
+            } else if (c == ' ' && !quoted) {
+                if (!w.isEmpty()) {
+                    words.add(w.toString());
+                    w.setLength(0);
+                }
+            } else {
+                w.append(c);
+            }
+        }
+        if (!w.isEmpty()) {
+            words.add(w.toString());
+        }
+        return words;
+    }
+
+    /** A spec without the text the operator typed: what the node runs. */
+    static TunnelSpec normal(TunnelSpec t) {
+        return new TunnelSpec(t.direction(), t.udp(), t.bind(), t.target(), t.maxChannels(), t.idle(), t.push(), t.peer(),
+                t.recordMax(), t.spoolMax(), "");
+    }
+
+    static List<TunnelSpec> normal(List<TunnelSpec> specs) {
+        return specs.stream().map(ConfigFileTest::normal).sorted(Comparator.comparing(TunnelSpec::toString)
+                .thenComparing(t -> t.bind().toString()).thenComparing(t -> String.valueOf(t.target()))
+                .thenComparing(t -> t.direction().name())).toList();
+    }
+
+    @ParameterizedTest
+    @MethodSource("examples")
+    void everyExampleMeansWhatItsFlagsMean(Path example) throws Exception {
+        NodeConfig file = ConfigReader.read(example);
+        List<String> flags = flagsOf(example);
+        if (flags.isEmpty()) {
+            assertTrue(example.getFileName().toString().startsWith("container"), example + " has no '# Flags:' line");
+            return;
+        }
+        NodeConfig fromFlags;
+        if (flags.getFirst().equals("server")) {
+            ServerCommand cmd = new ServerCommand();
+            new CommandLine(cmd).parseArgs(flags.subList(1, flags.size()).toArray(String[]::new));
+            fromFlags = cmd.nodeConfig();
+        } else {
+            ClientCommand cmd = new ClientCommand();
+            new CommandLine(cmd).parseArgs(flags.subList(1, flags.size()).toArray(String[]::new));
+            fromFlags = cmd.nodeConfig();
+        }
+        assertEquals(fromFlags.role(), file.role());
+        assertEquals(fromFlags.listen(), file.listen());
+        assertEquals(fromFlags.server(), file.server());
+        assertEquals(fromFlags.tokenFile(), file.tokenFile());
+        assertEquals(fromFlags.tls(), file.tls());
+        assertEquals(fromFlags.allowTarget(), file.allowTarget());
+        assertEquals(fromFlags.allowBind(), file.allowBind());
+        assertEquals(fromFlags.proxyAuthFile(), file.proxyAuthFile());
+        assertEquals(fromFlags.admin(), file.admin());
+        assertEquals(normal(fromFlags.tunnels()), normal(file.tunnels()), "the same tunnels");
+    }
+
+    @ParameterizedTest
+    @MethodSource("examples")
+    void printConfigReadsBackToTheSameConfiguration(Path example) {
+        NodeConfig once = ConfigReader.read(example);
+        String printed = ConfigWriter.write(once);
+        NodeConfig twice = ConfigReader.parse("printed", printed, name -> null);
+        assertEquals(printed, ConfigWriter.write(twice), "printing is stable");
+        assertEquals(normal(once.tunnels()), normal(twice.tunnels()));
+        assertEquals(once.allowTarget(), twice.allowTarget());
+        assertEquals(once.drainTimeout(), twice.drainTimeout());
+    }
+
+    @Test
+    void aFileStartsTheSameClientAsTheEquivalentFlags() throws Exception {
+        Path token = Files.writeString(dir.resolve("token"), Token.generate());
+        Path yaml = Files.writeString(dir.resolve("c.yaml"), """
+                node: client
+                link: {server: "127.0.0.1:7000", token_file: token, window: 8m}
+                policy: {allow_target: ["10.0.0.0/8:*"]}
+                tunnels:
+                  - {bind: 0, target: "127.0.0.1:80"}
+                  - {direction: remote, protocol: udp, bind: "127.0.0.1:5353", target: "127.0.0.1:53", idle: 5s}
+                  - {mode: dynamic, bind: 1080, max: 9}
+                  - {direction: remote, mode: dynamic, bind: 1081}
+                """);
+        SdtClient.Config fromFile = NodeSetup.client(ConfigReader.read(yaml), NodeSetup.FILE);
+        ClientCommand cmd = new ClientCommand();
+        new CommandLine(cmd).parseArgs("--server", "127.0.0.1:7000", "--token-file", token.toString(), "--window", "8m",
+                "--allow-target", "10.0.0.0/8:*", "-L", "0:127.0.0.1:80", "-R", "127.0.0.1:5353:127.0.0.1:53/udp,idle=5s",
+                "-D", "1080,max=9", "-R", "1081");
+        SdtClient.Config fromFlags = cmd.config();
+        assertEquals(normal(fromFlags.tunnels()), normal(fromFile.tunnels()));
+        assertEquals(fromFlags.server(), fromFile.server());
+        assertEquals(fromFlags.token().toString(), fromFile.token().toString());
+        assertEquals(fromFlags.settings(), fromFile.settings());
+        assertEquals(fromFlags.exitPolicy().toString(), fromFile.exitPolicy().toString());
+        assertEquals(fromFlags.transport(), fromFile.transport());
+    }
+
+    private static List<String> problems(String yaml) {
+        return assertThrows(ConfigException.class, () -> ConfigReader.parse("t.yaml", yaml, Map.of("SET", "x")::get))
+                .problems();
+    }
+
+    private static void assertProblem(List<String> problems, String path, String words) {
+        assertTrue(problems.stream().anyMatch(p -> (p.startsWith(path + ":") || p.startsWith(path + " "))
+                        && p.contains(words)),
+                "a problem at " + path + " saying '" + words + "' in " + problems);
+    }
+
+    @Test
+    void anInvalidFileReportsEveryProblemWithItsPath() {
+        List<String> p = problems("""
+                node: client
+                link: {listen: "0.0.0.0:7000", window: [1]}
+                policy: {allow_bind: ["*"], allow_target: "10.0.0.0/8"}
+                tunnels:
+                  - {bind: 8080}
+                  - {bind: 8081, target: "h:1", mode: sideways}
+                  - {bind: 8082, target: "h:1", prot: udp}
+                  - {bind: 8083, target: "h:99999"}
+                  - {bind: 8084, target: "h:1", idle: 5s}
+                  - {mode: dynamic, bind: 1080, target: "h:1"}
+                  - {mode: direct, bind: 5000, target: "h:1", protocol: udp}
+                  - "8085:h:1"
+                logging: {level: loud, audit: xml}
+                shutdown: {drain_timeout: soon}
+                """);
+        assertProblem(p, "link.server", "required");
+        assertProblem(p, "link.listen", "is for a server");
+        assertProblem(p, "link.window", "single value");
+        assertProblem(p, "policy.allow_bind", "is for a server");
+        assertProblem(p, "policy.allow_target", "expected a list");
+        assertProblem(p, "tunnels[0].target", "required");
+        assertProblem(p, "tunnels[1].mode", "expected one of direct, dynamic, forward, push");
+        assertProblem(p, "tunnels[2].prot", "unknown key");
+        assertProblem(p, "tunnels[3]", "target port 99999 is out of range");
+        assertProblem(p, "tunnels[4]", "idle= applies to /udp tunnels only");
+        assertProblem(p, "tunnels[5].target", "a dynamic tunnel has no target");
+        assertProblem(p, "tunnels[6].peer", "required");
+        assertProblem(p, "tunnels[7]", "expected a mapping");
+        assertProblem(p, "logging.level", "loud");
+        assertProblem(p, "logging.audit", "xml");
+        assertProblem(p, "shutdown.drain_timeout", "bad duration");
+        assertEquals(16, p.size(), "one line per problem: " + String.join("\n", p));
+    }
+
+    @Test
+    void unknownKeysAreRejectedAtEveryLevel() {
+        List<String> p = problems("""
+                node: server
+                nodes: 2
+                link: {listen: 7000, tokenfile: x}
+                tls: {certificate: x}
+                policy: {allow_targets: []}
+                logging: {lvl: info}
+                shutdown: {drain: 5s}
+                """);
+        for (String key : List.of("nodes", "link.tokenfile", "tls.certificate", "policy.allow_targets", "logging.lvl",
+                "shutdown.drain")) {
+            assertProblem(p, key, "unknown key");
+        }
+        assertEquals(6, p.size(), String.join("\n", p));
+    }
+
+    @Test
+    void serverKeysAndClientKeysStayApart() {
+        List<String> p = problems("""
+                node: server
+                link: {listen: 7000, server: "h:1"}
+                tls: {ca: ca.pem, cert: c.pem}
+                policy: {proxy_auth: "u:p"}
+                tunnels: []
+                """);
+        assertProblem(p, "link.server", "is for a client");
+        assertProblem(p, "tls.ca", "is for a client");
+        assertProblem(p, "tls", "cert and key go together");
+        assertProblem(p, "policy.proxy_auth", "is for a client");
+        assertProblem(p, "tunnels", "only a client has tunnels");
+    }
+
+    @Test
+    void notYamlOrNotAMappingIsOneClearError() {
+        assertProblem(problems("node: [unclosed"), "t.yaml", "not valid YAML");
+        assertProblem(problems("node: client\nnode: server\n"), "t.yaml", "duplicate key");
+        assertProblem(problems("- node: client\n"), "t.yaml", "expected a mapping");
+        assertProblem(problems(""), "t.yaml", "expected a mapping");
+        assertProblem(problems("link: {listen: 7000}\n"), "node", "required");
+    }
+
+    @Test
+    void environmentVariablesFillValues() {
+        NodeConfig c = ConfigReader.parse("t.yaml", """
+                node: client
+                link: {server: "${SDT_SERVER}:${PORT:-7000}"}
+                tunnels: [{bind: "${BIND:-8080}", target: "${TARGET}"}]
+                """, Map.of("SDT_SERVER", "gw.example", "TARGET", "web:80")::get);
+        assertEquals("gw.example:7000", c.server());
+        assertEquals("127.0.0.1:8080", c.tunnels().getFirst().bind().toString());
+        assertEquals("web:80", c.tunnels().getFirst().target().toString());
+        assertProblem(problems("node: client\nlink: {server: \"${MISSING}:1\"}\n"), "link.server",
+                "environment variable MISSING is not set");
+    }
+
+    @Test
+    void setupReportsEveryProblemOfFilesAndValuesAtOnce() throws Exception {
+        Path yaml = Files.writeString(dir.resolve("s.yaml"), """
+                node: server
+                link: {listen: "0.0.0.0:x", token_file: missing-token, transport: carrier-pigeon, window: 1k}
+                policy: {allow_target: ["10.0.0.0/8:22", "10.0.0.0/33:*"], allow_bind: ["127.0.0.1:0-70000"]}
+                admin: "127.0.0.1:99999"
+                """);
+        ConfigException e = assertThrows(ConfigException.class, () -> NodeSetup.server(ConfigReader.read(yaml), NodeSetup.FILE));
+        List<String> p = e.problems();
+        assertProblem(p, "link.listen", "not a number");
+        assertProblem(p, "link.token_file " + dir.resolve("missing-token"), "no such file");
+        assertProblem(p, "link.transport", "carrier-pigeon");
+        assertProblem(p, "link.window", "");
+        assertProblem(p, "policy.allow_target[1]", "");
+        assertProblem(p, "policy.allow_bind[0]", "");
+        assertProblem(p, "admin", "out of range");
+        assertEquals(7, p.size(), String.join("\n", p));
+    }
+
+    @Test
+    void inlineSecretsNeverShow() throws Exception {
+        String token = Token.generate();
+        Path yaml = Files.writeString(dir.resolve("c.yaml"), """
+                node: client
+                link: {server: "h:1", token: "%s"}
+                policy: {proxy_auth: "alice:s3cret-pass"}
+                tunnels: [{mode: dynamic, bind: 1080}]
+                """.formatted(token));
+        NodeConfig c = ConfigReader.read(yaml);
+        assertEquals(token, c.token().value());
+        String printed = ConfigWriter.write(c);
+        assertFalse(printed.contains(token), printed);
+        assertFalse(printed.contains("s3cret-pass"), printed);
+        assertTrue(printed.contains("token: \"" + Secret.MASK + "\""), printed);
+        assertFalse(c.toString().contains(token), "the record's toString masks too");
+        SdtClient.Config running = NodeSetup.client(c, NodeSetup.FILE);
+        assertNotNull(running.proxyAuth());
+        assertFalse(running.proxyAuth().toString().contains("s3cret-pass"));
+
+        // a bad inline token is reported without quoting it
+        String bad = "tooshort";
+        ConfigException e = assertThrows(ConfigException.class, () -> NodeSetup.client(ConfigReader.parse("t", """
+                node: client
+                link: {server: "h:1", token: "%s"}
+                """.formatted(bad), n -> null), NodeSetup.FILE));
+        assertFalse(e.getMessage().contains(bad), e.getMessage());
+        assertProblem(e.problems(), "link.token", "");
+    }
+
+    @Test
+    void relativePathsAreTakenFromTheFilesDirectory() throws Exception {
+        Path sub = Files.createDirectories(dir.resolve("etc"));
+        Files.writeString(sub.resolve("token"), Token.generate());
+        Path yaml = Files.writeString(sub.resolve("s.yaml"), "node: server\nlink: {listen: 0, token_file: token}\n");
+        SdtServer.Config c = NodeSetup.server(ConfigReader.read(yaml), NodeSetup.FILE);
+        assertNotNull(c.token());
+    }
+
+    @Test
+    void theCommandLineRunsChecksAndPrints() throws Exception {
+        Path token = Files.writeString(dir.resolve("token"), Token.generate());
+        Path yaml = Files.writeString(dir.resolve("c.yaml"), """
+                node: client
+                link: {server: "127.0.0.1:7000", token_file: token}
+                tunnels: [{bind: 0, target: "127.0.0.1:80"}]
+                """);
+        CliTest.Result check = CliTest.run("run", "--check", yaml.toString());
+        assertEquals(0, check.code(), check.err());
+        assertTrue(check.out().contains("ok"));
+
+        CliTest.Result printed = CliTest.run("run", "--print-config", yaml.toString());
+        assertEquals(0, printed.code(), printed.err());
+        assertTrue(printed.out().contains("token_file: \"" + token.toAbsolutePath() + "\""), printed.out());
+
+        CliTest.Result flags = CliTest.run("client", "--server", "127.0.0.1:7000", "--token-file", token.toString(),
+                "-L", "0:127.0.0.1:80", "--print-config");
+        assertEquals(0, flags.code(), flags.err());
+        assertEquals(normal(ConfigReader.read(yaml).tunnels()),
+                normal(ConfigReader.parse("flags", flags.out(), n -> null).tunnels()));
+
+        CliTest.Result missing = CliTest.run("run", dir.resolve("nope.yaml").toString());
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("nope.yaml: no such file"), missing.err());
+
+        Path bad = Files.writeString(dir.resolve("bad.yaml"), "node: client\nlink: {}\ntunnels: [{bind: 1}]\n");
+        CliTest.Result invalid = CliTest.run("run", bad.toString());
+        assertEquals(2, invalid.code());
+        assertTrue(invalid.err().contains("error: link.server: required"), invalid.err());
+        assertTrue(invalid.err().contains("error: tunnels[0].target: required"), invalid.err());
+    }
+}
