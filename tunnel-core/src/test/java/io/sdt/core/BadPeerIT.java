@@ -131,6 +131,24 @@ class BadPeerIT {
     }
 
     @Test
+    void anUnknownUnbindIsIgnoredAndASecondBindForOneTunnelIsAViolation() throws Exception {
+        try (Nodes nodes = new Nodes()) {
+            SdtServer server = nodes.server(b -> b.allowBind("127.0.0.1:*"));
+            Link bad = rawLink(server, nodes.token);
+            send(bad, new Frame.Unbind(99));
+            send(bad, new Frame.Unbind(Varint.MAX_VALUE));
+            // both BINDs leave in one flush, before the first BIND_OK can come back
+            bad.eventLoop().execute(() -> {
+                bad.channel().write(new Frame.Bind(5, false, new HostPort("127.0.0.1", 0)));
+                bad.channel().writeAndFlush(new Frame.Bind(5, false, new HostPort("127.0.0.1", 0)));
+            });
+            assertTrue(bad.channel().closeFuture().await(10, TimeUnit.SECONDS), "link closed");
+            Await.until("violation counted", Duration.ofSeconds(5), () -> server.stats().protocolErrors() == 1);
+            Await.until("the link is gone", Duration.ofSeconds(5), () -> server.linkCount() == 0);
+        }
+    }
+
+    @Test
     void clientOnlyFramesFromAClientAreViolations() throws Exception {
         try (Nodes nodes = new Nodes()) {
             SdtServer server = nodes.server(b -> { });
