@@ -1,7 +1,6 @@
 package io.sdt.core;
 
 import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
@@ -23,28 +22,18 @@ import io.sdt.core.tunnel.Tunnel;
 import io.sdt.core.policy.Policy;
 import io.sdt.core.policy.PolicyRule;
 import io.sdt.core.tunnel.TunnelSpec;
-import io.sdt.core.tunnel.dynamic.DynamicListener;
 import io.sdt.core.tunnel.dynamic.RouterCounters;
 import io.sdt.core.tunnel.router.ProxyAuth;
-import io.sdt.core.tunnel.router.RouterSettings;
-import io.sdt.core.tunnel.tcp.TcpListener;
-import io.sdt.core.tunnel.push.PushIngress;
-import io.sdt.core.tunnel.udp.UdpIngress;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.netty.channel.EventLoop;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 import io.sdt.codec.Frame;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -116,13 +105,8 @@ public final class SdtClient implements AutoCloseable {
     private final RouterCounters routerStats = new RouterCounters();
     /** Created by {@link #start()}: the transport and the DNS resolver of every egress. */
     private Outbound outbound;
-    /** The tunnels in force, in configuration order; a reload replaces entries (copy on write). */
-    private final List<Tunnel> tunnels = new CopyOnWriteArrayList<>();
-    private final Map<Integer, Tunnel> byId = new ConcurrentHashMap<>();
-    /** Listeners of the local tunnels, by tunnel id. */
-    private final Map<Integer, Channel> listeners = new ConcurrentHashMap<>();
-    /** The next tunnel id: ids are never reused within a client, so a stale BIND_OK cannot hit a new tunnel. */
-    private final AtomicInteger nextId = new AtomicInteger(1);
+    /** The tunnels in force, their ids and local listeners. */
+    private final ClientTunnels tunnels;
     private volatile Policy exitPolicy;
     private volatile ProxyAuth proxyAuth;
     private volatile boolean draining;
@@ -140,11 +124,7 @@ public final class SdtClient implements AutoCloseable {
         this.config = config;
         this.exitPolicy = config.exitPolicy();
         this.proxyAuth = config.proxyAuth();
-        for (TunnelSpec spec : config.tunnels()) {
-            Tunnel t = new Tunnel(nextId.getAndIncrement(), spec);
-            tunnels.add(t);
-            byId.put(t.id(), t);
-        }
+        this.tunnels = new ClientTunnels(this, config.tunnels());
     }
 
     public static Builder builder() {
@@ -163,11 +143,7 @@ public final class SdtClient implements AutoCloseable {
         outbound = new Outbound(config.transport());
         linkLoop = group.next();
         try {
-            for (Tunnel t : tunnels) {
-                if (t.spec().direction() == TunnelSpec.Direction.LOCAL) {
-                    listen(t);
-                }
-            }
+            tunnels.listenAll();
         } catch (Exception e) {
             close();
             throw new IllegalStateException("cannot listen: " + e.getMessage(), e);
@@ -176,27 +152,9 @@ public final class SdtClient implements AutoCloseable {
         return this;
     }
 
-    private void listen(Tunnel t) throws InterruptedException {
-        TunnelSpec spec = t.spec();
-        Channel ch = (spec.dynamic()
-                ? DynamicListener.bind(group, config.transport(), spec.bind(), t, t.id(), () -> link,
-                        RouterSettings.of(proxyAuth, config.transport().datagramChannel()), routerStats)
-                : spec.push() && !spec.udp()
-                ? PushIngress.bind(linkLoop, config.transport(), spec.bind(), t, t.id(), spec.target(), () -> link)
-                : spec.udp()
-                ? UdpIngress.bind(linkLoop, config.transport(), spec.bind(), t, t.id(), spec.target(), () -> link,
-                        config.ticker(), soleTunnel())
-                : TcpListener.bind(group, config.transport(), spec.bind(), t, t.id(), spec.target(), () -> link))
-                .sync().channel();
-        listeners.put(t.id(), ch);
-        InetSocketAddress bound = (InetSocketAddress) ch.localAddress();
-        t.bound(bound);
-        log.info("tunnel {} listening on {}", spec.label(), HostPort.of(bound));
-    }
-
     /** The tunnels in force, in configuration order. */
     public List<Tunnel> tunnels() {
-        return List.copyOf(tunnels);
+        return tunnels.list();
     }
 
     /** The reverse dynamic exit policy in force (the configured one, or the last reload's). */
@@ -228,7 +186,7 @@ public final class SdtClient implements AutoCloseable {
         if (group == null || closed) {
             throw new IllegalStateException("client is not running");
         }
-        if (sole(specs) != soleTunnel()) {
+        if (ClientTunnels.sole(specs) != soleTunnel()) {
             throw new IllegalArgumentException("the change switches the link's sole-tunnel mode (one direct UDP tunnel "
                     + "with an exact peer); restart the client to apply it");
         }
@@ -238,87 +196,9 @@ public final class SdtClient implements AutoCloseable {
             throw new IllegalArgumentException("a reverse dynamic tunnel needs allow_target rules on the client");
         }
         boolean authChanged = !Objects.equals(auth, proxyAuth);
-        List<TunnelSpec> wanted = new ArrayList<>(specs);
-        List<Tunnel> kept = new ArrayList<>();
-        List<Tunnel> removed = new ArrayList<>();
-        for (Tunnel t : tunnels) {
-            boolean relisten = authChanged && t.spec().dynamic() && t.spec().direction() == TunnelSpec.Direction.LOCAL;
-            if (!relisten && wanted.remove(t.spec())) {
-                kept.add(t);
-            } else {
-                removed.add(t);
-            }
-        }
         exitPolicy = newExits;
         proxyAuth = auth;
-        for (Tunnel t : removed) {
-            Channel ch = listeners.remove(t.id());
-            if (ch != null) {
-                ch.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
-            }
-        }
-        List<Tunnel> added = new ArrayList<>();
-        for (TunnelSpec spec : wanted) {
-            added.add(new Tunnel(nextId.getAndIncrement(), spec));
-        }
-        for (Tunnel t : added) {
-            if (t.spec().direction() == TunnelSpec.Direction.LOCAL) {
-                try {
-                    listen(t);
-                } catch (Exception e) {
-                    log.error("tunnel {}: cannot listen: {}", t.spec().label(), e.getMessage());
-                    t.failed("cannot listen: " + e.getMessage());
-                }
-            }
-        }
-        // the tunnel list and the BIND / UNBIND frames change together on the link's loop, where
-        // onUp reads the list: a link coming up meanwhile binds each remote tunnel exactly once
-        List<Tunnel> pool = new ArrayList<>(kept);
-        pool.addAll(added);
-        List<Tunnel> order = new ArrayList<>();
-        for (TunnelSpec spec : specs) {
-            Tunnel t = pool.stream().filter(x -> x.spec().equals(spec)).findFirst().orElseThrow();
-            pool.remove(t);
-            order.add(t);
-        }
-        linkLoop.submit(() -> {
-            removed.forEach(t -> byId.remove(t.id()));
-            added.forEach(t -> byId.put(t.id(), t));
-            tunnels.clear();
-            tunnels.addAll(order);
-            Link up = link;
-            if (up != null && !up.isClosed()) {
-                for (Tunnel t : removed) {
-                    if (t.spec().direction() == TunnelSpec.Direction.REMOTE) {
-                        up.write(new Frame.Unbind(t.id()));
-                    }
-                }
-                for (Tunnel t : added) {
-                    if (t.spec().direction() == TunnelSpec.Direction.REMOTE) {
-                        up.write(bindFrame(t));
-                    }
-                }
-                up.flush();
-            }
-        }).sync();
-        for (Tunnel t : removed) {
-            log.info("tunnel {} removed", t.spec().label());
-        }
-        return new Change(kept, removed, added);
-    }
-
-    /** The BIND that asks the server for remote tunnel {@code t}'s listener. */
-    Frame.Bind bindFrame(Tunnel t) {
-        TunnelSpec spec = t.spec();
-        // the idle field carries idle= for UDP, record= for TCP push (see docs/PROTOCOL.md)
-        int param = spec.udp() ? (int) spec.idle().toMillis() : spec.push() ? spec.recordMax() : 0;
-        return new Frame.Bind(t.id(), spec.udp(), spec.push(), soleTunnel(), param, spec.maxChannels(), spec.bind(),
-                spec.peer(), spec.dynamic());
-    }
-
-    /** True if {@code id} named a tunnel of this client once (a late BIND_OK for a removed tunnel is no error). */
-    boolean issued(int id) {
-        return id >= 1 && id < nextId.get();
+        return tunnels.reconfigure(specs, authChanged);
     }
 
     /**
@@ -330,15 +210,13 @@ public final class SdtClient implements AutoCloseable {
      */
     public boolean drain(Duration timeout) throws InterruptedException {
         draining = true;
-        for (Channel ch : listeners.values()) {
-            ch.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
-        }
+        tunnels.closeListeners();
         EventLoop loop = linkLoop;
         if (loop != null && !loop.isShuttingDown()) {
             loop.execute(() -> {
                 Link up = link;
                 if (up != null && !up.isClosed()) {
-                    tunnels.stream().filter(t -> t.spec().direction() == TunnelSpec.Direction.REMOTE)
+                    tunnels.list().stream().filter(t -> t.spec().direction() == TunnelSpec.Direction.REMOTE)
                             .forEach(t -> up.write(new Frame.Unbind(t.id())));
                     up.flush();
                 }
@@ -432,7 +310,7 @@ public final class SdtClient implements AutoCloseable {
         if (link == down) {
             link = null;
         }
-        for (Tunnel t : tunnels) {
+        for (Tunnel t : tunnels.list()) {
             if (t.spec().direction() == TunnelSpec.Direction.REMOTE) {
                 t.bound(null);
             }
@@ -467,9 +345,7 @@ public final class SdtClient implements AutoCloseable {
         if (group == null) {
             return;
         }
-        for (Channel ch : listeners.values()) {
-            ch.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
-        }
+        tunnels.closeListeners();
         Link l = link;
         if (l != null) {
             l.close(ErrorCode.SHUTDOWN, "client shutting down");
@@ -488,19 +364,39 @@ public final class SdtClient implements AutoCloseable {
      * exact peer: then its one channel sends datagrams with no channel-id bytes (SOLE_DATAGRAM).
      */
     boolean soleTunnel() {
-        return sole(tunnels.stream().map(Tunnel::spec).toList());
-    }
-
-    private static boolean sole(List<TunnelSpec> specs) {
-        if (specs.size() != 1) {
-            return false;
-        }
-        TunnelSpec s = specs.getFirst();
-        return s.udp() && s.peer() != null && s.peer().port() != 0;
+        return tunnels.sole();
     }
 
     Tunnel tunnel(int id) {
-        return byId.get(id);
+        return tunnels.get(id);
+    }
+
+    /** The BIND that asks the server for remote tunnel {@code t}'s listener. */
+    Frame.Bind bindFrame(Tunnel t) {
+        return tunnels.bindFrame(t);
+    }
+
+    /** True if {@code id} named a tunnel of this client once (a late BIND_OK for a removed tunnel is no error). */
+    boolean issued(int id) {
+        return tunnels.issued(id);
+    }
+
+    // ---- for ClientTunnels ----
+
+    EventLoopGroup group() {
+        return group;
+    }
+
+    EventLoop linkLoop() {
+        return linkLoop;
+    }
+
+    Link link() {
+        return link;
+    }
+
+    ProxyAuth proxyAuth() {
+        return proxyAuth;
     }
 
     /** Fluent construction of a {@link Config}; every setter validates its input. */
