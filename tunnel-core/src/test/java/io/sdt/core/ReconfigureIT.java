@@ -3,6 +3,7 @@ package io.sdt.core;
 import io.sdt.core.policy.Policy;
 import io.sdt.core.policy.PolicyRule;
 import io.sdt.core.testing.Await;
+import io.sdt.core.testing.GatedTransfer;
 import io.sdt.core.testing.LeakGuard;
 import io.sdt.core.testing.Nodes;
 import io.sdt.core.testing.Payloads;
@@ -16,13 +17,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -56,48 +54,8 @@ class ReconfigureIT {
         threads.shutdownNow();
     }
 
-    /**
-     * Sends {@code HALF} bytes, waits for {@code gate}, sends {@code HALF} more, half-closes; returns
-     * whether the echo came back whole and byte-identical.
-     */
-    private Future<Boolean> gatedTransfer(InetSocketAddress at, long seed, CountDownLatch firstHalfEchoed,
-                                          CountDownLatch gate) {
-        return threads.submit(() -> {
-            try (Socket s = new Socket()) {
-                s.connect(at, 5000);
-                s.setSoTimeout(60_000);
-                MessageDigest sent = Payloads.sha256();
-                Future<byte[]> echo = threads.submit(() -> {
-                    MessageDigest got = Payloads.sha256();
-                    byte[] buf = new byte[64 * 1024];
-                    long total = 0;
-                    InputStream in = s.getInputStream();
-                    for (int n; (n = in.read(buf)) > 0; ) {
-                        got.update(buf, 0, n);
-                        total += n;
-                        if (total == HALF) {
-                            firstHalfEchoed.countDown();
-                        }
-                    }
-                    assertEquals(2L * HALF, total, "echoed bytes");
-                    return got.digest();
-                });
-                OutputStream out = s.getOutputStream();
-                java.util.Random r = new java.util.Random(seed);
-                byte[] chunk = new byte[64 * 1024];
-                for (int i = 0; i < 2 * HALF / chunk.length; i++) {
-                    if (i == HALF / chunk.length) {
-                        assertTrue(gate.await(60, TimeUnit.SECONDS), "gate");
-                    }
-                    r.nextBytes(chunk);
-                    sent.update(chunk);
-                    out.write(chunk);
-                }
-                s.shutdownOutput();
-                assertArrayEquals(sent.digest(), echo.get(60, TimeUnit.SECONDS), "SHA-256 of the echo");
-                return true;
-            }
-        });
+    private Future<Boolean> gatedTransfer(InetSocketAddress at, long seed, CountDownLatch halfway, CountDownLatch gate) {
+        return GatedTransfer.start(threads, at, HALF, seed, halfway, gate);
     }
 
     private static void roundTrip(InetSocketAddress at, long seed) throws Exception {

@@ -3,7 +3,6 @@ package io.sdt.server;
 import io.sdt.core.SdtClient;
 import io.sdt.core.tunnel.SpecException;
 import io.sdt.core.tunnel.TunnelSpec;
-import io.sdt.server.config.ConfigWriter;
 import io.sdt.server.config.NodeConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -59,13 +58,7 @@ final class ClientCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        NodeConfig config = nodeConfig();
-        if (node.printConfig) {
-            spec.commandLine().getOut().print(ConfigWriter.write(config));
-            spec.commandLine().getOut().flush();
-            return 0;
-        }
-        return NodeProcess.fromFlags(config);
+        return node.printOrRun(spec.commandLine(), nodeConfig());
     }
 
     /** The configuration this command line means (flags are shorthand for its keys). */

@@ -33,6 +33,16 @@ final class NodeOptions {
     @Option(names = "--print-config", description = "Print the configuration file (YAML for 'sdt run') this command line means, and exit.")
     boolean printConfig;
 
+    /** With --print-config prints {@code config} as YAML and returns 0; otherwise runs the node until it is stopped. */
+    int printOrRun(picocli.CommandLine cl, io.sdt.server.config.NodeConfig config) throws Exception {
+        if (printConfig) {
+            cl.getOut().print(io.sdt.server.config.ConfigWriter.write(config));
+            cl.getOut().flush();
+            return 0;
+        }
+        return NodeProcess.fromFlags(config);
+    }
+
     /** The --admin address, or {@code null} without the flag. */
     HostPort admin() {
         return admin == null ? null : Addresses.parse("--admin", admin, "127.0.0.1", false);

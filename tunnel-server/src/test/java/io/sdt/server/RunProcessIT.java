@@ -1,6 +1,7 @@
 package io.sdt.server;
 
 import io.sdt.core.link.Token;
+import io.sdt.core.testing.GatedTransfer;
 import io.sdt.core.testing.Payloads;
 import io.sdt.core.testing.Targets;
 import org.junit.jupiter.api.AfterEach;
@@ -9,8 +10,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
@@ -20,9 +19,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -55,44 +52,8 @@ class RunProcessIT {
         processes.close();
     }
 
-    /** Echo transfer of 2 × HALF bytes that pauses after the first half until {@code gate} opens. */
     private Future<Boolean> gatedTransfer(int port, long seed, CountDownLatch halfway, CountDownLatch gate) {
-        return threads.submit(() -> {
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
-                s.setSoTimeout(60_000);
-                MessageDigest sent = Payloads.sha256();
-                Future<byte[]> echo = threads.submit(() -> {
-                    MessageDigest got = Payloads.sha256();
-                    byte[] buf = new byte[64 * 1024];
-                    long total = 0;
-                    InputStream in = s.getInputStream();
-                    for (int n; (n = in.read(buf)) > 0; ) {
-                        got.update(buf, 0, n);
-                        total += n;
-                        if (total == HALF) {
-                            halfway.countDown();
-                        }
-                    }
-                    assertEquals(2L * HALF, total, "echoed bytes");
-                    return got.digest();
-                });
-                OutputStream out = s.getOutputStream();
-                Random r = new Random(seed);
-                byte[] chunk = new byte[64 * 1024];
-                for (int i = 0; i < 2 * HALF / chunk.length; i++) {
-                    if (i == HALF / chunk.length) {
-                        assertTrue(gate.await(90, TimeUnit.SECONDS), "gate");
-                    }
-                    r.nextBytes(chunk);
-                    sent.update(chunk);
-                    out.write(chunk);
-                }
-                s.shutdownOutput();
-                assertArrayEquals(sent.digest(), echo.get(60, TimeUnit.SECONDS), "SHA-256 of the echo");
-                return true;
-            }
-        });
+        return GatedTransfer.start(threads, new InetSocketAddress("127.0.0.1", port), HALF, seed, halfway, gate);
     }
 
     private static void roundTrip(int port, int seed) throws Exception {
