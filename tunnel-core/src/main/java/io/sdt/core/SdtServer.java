@@ -13,28 +13,15 @@ import io.sdt.codec.ErrorCode;
 import io.sdt.codec.Frame;
 import io.sdt.codec.HostPort;
 import io.sdt.core.link.Link;
-import io.sdt.core.link.LinkHooks;
 import io.sdt.core.link.LinkPipelines;
 import io.sdt.core.link.LinkSettings;
 import io.sdt.core.link.TlsSetup;
 import io.sdt.core.link.Token;
 import io.sdt.core.metrics.NodeStats;
-import io.sdt.core.policy.AuditLog;
 import io.sdt.core.policy.Policy;
-import io.sdt.core.policy.PolicyRule;
 import io.sdt.core.transport.Outbound;
 import io.sdt.core.transport.Transport;
-import io.sdt.core.tunnel.Tunnel;
-import io.sdt.core.tunnel.TunnelSpec;
-import io.sdt.core.tunnel.tcp.StreamChannel;
-import io.sdt.core.tunnel.tcp.TcpListener;
-import io.sdt.core.tunnel.udp.UdpEgress;
-import io.sdt.core.tunnel.dynamic.DynamicListener;
 import io.sdt.core.tunnel.dynamic.RouterCounters;
-import io.sdt.core.tunnel.push.PushEgress;
-import io.sdt.core.tunnel.router.RouterSettings;
-import io.sdt.core.tunnel.push.PushIngress;
-import io.sdt.core.tunnel.udp.UdpIngress;
 import com.github.benmanes.caffeine.cache.Ticker;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -45,7 +32,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -137,7 +123,7 @@ public final class SdtServer implements AutoCloseable {
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.SO_KEEPALIVE, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
-                    .childHandler(LinkPipelines.server(tls, config.token(), config.settings(), stats, new Hooks(),
+                    .childHandler(LinkPipelines.server(tls, config.token(), config.settings(), stats, new ServerHooks(this),
                             unauthenticated));
             listener = b.bind(config.listen().toSocketAddress()).sync().channel();
         } catch (Exception e) {
@@ -181,6 +167,39 @@ public final class SdtServer implements AutoCloseable {
     /** Authenticated links now up. */
     public int linkCount() {
         return links.size();
+    }
+
+    // ---- for ServerHooks ----
+
+    boolean draining() {
+        return draining;
+    }
+
+    Outbound outbound() {
+        return outbound;
+    }
+
+    EventLoopGroup group() {
+        return group;
+    }
+
+    /** The remote listeners of {@code link}, created on first use. */
+    Binds binds(Link link) {
+        return binds.computeIfAbsent(link, Binds::new);
+    }
+
+    /** The remote listeners of {@code link}, or {@code null}. */
+    Binds bindsOf(Link link) {
+        return binds.get(link);
+    }
+
+    /** Forgets the remote listeners of a closed link; {@code null} if it had none. */
+    Binds removeBinds(Link link) {
+        return binds.remove(link);
+    }
+
+    void linkUp(Link link) {
+        links.add(link.channel());
     }
 
     /** The target policy now in force (the configured one, or the last {@link #updatePolicy}). */
@@ -245,132 +264,6 @@ public final class SdtServer implements AutoCloseable {
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         group = null;
         log.info("server stopped");
-    }
-
-    private final class Hooks implements LinkHooks {
-
-        @Override
-        public void onUp(Link link) {
-            links.add(link.channel());
-        }
-
-        @Override
-        public void onOpen(Link link, Frame.Open open) {
-            if (draining) {
-                link.writeAndFlush(new Frame.OpenFail(open.channel(), ErrorCode.REFUSED, "server is shutting down"));
-                return;
-            }
-            Optional<PolicyRule> rule = allowTarget.match(open.target());
-            AuditLog.channelOpen(link, open, open.target(), rule);
-            if (rule.isEmpty()) {
-                stats.openDenied();
-                log.warn("{}: channel {} to {} denied: no --allow-target rule matches", link, open.channel(), open.target());
-                link.writeAndFlush(new Frame.OpenFail(open.channel(), ErrorCode.DENIED,
-                        "target " + open.target() + " is not allowed by the server's policy (--allow-target)"));
-                return;
-            }
-            log.debug("{}: channel {} to {} allowed by rule {}", link, open.channel(), open.target(), rule.get());
-            if (open.udp()) {
-                UdpEgress.open(link, open, open.target(), outbound);
-            } else if (open.push()) {
-                PushEgress.open(link, open, open.target(), outbound, open.window());
-            } else {
-                StreamChannel.egress(link, open, open.target(), outbound);
-            }
-        }
-
-        @Override
-        public void onBind(Link link, Frame.Bind bind) {
-            if (draining) {
-                link.writeAndFlush(new Frame.BindFail(bind.tunnelId(), ErrorCode.REFUSED, "server is shutting down"));
-                return;
-            }
-            if (!allowBind.allows(bind.bind())) {
-                stats.openDenied();
-                log.warn("{}: remote listener on {} denied: no --allow-bind rule matches", link, bind.bind());
-                link.writeAndFlush(new Frame.BindFail(bind.tunnelId(), ErrorCode.DENIED,
-                        "listening on " + bind.bind() + " is not allowed by the server's policy (--allow-bind)"));
-                return;
-            }
-            Binds mine = binds.computeIfAbsent(link, Binds::new);
-            if (mine.size() >= MAX_BINDS_PER_LINK) {
-                link.writeAndFlush(new Frame.BindFail(bind.tunnelId(), ErrorCode.LIMIT,
-                        "at most " + MAX_BINDS_PER_LINK + " remote listeners per link"));
-                return;
-            }
-            boolean tcpPush = bind.push() && !bind.udp();
-            if (tcpPush && (bind.idleMillis() < 16 || bind.idleMillis() > TunnelSpec.RECORD_LIMIT)) {
-                link.protocolViolation("BIND for TCP push with record length " + bind.idleMillis());
-                return;
-            }
-            // for a TCP push tunnel BIND's idle field carries record=, the longest record
-            TunnelSpec spec = new TunnelSpec(TunnelSpec.Direction.REMOTE, bind.udp(), bind.bind(),
-                    bind.dynamic() ? null : bind.bind(),
-                    bind.maxChannels(), !tcpPush && bind.idleMillis() > 0 ? Duration.ofMillis(bind.idleMillis()) : null,
-                    bind.push(), bind.peer(), tcpPush ? bind.idleMillis() : 0, 0,
-                    bind.bind() + (bind.udp() ? "/udp" : "") + "#" + bind.tunnelId());
-            if (!mine.pending(bind.tunnelId())) {
-                link.protocolViolation("BIND for tunnel " + bind.tunnelId() + " which is bound already");
-                return;
-            }
-            // a reload that changes a tunnel sends UNBIND then BIND for the same port: listen once the old one is shut
-            mine.afterClosing(() -> listen(link, bind, spec, tcpPush, mine));
-        }
-
-        private void listen(Link link, Frame.Bind bind, TunnelSpec spec, boolean tcpPush, Binds mine) {
-            Tunnel tunnel = new Tunnel(bind.tunnelId(), spec);
-            io.netty.channel.ChannelFuture listening = bind.dynamic()
-                    // reverse dynamic: customers here name targets; the client's policy decides
-                    ? DynamicListener.bind(group, config.transport(), bind.bind(), tunnel, bind.tunnelId(), () -> link,
-                            RouterSettings.of(null, config.transport().datagramChannel()), routerStats)
-                    : tcpPush
-                    ? PushIngress.bind(link.eventLoop(), config.transport(), bind.bind(), tunnel, bind.tunnelId(),
-                            bind.bind(), () -> link)
-                    : bind.udp()
-                    ? UdpIngress.bind(link.eventLoop(), config.transport(), bind.bind(), tunnel, bind.tunnelId(),
-                            bind.bind(), () -> link, config.ticker(), bind.sole() && exactPeer(bind.peer()))
-                    : TcpListener.bind(group, config.transport(), bind.bind(), tunnel, bind.tunnelId(), bind.bind(),
-                            () -> link);
-            listening.addListener(f -> link.eventLoop().execute(() -> {
-                        Channel ch = ((io.netty.channel.ChannelFuture) f).channel();
-                        boolean wanted = mine.settle(bind.tunnelId());
-                        if (!f.isSuccess()) {
-                            log.warn("{}: remote listener on {} failed: {}", link, bind.bind(), f.cause().getMessage());
-                            link.writeAndFlush(new Frame.BindFail(bind.tunnelId(), ErrorCode.GENERAL,
-                                    "cannot listen on " + bind.bind() + ": " + f.cause().getMessage()));
-                            return;
-                        }
-                        if (link.isClosed() || !wanted || draining) {
-                            ch.close(); // the link went, or UNBIND came while the listener was being bound
-                            return;
-                        }
-                        mine.listening(bind.tunnelId(), ch);
-                        HostPort bound = HostPort.of((InetSocketAddress) ch.localAddress());
-                        log.info("tunnel R:{}{} listening on {} (for {})", bind.bind(), bind.udp() ? "/udp" : "", bound, link);
-                        link.writeAndFlush(new Frame.BindOk(bind.tunnelId(), bound));
-                    }));
-        }
-
-        private static boolean exactPeer(HostPort peer) {
-            return peer != null && peer.port() != 0;
-        }
-
-        @Override
-        public void onUnbind(Link link, Frame.Unbind unbind) {
-            Binds mine = binds.get(link);
-            if (mine != null && mine.unbind(unbind.tunnelId())) {
-                log.info("{}: remote listener of tunnel #{} closed at the client's request", link, unbind.tunnelId());
-            }
-        }
-
-        @Override
-        public void onClosed(Link link) {
-            Binds mine = binds.remove(link);
-            if (mine != null) {
-                mine.closeAll();
-            }
-            log.info("{}: link closed", link);
-        }
     }
 
     /** Fluent construction of a {@link Config}; every setter validates its input. */
