@@ -132,8 +132,15 @@ class ConfigFileTest {
         assertEquals(normal(fromFlags.tunnels()), normal(file.tunnels()), "the same tunnels");
     }
 
+    /** The examples, and the configurations of docker/docker-compose.yml. */
+    static Stream<Path> allConfigs() throws IOException {
+        try (Stream<Path> docker = Files.list(Path.of("..", "docker", "config"))) {
+            return Stream.concat(examples(), docker.filter(f -> f.toString().endsWith(".yaml")).sorted().toList().stream());
+        }
+    }
+
     @ParameterizedTest
-    @MethodSource("examples")
+    @MethodSource("allConfigs")
     void printConfigReadsBackToTheSameConfiguration(Path example) {
         NodeConfig once = ConfigReader.read(example);
         String printed = ConfigWriter.write(once);
