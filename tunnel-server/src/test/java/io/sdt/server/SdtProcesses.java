@@ -64,18 +64,21 @@ final class SdtProcesses implements AutoCloseable {
         String seen(String regex) throws InterruptedException {
             Pattern p = Pattern.compile(regex);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (System.nanoTime() < deadline) {
-                Matcher m = p.matcher(soFar());
-                if (m.find()) {
-                    return m.groupCount() > 0 ? m.group(1) : m.group();
+            synchronized (all) {
+                while (true) {
+                    Matcher m = p.matcher(all);
+                    if (m.find()) {
+                        return m.groupCount() > 0 ? m.group(1) : m.group();
+                    }
+                    long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                    if (left <= 0 || !reader.isAlive()) {
+                        break;
+                    }
+                    all.wait(left); // the reader notifies on every line and when the stream ends
                 }
-                if (!process.isAlive()) {
-                    break;
-                }
-                Thread.sleep(50);
+                fail("nothing matching " + regex + " in:\n" + all);
+                return null;
             }
-            fail("nothing matching " + regex + " in:\n" + soFar());
-            return null;
         }
 
         /** Sends a signal ({@code HUP}, {@code TERM}) to the process with kill(1). */
@@ -112,11 +115,16 @@ final class SdtProcesses implements AutoCloseable {
                 for (String l; (l = r.readLine()) != null; ) {
                     synchronized (all) {
                         all.append(l).append('\n');
+                        all.notifyAll();
                     }
                     lines.add(l);
                 }
             } catch (Exception ignored) {
                 // process ended
+            } finally {
+                synchronized (all) {
+                    all.notifyAll();
+                }
             }
         });
         return new Node(p, lines, all, reader);

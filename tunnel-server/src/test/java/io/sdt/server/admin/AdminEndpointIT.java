@@ -23,12 +23,8 @@ import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -55,27 +51,19 @@ class AdminEndpointIT {
     private static final Set<String> SDT_TAGS = Set.of("tunnel", "mode", "direction", "result", "le");
 
     private final Transport transport = Transport.select("auto");
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private final List<AdminServer> admins = new ArrayList<>();
+    private final Admins admins = new Admins(transport);
 
     @AfterEach
     void closeAdmins() {
-        admins.forEach(AdminServer::close);
-        http.close();
+        admins.close();
     }
 
     private InetSocketAddress admin(NodeView node) {
-        AdminServer a = new AdminServer(new HostPort("127.0.0.1", 0), transport, node);
-        admins.add(a);
-        InetSocketAddress at = a.start();
-        assertTrue(at.getPort() > 0, "port 0 was replaced by the bound port");
-        return at;
+        return admins.start(node);
     }
 
     private HttpResponse<String> send(InetSocketAddress at, String method, String path) throws Exception {
-        HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + at.getPort() + path))
-                .timeout(Duration.ofSeconds(10)).method(method, HttpRequest.BodyPublishers.noBody()).build();
-        return http.send(req, HttpResponse.BodyHandlers.ofString());
+        return admins.send(at, method, path);
     }
 
     private PrometheusText scrape(InetSocketAddress at) throws Exception {

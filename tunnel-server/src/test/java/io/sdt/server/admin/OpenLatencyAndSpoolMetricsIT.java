@@ -1,6 +1,5 @@
 package io.sdt.server.admin;
 
-import io.sdt.codec.HostPort;
 import io.sdt.core.SdtClient;
 import io.sdt.core.SdtServer;
 import io.sdt.core.testing.Await;
@@ -22,13 +21,9 @@ import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -54,26 +49,20 @@ class OpenLatencyAndSpoolMetricsIT {
             "0.25", "0.5", "1.0", "2.5", "5.0", "10.0", "+Inf"};
 
     private final Transport transport = Transport.select("auto");
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private final List<AdminServer> admins = new ArrayList<>();
+    private final Admins admins = new Admins(transport);
 
     @AfterEach
     void closeAdmins() {
-        admins.forEach(AdminServer::close);
-        http.close();
+        admins.close();
     }
 
     private InetSocketAddress admin(NodeView node) {
-        AdminServer a = new AdminServer(new HostPort("127.0.0.1", 0), transport, node);
-        admins.add(a);
-        return a.start();
+        return admins.start(node);
     }
 
     private PrometheusText scrape(InetSocketAddress at) {
         try {
-            HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + at.getPort() + "/metrics"))
-                    .timeout(Duration.ofSeconds(10)).GET().build();
-            HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = admins.send(at, "GET", "/metrics");
             assertEquals(200, r.statusCode());
             return PrometheusText.parse(r.body());
         } catch (Exception e) {
