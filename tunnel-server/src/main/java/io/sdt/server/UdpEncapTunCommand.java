@@ -1,8 +1,8 @@
 package io.sdt.server;
 
-import io.sdt.core.tun.EncapConfig;
-import io.sdt.core.tun.EncapEngine;
-import io.sdt.core.tun.TunSecret;
+import io.sdt.encap.EncapConfig;
+import io.sdt.encap.EncapEngine;
+import io.sdt.core.secret.SharedSecret;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -87,7 +87,7 @@ final class UdpEncapTunCommand implements Callable<Integer> {
         return new EncapConfig(tunName, listenPort, bindDevice, endpointPort == null ? 0 : endpointPort, secret(), pool);
     }
 
-    private TunSecret secret() {
+    private SharedSecret secret() {
         String text;
         try {
             text = Files.readString(secretFile, StandardCharsets.UTF_8);
@@ -97,7 +97,7 @@ final class UdpEncapTunCommand implements Callable<Integer> {
             throw new Main.UsageException("--secret-file " + secretFile + ": cannot read: " + e.getMessage());
         }
         try {
-            return TunSecret.of(text);
+            return EncapConfig.secret(text);
         } catch (IllegalArgumentException e) {
             throw new Main.UsageException("--secret-file " + secretFile + ": " + e.getMessage());
         }

@@ -1,6 +1,7 @@
 package io.sdt.server;
 
-import io.sdt.core.tun.EncapEngine;
+import io.sdt.core.tun.TunDevice;
+import io.sdt.encap.EncapEngine;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -211,22 +212,31 @@ class UdpEncapTunE2EIT {
     }
 
     /**
-     * Whether {@code tunnel-server/target/sdt.jar} and the tunnel-core jar in its {@code lib/} hold exactly the
-     * classes this test runs with (compared byte for byte: Maven recompiles on every run, so times say nothing).
+     * Whether {@code tunnel-server/target/sdt.jar} and the tunnel-encap and tunnel-core jars in its {@code lib/}
+     * hold exactly the classes this test runs with (compared byte for byte: Maven recompiles on every run, so
+     * times say nothing).
      */
     private static boolean jarIsCurrent() throws IOException, URISyntaxException {
         Path lib = ROOT.resolve("tunnel-server/target/lib");
         if (!Files.isDirectory(lib)) {
             return false;
         }
-        Path core = Path.of(EncapEngine.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        Path coreJar;
-        try (Stream<Path> jars = Files.list(lib)) {
-            coreJar = jars.filter(j -> j.getFileName().toString().startsWith("tunnel-core-")).findFirst().orElse(null);
-        }
         Path server = Path.of(UdpEncapTunCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        return coreJar != null && sameClasses(server, ROOT.resolve("tunnel-server/target/sdt.jar"))
-                && sameClasses(core, coreJar);
+        return sameClasses(server, ROOT.resolve("tunnel-server/target/sdt.jar"))
+                && sameClasses(classesOf(EncapEngine.class), libJar(lib, "tunnel-encap-"))
+                && sameClasses(classesOf(TunDevice.class), libJar(lib, "tunnel-core-"));
+    }
+
+    private static Path classesOf(Class<?> c) throws URISyntaxException {
+        return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
+    }
+
+    /** The jar in {@code lib} whose name starts with {@code prefix}; a path that does not exist if there is none. */
+    private static Path libJar(Path lib, String prefix) throws IOException {
+        try (Stream<Path> jars = Files.list(lib)) {
+            return jars.filter(j -> j.getFileName().toString().startsWith(prefix)).findFirst()
+                    .orElse(lib.resolve(prefix + "missing.jar"));
+        }
     }
 
     private static boolean sameClasses(Path classes, Path jar) throws IOException {

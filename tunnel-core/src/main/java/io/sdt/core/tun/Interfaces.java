@@ -1,5 +1,6 @@
 package io.sdt.core.tun;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -12,9 +13,9 @@ import java.nio.charset.StandardCharsets;
  * interface's primary (first) IPv4 address, which is the spec's "first found IPv4 address". Each call
  * is a single short syscall, so the engine may call these on its event loop. Thread-safe.
  */
-final class Interfaces implements AutoCloseable {
+public final class Interfaces implements AutoCloseable {
 
-    static final int IFNAMSIZ = 16;
+    public static final int IFNAMSIZ = 16;
     static final int IFREQ_SIZE = 40;
     private static final long SIOCGIFADDR = 0x8915;
     private static final long SIOCGIFNETMASK = 0x891b;
@@ -25,7 +26,7 @@ final class Interfaces implements AutoCloseable {
     private final int socket;
     private boolean closed;
 
-    Interfaces() throws Native.NativeException {
+    public Interfaces() throws IOException {
         socket = Native.socket(Native.AF_INET, Native.SOCK_DGRAM | Native.SOCK_CLOEXEC);
     }
 
@@ -34,7 +35,7 @@ final class Interfaces implements AutoCloseable {
      *
      * @throws IllegalArgumentException with the reason
      */
-    static String validName(String name) {
+    public static String validName(String name) {
         if (name == null || name.isEmpty()) {
             throw new IllegalArgumentException("interface name is empty");
         }
@@ -62,7 +63,7 @@ final class Interfaces implements AutoCloseable {
     }
 
     /** Whether an interface of that name exists in this network namespace. */
-    boolean exists(String name) {
+    public boolean exists(String name) {
         try {
             return query(name, SIOCGIFINDEX, "SIOCGIFINDEX") != null;
         } catch (Native.NativeException e) {
@@ -71,16 +72,17 @@ final class Interfaces implements AutoCloseable {
     }
 
     /** The first IPv4 address of the interface as a big-endian int, or 0 if it has none. */
-    int ipv4(String name) throws Native.NativeException {
+    public int ipv4(String name) throws IOException {
         return sockaddrIn(name, SIOCGIFADDR, "SIOCGIFADDR");
     }
 
     /** The netmask of the interface's first IPv4 address, or 0 if it has none. */
-    int netmask(String name) throws Native.NativeException {
+    public int netmask(String name) throws IOException {
         return sockaddrIn(name, SIOCGIFNETMASK, "SIOCGIFNETMASK");
     }
 
-    int mtu(String name) throws Native.NativeException {
+    /** The interface's MTU. */
+    public int mtu(String name) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ifr = ifreq(arena, name);
             Native.ioctl(socket, SIOCGIFMTU, ifr, "SIOCGIFMTU " + name);

@@ -1,6 +1,7 @@
 package io.sdt.core.tun;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.epoll.Epoll;
 import io.netty.channel.unix.FileDescriptor;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -18,7 +19,7 @@ import java.nio.ByteBuffer;
  * owns addresses, MTU, link state and routes; {@link #interfaces()} reads what is currently there.
  * Reads and writes go through {@link #fd()} on the engine's event loop; {@link #close()} is idempotent.
  */
-final class TunDevice implements TunSink, AutoCloseable {
+public final class TunDevice implements AutoCloseable {
 
     private static final Logger log = LogManager.getLogger(TunDevice.class);
     private static final long TUNSETIFF = 0x400454caL;
@@ -44,8 +45,11 @@ final class TunDevice implements TunSink, AutoCloseable {
      * @throws IOException with the reason, e.g. not permitted (needs CAP_NET_ADMIN), or the name
      *         belongs to an interface that is not a TUN device
      */
-    static TunDevice open(String name) throws IOException {
+    public static TunDevice open(String name) throws IOException {
         Interfaces.validName(name);
+        if (!Epoll.isAvailable()) { // loads the native library that FileDescriptor's reads and writes live in
+            throw new IOException("TUN devices need Netty's epoll native library: " + Epoll.unavailabilityCause());
+        }
         Interfaces ifs = new Interfaces();
         int raw = -1;
         try {
@@ -86,21 +90,21 @@ final class TunDevice implements TunSink, AutoCloseable {
         }
     }
 
-    String name() {
+    public String name() {
         return name;
     }
 
     /** Whether this process created the device (it then disappears on {@link #close()}). */
-    boolean created() {
+    public boolean created() {
         return created;
     }
 
-    FileDescriptor fd() {
+    public FileDescriptor fd() {
         return fd;
     }
 
     /** Queries on this device's addresses and MTU. */
-    Interfaces interfaces() {
+    public Interfaces interfaces() {
         return interfaces;
     }
 
@@ -108,7 +112,6 @@ final class TunDevice implements TunSink, AutoCloseable {
      * Writes {@code header} and {@code segment} as one packet with {@code writev} (no copy unless the
      * segment is not a single direct buffer). Event loop only; both buffers stay the caller's.
      */
-    @Override
     public void write(ByteBuf header, ByteBuf segment) throws IOException {
         ByteBuf copy = null;
         ByteBuf seg = segment;

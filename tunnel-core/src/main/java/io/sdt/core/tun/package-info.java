@@ -1,6 +1,6 @@
 /**
- * {@code udp-encap-tun}: TCP segments read from a Linux TUN device (opened with FFM, polled by Netty's
- * epoll loop) carried as UDP payloads, with a challenge-response authentication over TCP and a 5-minute
- * connection store. Depends on Netty epoll, Caffeine and Log4j2; never on the link or tunnel packages.
+ * Linux TUN devices through the Java 25 FFM API (no JNI of our own): open or attach a device, write
+ * packets, read its address and MTU. Used by the udp-encap-tun program (module {@code tunnel-encap}),
+ * and meant for every mode that deals in IP packets. Depends on Netty's unix file descriptor and Log4j2.
  */
 package io.sdt.core.tun;

@@ -1,18 +1,8 @@
 package io.sdt.core.tun;
 
-import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.socket.SocketProtocolFamily;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.ThreadLocalRandom;
@@ -64,28 +54,9 @@ class TunDeviceTest {
     @Test
     void loopbackAddressIsReadWithIoctl() throws Exception {
         try (Interfaces ifs = new Interfaces()) {
-            assertEquals(Packets.ip(127, 0, 0, 1), ifs.ipv4("lo"));
-            assertEquals(Packets.ip(255, 0, 0, 0), ifs.netmask("lo"));
+            assertEquals(ip(127, 0, 0, 1), ifs.ipv4("lo"));
+            assertEquals(ip(255, 0, 0, 0), ifs.netmask("lo"));
             assertThrows(Native.NativeException.class, () -> ifs.mtu("nonexistent0"));
-        }
-    }
-
-    @Test
-    void bindToDeviceReachesTheSocket() throws Exception {
-        assumeRoot();
-        assumeTrue(Epoll.isAvailable(), "epoll unavailable");
-        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-        try {
-            Channel ch = new Bootstrap().group(group)
-                    .channelFactory(() -> new EpollDatagramChannel(SocketProtocolFamily.INET))
-                    .option(BindToDevice.OPTION, BindToDevice.value("lo"))
-                    .handler(new ChannelInboundHandlerAdapter())
-                    .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
-            ByteBuffer v = ch.config().getOption(BindToDevice.OPTION);
-            assertEquals("lo", BindToDevice.name(v));
-            ch.close().sync();
-        } finally {
-            group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
         }
     }
 
@@ -98,5 +69,10 @@ class TunDeviceTest {
         assertThrows(IllegalArgumentException.class, () -> Interfaces.validName(".."));
         assertEquals("tun0", Interfaces.validName("tun0"));
         assertEquals("fifteen-chars-x", Interfaces.validName("fifteen-chars-x"));
+    }
+
+    /** An IPv4 address as the big-endian int that {@link Interfaces#ipv4} returns. */
+    private static int ip(int a, int b, int c, int d) {
+        return a << 24 | b << 16 | c << 8 | d;
     }
 }
