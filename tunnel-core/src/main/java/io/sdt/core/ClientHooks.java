@@ -4,121 +4,120 @@ import io.sdt.codec.ErrorCode;
 import io.sdt.codec.Frame;
 import io.sdt.core.link.Link;
 import io.sdt.core.link.LinkHooks;
+import io.sdt.core.metrics.NodeStats;
 import io.sdt.core.policy.AuditLog;
+import io.sdt.core.policy.Policy;
+import io.sdt.core.policy.PolicyRule;
+import io.sdt.core.transport.Outbound;
 import io.sdt.core.tunnel.Tunnel;
 import io.sdt.core.tunnel.TunnelSpec;
-import io.sdt.core.tunnel.push.PushEgress;
-import io.sdt.core.tunnel.tcp.StreamChannel;
-import io.sdt.core.tunnel.udp.UdpEgress;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
 /**
- * What a client does with its server's requests: asks for its remote listeners when a link comes
- * up, and performs the egress of the channels the server opens for them, towards the targets the
- * client itself configured (never an address the server names). Runs on the link's event loop.
+ * What a client does with its server's requests: asks for its remote listeners when a link comes up,
+ * and performs the egress of the channels the server opens for them, towards the targets the client
+ * itself configured (never an address the server names), or, for a reverse dynamic tunnel, towards
+ * the target the customer named if this client's own policy allows it. Called on the link's event loop.
  */
 final class ClientHooks implements LinkHooks {
 
     private static final Logger log = LogManager.getLogger(ClientHooks.class);
 
-    private final SdtClient client;
-
-    ClientHooks(SdtClient client) {
-        this.client = client;
+    /**
+     * What the hooks need of their client.
+     *
+     * @param exits    the policy for channels that exit here (reverse dynamic), as now in force
+     * @param draining true once the client drains: ask for nothing, refuse new channels
+     */
+    record Context(NodeStats stats, Outbound outbound, ClientTunnels tunnels, Supplier<Policy> exits,
+                   BooleanSupplier draining) {
     }
 
+    private final Context node;
 
-        @Override
-        public void onUp(Link up) {
-            if (client.draining()) {
-                return;
-            }
-            for (Tunnel t : client.tunnels()) {
-                if (t.spec().direction() == TunnelSpec.Direction.REMOTE) {
-                    up.write(client.bindFrame(t));
-                }
-            }
-            up.flush();
-        }
+    ClientHooks(Context node) {
+        this.node = node;
+    }
 
-        @Override
-        public void onOpen(Link up, Frame.Open open) {
-            if (client.draining()) {
-                up.writeAndFlush(new Frame.OpenFail(open.channel(), ErrorCode.REFUSED, "client is shutting down"));
-                return;
-            }
-            Tunnel t = client.tunnel(open.tunnelId());
-            if (t != null && t.spec().dynamic() && t.spec().direction() == TunnelSpec.Direction.REMOTE && !open.push()) {
-                openDynamic(up, open);
-                return;
-            }
-            if (t == null || t.spec().direction() != TunnelSpec.Direction.REMOTE || open.udp() != t.spec().udp()
-                    || open.push() != t.spec().push() || t.spec().dynamic()) {
-                client.stats().openDenied();
-                log.warn("{}: the server opened channel {} for unknown remote tunnel {}; refused", up, open.channel(),
-                        open.tunnelId());
-                up.writeAndFlush(new Frame.OpenFail(open.channel(), ErrorCode.UNKNOWN_TUNNEL,
-                        "no remote tunnel " + open.tunnelId() + " on this client"));
-                return;
-            }
-            AuditLog.configuredOpen(up, open, t.spec().target());
-            if (t.spec().udp()) {
-                UdpEgress.open(up, open, t.spec().target(), client.outbound());
-            } else if (t.spec().push()) {
-                PushEgress.open(up, open, t.spec().target(), client.outbound(), t.spec().spoolMax());
-            } else {
-                StreamChannel.egress(up, open, t.spec().target(), client.outbound());
-            }
+    @Override
+    public void onUp(Link up) {
+        if (!node.draining().getAsBoolean()) {
+            node.tunnels().bindAll(up);
         }
+    }
 
-        /**
-         * A channel of a reverse dynamic tunnel: its target is whatever the server's customer asked
-         * for, so this client's own --allow-target policy decides, as the server's does for -D.
-         */
-        private void openDynamic(Link up, Frame.Open open) {
-            var rule = client.exitPolicy().match(open.target());
-            AuditLog.channelOpen(up, open, open.target(), rule);
-            if (rule.isEmpty()) {
-                client.stats().openDenied();
-                log.warn("{}: channel {} to {} denied: no --allow-target rule matches", up, open.channel(), open.target());
-                up.writeAndFlush(new Frame.OpenFail(open.channel(), ErrorCode.DENIED,
-                        "target " + open.target() + " is not allowed by the client's policy (--allow-target)"));
-                return;
-            }
-            if (open.udp()) {
-                UdpEgress.open(up, open, open.target(), client.outbound());
-            } else {
-                StreamChannel.egress(up, open, open.target(), client.outbound());
-            }
+    @Override
+    public void onOpen(Link up, Frame.Open open) {
+        if (node.draining().getAsBoolean()) {
+            up.writeAndFlush(new Frame.OpenFail(open.channel(), ErrorCode.REFUSED, "client is shutting down"));
+            return;
         }
+        Tunnel t = node.tunnels().get(open.tunnelId());
+        if (t == null || t.spec().direction() != TunnelSpec.Direction.REMOTE || !t.spec().fits(open)) {
+            node.stats().openDenied();
+            log.warn("{}: the server opened channel {} for unknown remote tunnel {}; refused", up, open.channel(),
+                    open.tunnelId());
+            up.writeAndFlush(new Frame.OpenFail(open.channel(), ErrorCode.UNKNOWN_TUNNEL,
+                    "no remote tunnel " + open.tunnelId() + " on this client"));
+            return;
+        }
+        TunnelSpec spec = t.spec();
+        if (spec.dynamic()) {
+            openDynamic(up, open, spec);
+            return;
+        }
+        AuditLog.configuredOpen(up, open, spec.target());
+        TunnelModes.of(spec.mode()).egress(up, open, spec.target(), spec, node.outbound());
+    }
 
-        @Override
-        public void onBindOk(Link up, Frame.BindOk ok) {
-            Tunnel t = client.tunnel(ok.tunnelId());
-            if (t == null && client.issued(ok.tunnelId())) {
-                log.debug("{}: BIND_OK for removed tunnel #{}", up, ok.tunnelId()); // UNBIND is on its way
-                return;
-            }
-            if (t == null) {
-                up.protocolViolation("BIND_OK for unknown tunnel " + ok.tunnelId());
-                return;
-            }
-            log.info("tunnel {} listening on {}", t.spec().label(), ok.bound());
-            t.bound(ok.bound().toSocketAddress());
+    /**
+     * A channel of a reverse dynamic tunnel: its target is whatever the server's customer asked for, so
+     * this client's own --allow-target policy decides, as the server's does for -D.
+     */
+    private void openDynamic(Link up, Frame.Open open, TunnelSpec spec) {
+        Optional<PolicyRule> rule = node.exits().get().match(open.target());
+        AuditLog.channelOpen(up, open, open.target(), rule);
+        if (rule.isEmpty()) {
+            node.stats().openDenied();
+            log.warn("{}: channel {} to {} denied: no --allow-target rule matches", up, open.channel(), open.target());
+            up.writeAndFlush(new Frame.OpenFail(open.channel(), ErrorCode.DENIED,
+                    "target " + open.target() + " is not allowed by the client's policy (--allow-target)"));
+            return;
         }
+        TunnelModes.of(spec.mode()).egress(up, open, open.target(), spec, node.outbound());
+    }
 
-        @Override
-        public void onBindFail(Link up, Frame.BindFail fail) {
-            Tunnel t = client.tunnel(fail.tunnelId());
-            if (t == null && client.issued(fail.tunnelId())) {
-                return;
-            }
-            if (t == null) {
-                up.protocolViolation("BIND_FAIL for unknown tunnel " + fail.tunnelId());
-                return;
-            }
-            log.error("tunnel {}: the server refused the remote listener: {}", t.spec().label(), fail.message());
-            t.failed(fail.message());
+    @Override
+    public void onBindOk(Link up, Frame.BindOk ok) {
+        Tunnel t = node.tunnels().get(ok.tunnelId());
+        if (t == null && node.tunnels().issued(ok.tunnelId())) {
+            log.debug("{}: BIND_OK for removed tunnel #{}", up, ok.tunnelId()); // UNBIND is on its way
+            return;
         }
+        if (t == null) {
+            up.protocolViolation("BIND_OK for unknown tunnel " + ok.tunnelId());
+            return;
+        }
+        log.info("tunnel {} listening on {}", t.spec().label(), ok.bound());
+        t.bound(ok.bound().toSocketAddress());
+    }
+
+    @Override
+    public void onBindFail(Link up, Frame.BindFail fail) {
+        Tunnel t = node.tunnels().get(fail.tunnelId());
+        if (t == null && node.tunnels().issued(fail.tunnelId())) {
+            return;
+        }
+        if (t == null) {
+            up.protocolViolation("BIND_FAIL for unknown tunnel " + fail.tunnelId());
+            return;
+        }
+        log.error("tunnel {}: the server refused the remote listener: {}", t.spec().label(), fail.message());
+        t.failed(fail.message());
+    }
 }

@@ -4,13 +4,11 @@ import io.netty.channel.Channel;
 import io.sdt.codec.Frame;
 import io.sdt.codec.HostPort;
 import io.sdt.core.link.Link;
+import io.sdt.core.tunnel.IngressContext;
 import io.sdt.core.tunnel.Tunnel;
 import io.sdt.core.tunnel.TunnelSpec;
-import io.sdt.core.tunnel.dynamic.DynamicListener;
-import io.sdt.core.tunnel.push.PushIngress;
-import io.sdt.core.tunnel.router.RouterSettings;
-import io.sdt.core.tunnel.tcp.TcpListener;
-import io.sdt.core.tunnel.udp.UdpIngress;
+import io.sdt.core.tunnel.router.proxy.ProxyAuth;
+import io.sdt.core.tunnel.router.proxy.RouterSettings;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -18,29 +16,34 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The tunnels of one {@link SdtClient}: their ids, the listeners of the local ones, and how a
- * reload changes them. Ids are never reused within a client, so a BIND_OK that crossed an UNBIND
- * cannot be taken for a new tunnel's. The list is copy-on-write; it changes (and the BIND and
- * UNBIND frames that go with a change are sent) on the link's loop, where a link coming up reads it.
+ * The tunnels of one {@link SdtClient}: their ids, the listeners of the local ones, the BIND that asks
+ * the server for each remote one, and how a reload changes them. Ids are never reused within a client,
+ * so a BIND_OK that crossed an UNBIND cannot be taken for a new tunnel's. The list is copy-on-write; it
+ * changes (and the BIND and UNBIND frames that go with a change are sent) on the link's loop, where a
+ * link coming up reads it.
  */
 final class ClientTunnels {
 
     private static final Logger log = LogManager.getLogger(ClientTunnels.class);
 
-    private final SdtClient client;
     private final List<Tunnel> list = new CopyOnWriteArrayList<>();
     private final Map<Integer, Tunnel> byId = new ConcurrentHashMap<>();
     private final Map<Integer, Channel> listeners = new ConcurrentHashMap<>();
     private final AtomicInteger nextId = new AtomicInteger(1);
+    /** The credentials customers of the local router listeners must give; a reload may change them. */
+    private volatile ProxyAuth proxyAuth;
+    /** Set by {@link #listenAll}: the node's loops, transport and link, for every listener. */
+    private IngressContext ingress;
 
-    ClientTunnels(SdtClient client, List<TunnelSpec> specs) {
-        this.client = client;
+    ClientTunnels(List<TunnelSpec> specs, ProxyAuth proxyAuth) {
+        this.proxyAuth = proxyAuth;
         for (TunnelSpec spec : specs) {
             Tunnel t = new Tunnel(nextId.getAndIncrement(), spec);
             list.add(t);
@@ -56,28 +59,23 @@ final class ClientTunnels {
         return byId.get(id);
     }
 
+    /** True if {@code id} named a tunnel of this client once (a late BIND_OK for a removed tunnel is no error). */
     boolean issued(int id) {
         return id >= 1 && id < nextId.get();
     }
 
-    /**
-     * True if the link carries exactly one tunnel and it is a direct UDP tunnel with an exact peer:
-     * then its one channel sends datagrams with no channel-id bytes (SOLE_DATAGRAM).
-     */
+    /** True if the link carries just one tunnel, a direct UDP one with an exact peer ({@link TunnelSpec#sole}). */
     boolean sole() {
-        return sole(list.stream().map(Tunnel::spec).toList());
+        return TunnelSpec.sole(specs());
     }
 
-    static boolean sole(List<TunnelSpec> specs) {
-        if (specs.size() != 1) {
-            return false;
-        }
-        TunnelSpec s = specs.getFirst();
-        return s.udp() && s.peer() != null && s.peer().port() != 0;
+    private List<TunnelSpec> specs() {
+        return list.stream().map(Tunnel::spec).toList();
     }
 
-    /** Binds the listener of every local tunnel (at start). */
-    void listenAll() throws InterruptedException {
+    /** Binds the listener of every local tunnel (at start), with what {@code in} gives. */
+    void listenAll(IngressContext in) throws InterruptedException {
+        this.ingress = in;
         for (Tunnel t : list) {
             if (t.spec().direction() == TunnelSpec.Direction.LOCAL) {
                 listen(t);
@@ -86,22 +84,13 @@ final class ClientTunnels {
     }
 
     private void listen(Tunnel t) throws InterruptedException {
-        TunnelSpec spec = t.spec();
-        var transport = client.config().transport();
-        Channel ch = (spec.dynamic()
-                ? DynamicListener.bind(client.group(), transport, spec.bind(), t, t.id(), client::link,
-                        RouterSettings.of(client.proxyAuth(), transport.datagramChannel()), client.routerStats())
-                : spec.push() && !spec.udp()
-                ? PushIngress.bind(client.linkLoop(), transport, spec.bind(), t, t.id(), spec.target(), client::link)
-                : spec.udp()
-                ? UdpIngress.bind(client.linkLoop(), transport, spec.bind(), t, t.id(), spec.target(), client::link,
-                        client.config().ticker(), sole())
-                : TcpListener.bind(client.group(), transport, spec.bind(), t, t.id(), spec.target(), client::link))
-                .sync().channel();
+        IngressContext in = ingress.withSole(sole())
+                .withRouter(RouterSettings.of(proxyAuth, ingress.transport().datagramChannel()));
+        Channel ch = TunnelModes.of(t.spec().mode()).listen(t, in).sync().channel();
         listeners.put(t.id(), ch);
         InetSocketAddress bound = (InetSocketAddress) ch.localAddress();
         t.bound(bound);
-        log.info("tunnel {} listening on {}", spec.label(), HostPort.of(bound));
+        log.info("tunnel {} listening on {}", t.spec().label(), HostPort.of(bound));
     }
 
     void closeListeners() {
@@ -110,8 +99,37 @@ final class ClientTunnels {
         }
     }
 
+    /** The link went down: the server's listeners of the remote tunnels went with it. */
+    void linkDown() {
+        for (Tunnel t : list) {
+            if (t.spec().direction() == TunnelSpec.Direction.REMOTE) {
+                t.bound(null);
+            }
+        }
+    }
+
+    /** Asks the server for every remote tunnel's listener (a link came up). Link loop only. */
+    void bindAll(Link up) {
+        for (Tunnel t : list) {
+            if (t.spec().direction() == TunnelSpec.Direction.REMOTE) {
+                up.write(bindFrame(t));
+            }
+        }
+        up.flush();
+    }
+
+    /** Withdraws every remote tunnel's listener (UNBIND; the client drains). Link loop only. */
+    void unbindAll(Link up) {
+        for (Tunnel t : list) {
+            if (t.spec().direction() == TunnelSpec.Direction.REMOTE) {
+                up.write(new Frame.Unbind(t.id()));
+            }
+        }
+        up.flush();
+    }
+
     /** The BIND that asks the server for remote tunnel {@code t}'s listener. */
-    Frame.Bind bindFrame(Tunnel t) {
+    private Frame.Bind bindFrame(Tunnel t) {
         TunnelSpec spec = t.spec();
         // the idle field carries idle= for UDP, record= for TCP push (see docs/PROTOCOL.md)
         int param = spec.udp() ? (int) spec.idle().toMillis() : spec.push() ? spec.recordMax() : 0;
@@ -121,9 +139,11 @@ final class ClientTunnels {
 
     /**
      * Replaces the tunnels with {@code specs} ({@link SdtClient#reconfigure}): equal specs keep their
-     * tunnel; {@code relistenDynamic} (the proxy credentials changed) restarts local dynamic ones.
+     * tunnel; new credentials for the router listeners restart the local dynamic ones.
      */
-    SdtClient.Change reconfigure(List<TunnelSpec> specs, boolean relistenDynamic) throws InterruptedException {
+    SdtClient.Change reconfigure(List<TunnelSpec> specs, ProxyAuth auth) throws InterruptedException {
+        boolean relistenDynamic = !Objects.equals(auth, proxyAuth);
+        proxyAuth = auth;
         List<TunnelSpec> wanted = new ArrayList<>(specs);
         List<Tunnel> kept = new ArrayList<>();
         List<Tunnel> removed = new ArrayList<>();
@@ -155,20 +175,13 @@ final class ClientTunnels {
                 }
             }
         }
-        List<Tunnel> pool = new ArrayList<>(kept);
-        pool.addAll(added);
-        List<Tunnel> order = new ArrayList<>();
-        for (TunnelSpec spec : specs) {
-            Tunnel t = pool.stream().filter(x -> x.spec().equals(spec)).findFirst().orElseThrow();
-            pool.remove(t);
-            order.add(t);
-        }
-        client.linkLoop().submit(() -> {
+        List<Tunnel> order = inOrder(specs, kept, added);
+        ingress.loop().submit(() -> {
             removed.forEach(t -> byId.remove(t.id()));
             added.forEach(t -> byId.put(t.id(), t));
             list.clear();
             list.addAll(order);
-            Link up = client.link();
+            Link up = ingress.links().get();
             if (up != null && !up.isClosed()) {
                 for (Tunnel t : removed) {
                     if (t.spec().direction() == TunnelSpec.Direction.REMOTE) {
@@ -187,5 +200,18 @@ final class ClientTunnels {
             log.info("tunnel {} removed", t.spec().label());
         }
         return new SdtClient.Change(kept, removed, added);
+    }
+
+    /** The kept and added tunnels in the order of {@code specs}. */
+    private static List<Tunnel> inOrder(List<TunnelSpec> specs, List<Tunnel> kept, List<Tunnel> added) {
+        List<Tunnel> pool = new ArrayList<>(kept);
+        pool.addAll(added);
+        List<Tunnel> order = new ArrayList<>();
+        for (TunnelSpec spec : specs) {
+            Tunnel t = pool.stream().filter(x -> x.spec().equals(spec)).findFirst().orElseThrow();
+            pool.remove(t);
+            order.add(t);
+        }
+        return order;
     }
 }

@@ -12,34 +12,25 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import io.sdt.codec.ErrorCode;
 import io.sdt.codec.Frame;
 import io.sdt.codec.HostPort;
-import io.sdt.core.link.Link;
 import io.sdt.core.link.LinkPipelines;
-import io.sdt.core.link.LinkSettings;
 import io.sdt.core.link.TlsSetup;
-import io.sdt.core.link.Token;
 import io.sdt.core.metrics.NodeStats;
 import io.sdt.core.policy.Policy;
 import io.sdt.core.transport.Outbound;
-import io.sdt.core.transport.Transport;
-import io.sdt.core.tunnel.dynamic.RouterCounters;
-import com.github.benmanes.caffeine.cache.Ticker;
+import io.sdt.core.tunnel.router.RouterCounters;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A node that accepts links ({@code sdt server}). Targets of channels its clients open must match
  * {@code allowTarget}; listeners its clients ask for ({@code -R}) must match {@code allowBind}; both
- * deny by default.
+ * deny by default. What it does with each request is {@link ServerHooks}'s.
  *
  * <pre>{@code
  * try (SdtServer server = SdtServer.builder().listen("127.0.0.1", 0).token(token)
@@ -52,44 +43,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class SdtServer implements AutoCloseable {
 
     private static final Logger log = LogManager.getLogger(SdtServer.class);
-    /** Most remote-forward listeners one link may hold. */
-    static final int MAX_BINDS_PER_LINK = 256;
 
-    /** Validated server configuration. */
-    public record Config(HostPort listen, Token token, Policy allowTarget, Policy allowBind,
-                         TlsSetup.ServerOptions tls, Transport transport, LinkSettings settings, int threads,
-                         Ticker ticker) {
-        public Config {
-            Objects.requireNonNull(listen, "listen");
-            Objects.requireNonNull(token, "token");
-            Objects.requireNonNull(allowTarget, "allowTarget");
-            Objects.requireNonNull(allowBind, "allowBind");
-            Objects.requireNonNull(tls, "tls");
-            Objects.requireNonNull(transport, "transport");
-            Objects.requireNonNull(settings, "settings");
-            if (threads < 1) {
-                throw new IllegalArgumentException("threads must be at least 1");
-            }
-            if (ticker == null) {
-                ticker = Ticker.systemTicker();
-            }
-        }
-
-        public Config(HostPort listen, Token token, Policy allowTarget, Policy allowBind, TlsSetup.ServerOptions tls,
-                      Transport transport, LinkSettings settings, int threads) {
-            this(listen, token, allowTarget, allowBind, tls, transport, settings, threads, Ticker.systemTicker());
-        }
-    }
-
-    private final Config config;
+    private final ServerConfig config;
     private final NodeStats stats = new NodeStats();
     private final RouterCounters routerStats = new RouterCounters();
+    private final ChannelGroup links = new DefaultChannelGroup("links", GlobalEventExecutor.INSTANCE);
+    private final AtomicInteger unauthenticated = new AtomicInteger();
     /** Created by {@link #start()}: the transport and the DNS resolver of every egress. */
     private Outbound outbound;
-    private final ChannelGroup links = new DefaultChannelGroup("links", GlobalEventExecutor.INSTANCE);
-    private final Map<Link, Binds> binds = new ConcurrentHashMap<>();
-    private final AtomicInteger unauthenticated = new AtomicInteger();
     private EventLoopGroup group;
+    private ServerHooks hooks;
     private volatile Channel listener;
     /** The policy now in force; {@link #updatePolicy} swaps it for new channels and listeners. */
     private volatile Policy allowTarget;
@@ -97,14 +60,14 @@ public final class SdtServer implements AutoCloseable {
     /** Set by {@link #drain}: new links, channels and listeners are refused. */
     private volatile boolean draining;
 
-    public SdtServer(Config config) {
+    public SdtServer(ServerConfig config) {
         this.config = config;
         this.allowTarget = config.allowTarget();
         this.allowBind = config.allowBind();
     }
 
-    public static Builder builder() {
-        return new Builder();
+    public static ServerConfig.Builder builder() {
+        return new ServerConfig.Builder();
     }
 
     /**
@@ -116,6 +79,8 @@ public final class SdtServer implements AutoCloseable {
         TlsSetup.ServerTls tls = TlsSetup.server(config.tls());
         group = config.transport().newGroup(config.threads(), new DefaultThreadFactory("sdt-server"));
         outbound = new Outbound(config.transport());
+        hooks = new ServerHooks(new ServerHooks.Context(stats, outbound, group, config.transport(), config.ticker(),
+                routerStats, () -> allowTarget, () -> allowBind, () -> draining, link -> links.add(link.channel())));
         try {
             ServerBootstrap b = new ServerBootstrap().group(group).channel(config.transport().serverChannel())
                     .option(ChannelOption.SO_REUSEADDR, true)
@@ -123,7 +88,7 @@ public final class SdtServer implements AutoCloseable {
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.SO_KEEPALIVE, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
-                    .childHandler(LinkPipelines.server(tls, config.token(), config.settings(), stats, new ServerHooks(this),
+                    .childHandler(LinkPipelines.server(tls, config.token(), config.settings(), stats, hooks,
                             unauthenticated));
             listener = b.bind(config.listen().toSocketAddress()).sync().channel();
         } catch (Exception e) {
@@ -149,7 +114,7 @@ public final class SdtServer implements AutoCloseable {
         return routerStats;
     }
 
-    public Config config() {
+    public ServerConfig config() {
         return config;
     }
 
@@ -167,39 +132,6 @@ public final class SdtServer implements AutoCloseable {
     /** Authenticated links now up. */
     public int linkCount() {
         return links.size();
-    }
-
-    // ---- for ServerHooks ----
-
-    boolean draining() {
-        return draining;
-    }
-
-    Outbound outbound() {
-        return outbound;
-    }
-
-    EventLoopGroup group() {
-        return group;
-    }
-
-    /** The remote listeners of {@code link}, created on first use. */
-    Binds binds(Link link) {
-        return binds.computeIfAbsent(link, Binds::new);
-    }
-
-    /** The remote listeners of {@code link}, or {@code null}. */
-    Binds bindsOf(Link link) {
-        return binds.get(link);
-    }
-
-    /** Forgets the remote listeners of a closed link; {@code null} if it had none. */
-    Binds removeBinds(Link link) {
-        return binds.remove(link);
-    }
-
-    void linkUp(Link link) {
-        links.add(link.channel());
     }
 
     /** The target policy now in force (the configured one, or the last {@link #updatePolicy}). */
@@ -235,8 +167,8 @@ public final class SdtServer implements AutoCloseable {
         if (l != null) {
             l.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         }
-        for (Binds b : binds.values()) {
-            b.link.eventLoop().execute(b::closeAll);
+        if (hooks != null) {
+            hooks.closeListeners();
         }
         log.info("draining: {} channels open, waiting up to {} ms", stats.channelsOpen(), timeout.toMillis());
         return Drain.await(stats, timeout);
@@ -264,90 +196,5 @@ public final class SdtServer implements AutoCloseable {
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         group = null;
         log.info("server stopped");
-    }
-
-    /** Fluent construction of a {@link Config}; every setter validates its input. */
-    public static final class Builder {
-        private HostPort listen = new HostPort("0.0.0.0", 7000);
-        private Token token;
-        private final List<String> allowTarget = new ArrayList<>();
-        private final List<String> allowBind = new ArrayList<>();
-        private TlsSetup.ServerOptions tls = TlsSetup.ServerOptions.SELF_SIGNED;
-        private Transport transport = Transport.select("auto");
-        private LinkSettings settings = LinkSettings.defaults();
-        private int threads = Math.min(2, Runtime.getRuntime().availableProcessors());
-        private Ticker ticker = Ticker.systemTicker();
-
-        /** The clock of UDP tuple expiry (tests inject a fake one). */
-        public Builder ticker(Ticker ticker) {
-            this.ticker = ticker;
-            return this;
-        }
-
-        public Builder listen(String host, int port) {
-            this.listen = new HostPort(host, port);
-            return this;
-        }
-
-        public Builder listen(HostPort address) {
-            this.listen = address;
-            return this;
-        }
-
-        public Builder token(Token token) {
-            this.token = token;
-            return this;
-        }
-
-        public Builder token(String token) {
-            return token(Token.of(token));
-        }
-
-        public Builder allowTarget(String rule) {
-            allowTarget.add(rule);
-            return this;
-        }
-
-        public Builder allowBind(String rule) {
-            allowBind.add(rule);
-            return this;
-        }
-
-        public Builder tls(TlsSetup.ServerOptions tls) {
-            this.tls = tls;
-            return this;
-        }
-
-        public Builder transport(Transport transport) {
-            this.transport = transport;
-            return this;
-        }
-
-        public Builder settings(LinkSettings settings) {
-            this.settings = settings;
-            return this;
-        }
-
-        public Builder threads(int threads) {
-            this.threads = threads;
-            return this;
-        }
-
-        public Builder handshakeTimeout(Duration timeout) {
-            this.settings = settings.withHandshakeTimeout(timeout, settings.maxUnauthenticated());
-            return this;
-        }
-
-        public Config config() {
-            if (token == null) {
-                throw new IllegalArgumentException("a token is required");
-            }
-            return new Config(listen, token, Policy.parse("--allow-target", allowTarget),
-                    Policy.parse("--allow-bind", allowBind), tls, transport, settings, threads, ticker);
-        }
-
-        public SdtServer build() {
-            return new SdtServer(config());
-        }
     }
 }

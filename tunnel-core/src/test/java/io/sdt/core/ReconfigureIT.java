@@ -10,6 +10,7 @@ import io.sdt.core.testing.Payloads;
 import io.sdt.core.testing.Targets;
 import io.sdt.core.tunnel.Tunnel;
 import io.sdt.core.tunnel.TunnelSpec;
+import io.sdt.core.tunnel.TunnelSpecParser;
 import io.sdt.core.tunnel.TunnelSpec.Direction;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -87,7 +88,7 @@ class ReconfigureIT {
     }
 
     private static TunnelSpec spec(Direction d, String text) {
-        return TunnelSpec.parse(d, text);
+        return TunnelSpecParser.parse(d, text);
     }
 
     @Test

@@ -6,7 +6,7 @@ import io.sdt.core.testing.LeakGuard;
 import io.sdt.core.testing.Nodes;
 import io.sdt.core.testing.UdpTarget;
 import io.sdt.core.tunnel.TunnelSpec.Direction;
-import io.sdt.core.tunnel.router.ProxyAuth;
+import io.sdt.core.tunnel.router.proxy.ProxyAuth;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -1,8 +1,10 @@
 package io.sdt.server;
 
+import io.sdt.core.ClientConfig;
 import io.sdt.core.SdtClient;
 import io.sdt.core.tunnel.SpecException;
 import io.sdt.core.tunnel.TunnelSpec;
+import io.sdt.core.tunnel.TunnelSpecParser;
 import io.sdt.server.config.NodeConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -66,13 +68,13 @@ final class ClientCommand implements Callable<Integer> {
         List<TunnelSpec> specs = new ArrayList<>();
         try {
             for (String s : local) {
-                specs.add(TunnelSpec.parse(TunnelSpec.Direction.LOCAL, s));
+                specs.add(TunnelSpecParser.parse(TunnelSpec.Direction.LOCAL, s));
             }
             for (String s : remote) {
-                specs.add(TunnelSpec.parse(TunnelSpec.Direction.REMOTE, s));
+                specs.add(TunnelSpecParser.parse(TunnelSpec.Direction.REMOTE, s));
             }
             for (String s : dynamic) {
-                specs.add(TunnelSpec.parseDynamic(s));
+                specs.add(TunnelSpecParser.parseDynamic(s));
             }
         } catch (SpecException e) {
             throw new Main.UsageException(e.getMessage());
@@ -83,7 +85,7 @@ final class ClientCommand implements Callable<Integer> {
     }
 
     /** The client's settings, every problem reported against its flag. */
-    SdtClient.Config config() {
+    ClientConfig config() {
         return NodeSetup.client(nodeConfig(), NodeSetup.FLAGS);
     }
 }

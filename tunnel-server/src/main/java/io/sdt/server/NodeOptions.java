@@ -3,6 +3,7 @@ package io.sdt.server;
 import io.sdt.codec.HostPort;
 import io.sdt.core.tunnel.SpecException;
 import io.sdt.core.tunnel.TunnelSpec;
+import io.sdt.core.tunnel.TunnelSpecParser;
 import io.sdt.server.config.ConfigException;
 import picocli.CommandLine.Option;
 
@@ -53,7 +54,7 @@ final class NodeOptions {
             return null;
         }
         try {
-            return TunnelSpec.parseDuration("--drain-timeout " + drainTimeout + ": ", drainTimeout);
+            return TunnelSpecParser.parseDuration("--drain-timeout " + drainTimeout + ": ", drainTimeout);
         } catch (SpecException e) {
             throw new ConfigException(e.getMessage());
         }

@@ -1,6 +1,8 @@
 package io.sdt.server;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.sdt.core.ServerConfig;
+import io.sdt.core.ClientConfig;
 import io.sdt.codec.HostPort;
 import io.sdt.core.SdtClient;
 import io.sdt.core.SdtServer;
@@ -10,7 +12,7 @@ import io.sdt.core.link.Token;
 import io.sdt.core.policy.Policy;
 import io.sdt.core.policy.PolicyRule;
 import io.sdt.core.transport.Transport;
-import io.sdt.core.tunnel.router.ProxyAuth;
+import io.sdt.core.tunnel.router.proxy.ProxyAuth;
 import io.sdt.server.config.ConfigException;
 import io.sdt.server.config.NodeConfig;
 
@@ -58,7 +60,7 @@ final class NodeSetup {
     }
 
     /** A server's settings; every problem at once in a {@link ConfigException}. */
-    static SdtServer.Config server(NodeConfig config, Function<String, String> names) {
+    static ServerConfig server(NodeConfig config, Function<String, String> names) {
         NodeSetup s = new NodeSetup(config, names, System::getenv);
         s.admin();
         HostPort listen = s.address("link.listen", config.listen(), "0.0.0.0", false);
@@ -68,13 +70,13 @@ final class NodeSetup {
         LinkSettings settings = s.settings();
         s.tlsPairs();
         s.check();
-        return new SdtServer.Config(listen, token, policy[0], policy[1],
+        return new ServerConfig(listen, token, policy[0], policy[1],
                 new TlsSetup.ServerOptions(config.tls().cert(), config.tls().key(), config.tls().clientCa()), transport,
                 settings, Math.min(2, Runtime.getRuntime().availableProcessors()));
     }
 
     /** A client's settings; every problem at once in a {@link ConfigException}. */
-    static SdtClient.Config client(NodeConfig config, Function<String, String> names) {
+    static ClientConfig client(NodeConfig config, Function<String, String> names) {
         NodeSetup s = new NodeSetup(config, names, System::getenv);
         s.admin();
         HostPort server = s.address("link.server", config.server(), null, true);
@@ -86,7 +88,7 @@ final class NodeSetup {
         s.tlsPairs();
         s.check();
         try {
-            return new SdtClient.Config(server, token, config.tunnels(),
+            return new ClientConfig(server, token, config.tunnels(),
                     new TlsSetup.ClientOptions(config.tls().ca(), config.tls().cert(), config.tls().key()), transport,
                     settings, Duration.ofMillis(200), Duration.ofSeconds(10), 1, Ticker.systemTicker(), exits, auth);
         } catch (IllegalArgumentException e) {

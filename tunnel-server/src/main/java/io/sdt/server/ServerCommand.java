@@ -1,5 +1,6 @@
 package io.sdt.server;
 
+import io.sdt.core.ServerConfig;
 import io.sdt.core.SdtServer;
 import io.sdt.server.config.NodeConfig;
 import picocli.CommandLine;
@@ -56,7 +57,7 @@ final class ServerCommand implements Callable<Integer> {
     }
 
     /** The server's settings, every problem reported against its flag. */
-    SdtServer.Config config() {
+    ServerConfig config() {
         return NodeSetup.server(nodeConfig(), NodeSetup.FLAGS);
     }
 }

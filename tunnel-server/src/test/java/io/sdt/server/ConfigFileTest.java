@@ -1,5 +1,7 @@
 package io.sdt.server;
 
+import io.sdt.core.ServerConfig;
+import io.sdt.core.ClientConfig;
 import io.sdt.core.SdtClient;
 import io.sdt.core.SdtServer;
 import io.sdt.core.link.Token;
@@ -164,12 +166,12 @@ class ConfigFileTest {
                   - {mode: dynamic, bind: 1080, max: 9}
                   - {direction: remote, mode: dynamic, bind: 1081}
                 """);
-        SdtClient.Config fromFile = NodeSetup.client(ConfigReader.read(yaml), NodeSetup.FILE);
+        ClientConfig fromFile = NodeSetup.client(ConfigReader.read(yaml), NodeSetup.FILE);
         ClientCommand cmd = new ClientCommand();
         new CommandLine(cmd).parseArgs("--server", "127.0.0.1:7000", "--token-file", token.toString(), "--window", "8m",
                 "--allow-target", "10.0.0.0/8:*", "-L", "0:127.0.0.1:80", "-R", "127.0.0.1:5353:127.0.0.1:53/udp,idle=5s",
                 "-D", "1080,max=9", "-R", "1081");
-        SdtClient.Config fromFlags = cmd.config();
+        ClientConfig fromFlags = cmd.config();
         assertEquals(normal(fromFlags.tunnels()), normal(fromFile.tunnels()));
         assertEquals(fromFlags.server(), fromFile.server());
         assertEquals(fromFlags.token().toString(), fromFile.token().toString());
@@ -319,7 +321,7 @@ class ConfigFileTest {
         assertFalse(printed.contains("s3cret-pass"), printed);
         assertTrue(printed.contains("token: \"" + Secret.MASK + "\""), printed);
         assertFalse(c.toString().contains(token), "the record's toString masks too");
-        SdtClient.Config running = NodeSetup.client(c, NodeSetup.FILE);
+        ClientConfig running = NodeSetup.client(c, NodeSetup.FILE);
         assertNotNull(running.proxyAuth());
         assertFalse(running.proxyAuth().toString().contains("s3cret-pass"));
 
@@ -338,7 +340,7 @@ class ConfigFileTest {
         Path sub = Files.createDirectories(dir.resolve("etc"));
         Files.writeString(sub.resolve("token"), Token.generate());
         Path yaml = Files.writeString(sub.resolve("s.yaml"), "node: server\nlink: {listen: 0, token_file: token}\n");
-        SdtServer.Config c = NodeSetup.server(ConfigReader.read(yaml), NodeSetup.FILE);
+        ServerConfig c = NodeSetup.server(ConfigReader.read(yaml), NodeSetup.FILE);
         assertNotNull(c.token());
     }
 

@@ -7,13 +7,13 @@ import java.util.function.LongSupplier;
 /**
  * The counters of one node, shared by its links. Thread-safe; updated on event loops, read by
  * anyone. Gauges ({@code *Open}, {@code *Pending}, {@code pushSpool*}) go up and down; everything else
- * only counts up. Channel-open latencies go into one {@link LatencyHistogram} per {@link Mode} and answer.
+ * only counts up. Channel-open latencies go into one {@link LatencyHistogram} per {@link ModeTag} and answer.
  */
 public final class NodeStats {
 
     private final LongSupplier nanoTime;
     /** Indexed by {@link #latencyIndex}: per mode, OPEN_OK then OPEN_FAIL. */
-    private final LatencyHistogram[] openLatency = new LatencyHistogram[Mode.values().length * 2];
+    private final LatencyHistogram[] openLatency = new LatencyHistogram[ModeTag.values().length * 2];
     private final AtomicLong pushSpoolBytes = new AtomicLong();
     private final AtomicLong pushSpoolRecords = new AtomicLong();
 
@@ -98,16 +98,16 @@ public final class NodeStats {
      *
      * @param sentAt what {@link #openSent()} returned when the OPEN went out
      */
-    public void openAnswered(Mode mode, boolean ok, long sentAt) {
+    public void openAnswered(ModeTag mode, boolean ok, long sentAt) {
         openLatency(mode, ok).record(nanoTime.getAsLong() - sentAt);
     }
 
     /** Times from OPEN to OPEN_OK ({@code ok}) or to OPEN_FAIL of the channels this node opened. */
-    public LatencyHistogram openLatency(Mode mode, boolean ok) {
+    public LatencyHistogram openLatency(ModeTag mode, boolean ok) {
         return openLatency[latencyIndex(mode, ok)];
     }
 
-    private static int latencyIndex(Mode mode, boolean ok) {
+    private static int latencyIndex(ModeTag mode, boolean ok) {
         return mode.ordinal() * 2 + (ok ? 0 : 1);
     }
 

@@ -13,6 +13,7 @@ public final class Tunnel {
 
     private final int id;
     private final TunnelSpec spec;
+    private final PeerFilter peers;
     private final AtomicInteger active = new AtomicInteger();
     private final LongAdder opened = new LongAdder();
     private final LongAdder rejected = new LongAdder();
@@ -29,6 +30,7 @@ public final class Tunnel {
     public Tunnel(int id, TunnelSpec spec) {
         this.id = id;
         this.spec = spec;
+        this.peers = PeerFilter.of(spec.peer());
     }
 
     /** The id carried in OPEN and BIND frames; unique within one client. */
@@ -38,6 +40,11 @@ public final class Tunnel {
 
     public TunnelSpec spec() {
         return spec;
+    }
+
+    /** True if the listener may take a connection or datagram from {@code source} (direct mode's filter). */
+    public boolean admits(InetSocketAddress source) {
+        return peers.admits(source);
     }
 
     /** Where the ingress listens, or {@code null} while it does not (e.g. a remote tunnel with no link). */

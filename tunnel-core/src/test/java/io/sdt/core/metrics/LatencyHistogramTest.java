@@ -83,30 +83,19 @@ class LatencyHistogramTest {
         NodeStats stats = new NodeStats(now::get);
         long sent = stats.openSent();
         now.addAndGet(7 * MS);
-        stats.openAnswered(Mode.TCP, true, sent);
+        stats.openAnswered(ModeTag.TCP, true, sent);
         long sentUdp = stats.openSent();
         now.addAndGet(2 * MS);
-        stats.openAnswered(Mode.UDP, false, sentUdp);
+        stats.openAnswered(ModeTag.UDP, false, sentUdp);
 
-        LatencyHistogram.Snapshot tcpOk = stats.openLatency(Mode.TCP, true).snapshot();
+        LatencyHistogram.Snapshot tcpOk = stats.openLatency(ModeTag.TCP, true).snapshot();
         assertEquals(1, tcpOk.count());
         assertEquals(7 * MS, tcpOk.sumNanos());
         assertEquals(0, tcpOk.cumulative(3), "not within 5 ms");
         assertEquals(1, tcpOk.cumulative(4), "within 10 ms");
-        assertEquals(0, stats.openLatency(Mode.TCP, false).snapshot().count());
-        assertEquals(2 * MS, stats.openLatency(Mode.UDP, false).snapshot().sumNanos());
-        assertEquals(0, stats.openLatency(Mode.UDP, true).snapshot().count());
-        assertEquals(0, stats.openLatency(Mode.PUSH, true).snapshot().count());
-    }
-
-    @Test
-    void modePrecedenceAndTags() {
-        assertEquals(Mode.DYNAMIC, Mode.of(true, true, true, true));
-        assertEquals(Mode.DIRECT, Mode.of(false, true, true, true));
-        assertEquals(Mode.PUSH, Mode.of(false, false, true, true));
-        assertEquals(Mode.UDP, Mode.of(false, false, false, true));
-        assertEquals(Mode.TCP, Mode.of(false, false, false, false));
-        assertEquals("dynamic", Mode.DYNAMIC.tag());
-        assertEquals("tcp", Mode.TCP.tag());
+        assertEquals(0, stats.openLatency(ModeTag.TCP, false).snapshot().count());
+        assertEquals(2 * MS, stats.openLatency(ModeTag.UDP, false).snapshot().sumNanos());
+        assertEquals(0, stats.openLatency(ModeTag.UDP, true).snapshot().count());
+        assertEquals(0, stats.openLatency(ModeTag.PUSH, true).snapshot().count());
     }
 }

@@ -1,5 +1,7 @@
 package io.sdt.core.testing;
 
+import io.sdt.core.ServerConfig;
+import io.sdt.core.ClientConfig;
 import io.sdt.core.SdtClient;
 import io.sdt.core.SdtServer;
 import io.sdt.core.link.Token;
@@ -27,8 +29,8 @@ public final class Nodes implements AutoCloseable {
         this.transport = transport;
     }
 
-    public SdtServer server(Consumer<SdtServer.Builder> customize) throws Exception {
-        SdtServer.Builder b = SdtServer.builder().listen("127.0.0.1", 0).token(token).transport(transport);
+    public SdtServer server(Consumer<ServerConfig.Builder> customize) throws Exception {
+        ServerConfig.Builder b = SdtServer.builder().listen("127.0.0.1", 0).token(token).transport(transport);
         customize.accept(b);
         SdtServer s = b.build();
         open.push(s);
@@ -36,12 +38,12 @@ public final class Nodes implements AutoCloseable {
     }
 
     /** A client of {@code server} with fast reconnects, started and (unless told otherwise) up. */
-    public SdtClient client(SdtServer server, Consumer<SdtClient.Builder> customize) throws Exception {
+    public SdtClient client(SdtServer server, Consumer<ClientConfig.Builder> customize) throws Exception {
         return client(server.address().getPort(), customize, true);
     }
 
-    public SdtClient client(int serverPort, Consumer<SdtClient.Builder> customize, boolean awaitUp) throws Exception {
-        SdtClient.Builder b = SdtClient.builder().server("127.0.0.1", serverPort).token(token).transport(transport)
+    public SdtClient client(int serverPort, Consumer<ClientConfig.Builder> customize, boolean awaitUp) throws Exception {
+        ClientConfig.Builder b = SdtClient.builder().server("127.0.0.1", serverPort).token(token).transport(transport)
                 .reconnect(Duration.ofMillis(50), Duration.ofMillis(500));
         customize.accept(b);
         SdtClient c = b.build();

@@ -1,137 +1,106 @@
 package io.sdt.core.tunnel;
 
+import io.sdt.codec.Frame;
 import io.sdt.codec.HostPort;
+import io.sdt.core.metrics.ModeTag;
 import io.sdt.core.tunnel.TunnelSpec.Direction;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+
+import java.net.InetSocketAddress;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+/** What a spec decides once: its mode, its metrics tag, which OPEN frames fit it, and direct mode's rules. */
 class TunnelSpecTest {
 
-    @Test
-    void parsesTheSshForms() {
-        TunnelSpec s = TunnelSpec.parse(Direction.LOCAL, "8080:db.internal:5432");
-        assertEquals(new HostPort("127.0.0.1", 8080), s.bind());
-        assertEquals(new HostPort("db.internal", 5432), s.target());
-        assertFalse(s.udp());
-        assertEquals(0, s.maxChannels());
+    private static final HostPort BIND = new HostPort("127.0.0.1", 0);
+    private static final HostPort TARGET = new HostPort("127.0.0.1", 53);
+    private static final HostPort PEER = new HostPort("10.0.0.5", 4000);
 
-        TunnelSpec b = TunnelSpec.parse(Direction.REMOTE, "0.0.0.0:9000:127.0.0.1:22/tcp,max=10");
-        assertEquals(new HostPort("0.0.0.0", 9000), b.bind());
-        assertEquals(10, b.maxChannels());
-        assertEquals("R:0.0.0.0:9000:127.0.0.1:22/tcp,max=10", b.label());
-
-        TunnelSpec v6 = TunnelSpec.parse(Direction.LOCAL, "[::1]:0:[fd00::5]:443");
-        assertEquals(new HostPort("::1", 0), v6.bind());
-        assertEquals(new HostPort("fd00::5", 443), v6.target());
-
-        assertEquals("0.0.0.0", TunnelSpec.parse(Direction.LOCAL, "*:1:h:2").bind().host());
-        assertEquals("127.0.0.1", TunnelSpec.parse(Direction.LOCAL, "localhost:1:h:2").bind().host());
-
-        TunnelSpec udp = TunnelSpec.parse(Direction.LOCAL, "5353:127.0.0.1:53/udp,idle=30s,max=100");
-        assertTrue(udp.udp());
-        assertEquals(30, udp.idle().toSeconds());
-        assertEquals(100, udp.udpTableCap());
-        TunnelSpec direct = TunnelSpec.parse(Direction.LOCAL, "5353:127.0.0.1:53/udp,peer=10.0.0.5:*,push");
-        assertTrue(direct.push());
-        assertEquals(new HostPort("10.0.0.5", 0), direct.peer());
-        assertTrue(direct.admits(new java.net.InetSocketAddress("10.0.0.5", 999)));
-        assertFalse(direct.admits(new java.net.InetSocketAddress("10.0.0.6", 999)));
-        TunnelSpec exact = TunnelSpec.parse(Direction.LOCAL, "80:h:80,peer=[::1]:4000");
-        assertTrue(exact.admits(new java.net.InetSocketAddress("::1", 4000)));
-        assertFalse(exact.admits(new java.net.InetSocketAddress("::1", 4001)));
-        TunnelSpec logs = TunnelSpec.parse(Direction.LOCAL, "514:logs.internal:514,push,record=16k,spool=128m");
-        assertTrue(logs.push());
-        assertEquals(16 * 1024, logs.recordMax());
-        assertEquals(128 << 20, logs.spoolMax());
-        assertThrows(SpecException.class, () -> TunnelSpec.parse(Direction.LOCAL, "1:h:2,push,spool=256m"),
-                "a spool travels in a 28-bit varint");
-        TunnelSpec udpDefaults = TunnelSpec.parse(Direction.REMOTE, "5353:127.0.0.1:53/udp");
-        assertEquals(TunnelSpec.DEFAULT_UDP_IDLE, udpDefaults.idle());
-        assertEquals(TunnelSpec.DEFAULT_UDP_MAX, udpDefaults.udpTableCap());
-    }
-
-    @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-            "''                        | empty spec",
-            "8080                      | missing target",
-            "8080:host                 | expected [BIND_ADDR:]PORT:HOST:HOSTPORT",
-            "a:b:c:d:e                 | expected [BIND_ADDR:]PORT:HOST:HOSTPORT",
-            "x:host:80                 | port 'x' is not a number",
-            "70000:host:80             | out of range",
-            "80:host:0                 | target port 0 is out of range",
-            "80::80                    | empty target host",
-            "80:host:80/sctp           | unknown protocol '/sctp'",
-            "80:host:80,color=red      | unknown option 'color'",
-            "80:host:80,max=0          | max 0 is out of range",
-            "80:host:80,max=abc        | max 'abc' is not a number",
-            "80:host:80,max            | option max= needs a value",
-            "80:host:80,push=1         | option push takes no value",
-            "80:host:80,               | empty option",
-            "[::1:80:host:80           | unclosed '['",
-            "80:[fd00::1]x:80          | expected ':' after ']'",
-            "80:host:80,idle=soon      | bad duration 'soon'",
-            "80:host:80,idle=5s        | idle= applies to /udp tunnels only",
-            "80:host:80,record=1k      | record= and spool= apply to TCP push tunnels only",
-            "80:host:80/udp,push,spool=1m | record= and spool= apply to TCP push tunnels only",
-            "80:host:80,push,record=1m | record=1m is out of range 16..65536 bytes",
-            "80:host:80,push,spool=lots | spool=lots is not a size",
-            "80:host:80,peer=a.b:5     | peer must be an IP address",
-            "80:host:80,peer=1.2.3.4:0 | peer port 0 is out of range",
-            "80:host:80,peer=nope      | peer must be IP:PORT or IP:*",
-    })
-    void rejectsBadSpecsNamingTheProblem(String spec, String expected) {
-        SpecException e = assertThrows(SpecException.class, () -> TunnelSpec.parse(Direction.LOCAL, spec));
-        assertTrue(e.getMessage().startsWith("-L"), e.getMessage());
-        assertTrue(e.getMessage().contains(expected), e.getMessage());
+    private static TunnelSpec spec(boolean dynamic, boolean direct, boolean push, boolean udp) {
+        return new TunnelSpec(Direction.LOCAL, udp, BIND, dynamic ? null : TARGET, 0, null, push,
+                direct ? PEER : null, 0, 0, "t");
     }
 
     @Test
-    void reverseDynamicListensWithoutATarget() {
-        TunnelSpec r = TunnelSpec.parse(Direction.REMOTE, "1080");
-        assertTrue(r.dynamic());
-        assertEquals(new HostPort("127.0.0.1", 1080), r.bind());
-        TunnelSpec all = TunnelSpec.parse(Direction.REMOTE, "*:1080,max=7");
-        assertEquals(new HostPort("0.0.0.0", 1080), all.bind());
-        assertEquals(7, all.maxChannels());
-        for (String bad : new String[] {"1080/udp", "1080,push", "1080,peer=1.2.3.4:5", "1080,idle=5s"}) {
-            SpecException e = assertThrows(SpecException.class, () -> TunnelSpec.parse(Direction.REMOTE, bad));
-            assertTrue(e.getMessage().startsWith("-R " + bad + ": "), e.getMessage());
-        }
+    void tagPrecedenceIsDynamicThenDirectThenPushThenUdp() {
+        assertEquals(ModeTag.DYNAMIC, spec(true, true, true, true).tag());
+        assertEquals(ModeTag.DIRECT, spec(false, true, true, true).tag());
+        assertEquals(ModeTag.PUSH, spec(false, false, true, true).tag());
+        assertEquals(ModeTag.UDP, spec(false, false, false, true).tag());
+        assertEquals(ModeTag.TCP, spec(false, false, false, false).tag());
+        assertEquals("dynamic", ModeTag.DYNAMIC.tag());
+        assertEquals("tcp", ModeTag.TCP.tag());
     }
 
     @Test
-    void dynamicListener() {
-        TunnelSpec d = TunnelSpec.parseDynamic("1080");
-        assertTrue(d.dynamic());
-        assertEquals(Direction.LOCAL, d.direction());
-        assertEquals(new HostPort("127.0.0.1", 1080), d.bind());
-        TunnelSpec v6 = TunnelSpec.parseDynamic("[::1]:0,max=3");
-        assertEquals(new HostPort("::1", 0), v6.bind());
-        assertEquals(3, v6.maxChannels());
-        for (String[] bad : new String[][] {{"", "empty spec"}, {"a:b:c", "expected [BIND_ADDR:]PORT"},
-                {"99999", "port"}, {"1080,idle=5s", "unknown option 'idle'"}, {"1080,max=0", "max"},
-                {"1080,max", "max"}}) {
-            SpecException e = assertThrows(SpecException.class, () -> TunnelSpec.parseDynamic(bad[0]));
-            assertTrue(e.getMessage().startsWith("-D"), e.getMessage());
-            assertTrue(e.getMessage().contains(bad[1]), e.getMessage());
-        }
-        SpecException e = assertThrows(SpecException.class, () -> TunnelSpec.parse(Direction.LOCAL, "1080"));
-        assertTrue(e.getMessage().contains("use -D"), e.getMessage());
+    void modeIsRouterWithoutTargetElsePushElseForward() {
+        assertEquals(Mode.ROUTER, spec(true, false, false, false).mode());
+        assertEquals(Mode.PUSH, spec(false, true, true, true).mode(), "direct push is push, filtered");
+        assertEquals(Mode.PUSH, spec(false, false, true, false).mode());
+        assertEquals(Mode.FORWARD, spec(false, true, false, true).mode(), "direct is forward, filtered");
+        assertEquals(Mode.FORWARD, spec(false, false, false, false).mode());
+        assertEquals(Mode.ROUTER, TunnelSpecParser.parseDynamic("1080").mode());
+        assertEquals(Mode.ROUTER, TunnelSpecParser.parse(Direction.REMOTE, "1080").mode());
+        assertEquals(Mode.PUSH, TunnelSpecParser.parse(Direction.LOCAL, "514:h:514/udp,push").mode());
     }
 
     @Test
-    void durations() {
-        assertEquals(30, TunnelSpec.parseDuration("", "30s").toSeconds());
-        assertEquals(300, TunnelSpec.parseDuration("", "5m").toSeconds());
-        assertEquals(500, TunnelSpec.parseDuration("", "500ms").toMillis());
-        assertEquals(7, TunnelSpec.parseDuration("", "7").toSeconds());
-        assertThrows(SpecException.class, () -> TunnelSpec.parseDuration("", "0s"));
-        assertThrows(SpecException.class, () -> TunnelSpec.parseDuration("", "-1s"));
+    void theFarNodeTellsTheModeOfAChannelByItsPushFlag() {
+        assertEquals(Mode.PUSH, Mode.of(open(false, true)));
+        assertEquals(Mode.PUSH, Mode.of(open(true, true)));
+        assertEquals(Mode.FORWARD, Mode.of(open(true, false)));
+        assertEquals(Mode.FORWARD, Mode.of(open(false, false)));
+    }
+
+    @Test
+    void anOpenFitsItsOwnKindAndARouterTakesStreamsAndDatagramsButNoPush() {
+        TunnelSpec tcp = spec(false, false, false, false);
+        assertTrue(tcp.fits(open(false, false)));
+        assertFalse(tcp.fits(open(true, false)));
+        assertFalse(tcp.fits(open(false, true)));
+        TunnelSpec udpPush = spec(false, false, true, true);
+        assertTrue(udpPush.fits(open(true, true)));
+        assertFalse(udpPush.fits(open(true, false)));
+        TunnelSpec router = spec(true, false, false, false);
+        assertTrue(router.fits(open(false, false)));
+        assertTrue(router.fits(open(true, false)));
+        assertFalse(router.fits(open(false, true)));
+    }
+
+    @Test
+    void aLinkIsSoleOnlyForOneDirectUdpTunnelWithAnExactPeer() {
+        TunnelSpec exact = spec(false, true, false, true);
+        assertTrue(TunnelSpec.sole(List.of(exact)));
+        assertFalse(TunnelSpec.sole(List.of(exact, exact)));
+        assertFalse(TunnelSpec.sole(List.of(spec(false, true, false, false))), "TCP");
+        assertFalse(TunnelSpec.sole(List.of(spec(false, false, false, true))), "not direct");
+        TunnelSpec anyPort = new TunnelSpec(Direction.LOCAL, true, BIND, TARGET, 0, null, false,
+                new HostPort("10.0.0.5", 0), 0, 0, "t");
+        assertFalse(anyPort.exactPeer());
+        assertFalse(TunnelSpec.sole(List.of(anyPort)));
+    }
+
+    @Test
+    void peerFilterMatchesAddressAndPortAndV4MappedForms() {
+        PeerFilter exact = PeerFilter.of(PEER);
+        assertTrue(exact.admits(new InetSocketAddress("10.0.0.5", 4000)));
+        assertTrue(exact.admits(new InetSocketAddress("::ffff:10.0.0.5", 4000)));
+        assertFalse(exact.admits(new InetSocketAddress("10.0.0.5", 4001)));
+        assertFalse(exact.admits(new InetSocketAddress("10.0.0.6", 4000)));
+        assertTrue(PeerFilter.ANY.admits(new InetSocketAddress("192.0.2.1", 1)));
+        assertTrue(PeerFilter.of(null).admits(new InetSocketAddress("192.0.2.1", 1)));
+        PeerFilter named = PeerFilter.of(new HostPort("peer.example", 1));
+        assertFalse(named.admits(new InetSocketAddress("10.0.0.5", 1)), "a name admits nobody");
+        Tunnel tunnel = new Tunnel(1, spec(false, true, false, true));
+        assertTrue(tunnel.admits(new InetSocketAddress("10.0.0.5", 4000)));
+        assertFalse(tunnel.admits(new InetSocketAddress("10.0.0.5", 4002)));
+    }
+
+    private static Frame.Open open(boolean udp, boolean push) {
+        return new Frame.Open(1, 1, 0, udp, push, false, TARGET, null);
     }
 }

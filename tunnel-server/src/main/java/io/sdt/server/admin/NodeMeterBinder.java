@@ -8,7 +8,7 @@ import io.micrometer.core.instrument.binder.BaseUnits;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.sdt.core.metrics.NodeStats;
 import io.sdt.core.tunnel.Tunnel;
-import io.sdt.core.tunnel.dynamic.RouterCounters;
+import io.sdt.core.tunnel.router.RouterCounters;
 
 import java.util.function.ToDoubleFunction;
 

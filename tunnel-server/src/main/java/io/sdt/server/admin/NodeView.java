@@ -4,7 +4,7 @@ import io.sdt.core.SdtClient;
 import io.sdt.core.SdtServer;
 import io.sdt.core.metrics.NodeStats;
 import io.sdt.core.tunnel.Tunnel;
-import io.sdt.core.tunnel.dynamic.RouterCounters;
+import io.sdt.core.tunnel.router.RouterCounters;
 
 import java.util.List;
 import java.util.function.BooleanSupplier;

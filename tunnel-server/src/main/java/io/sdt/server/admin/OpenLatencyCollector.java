@@ -8,7 +8,7 @@ import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricFamilyDescriptor;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.sdt.core.metrics.LatencyHistogram;
-import io.sdt.core.metrics.Mode;
+import io.sdt.core.metrics.ModeTag;
 import io.sdt.core.metrics.NodeStats;
 
 import java.util.Arrays;
@@ -37,7 +37,7 @@ final class OpenLatencyCollector implements Collector {
     @Override
     public MetricSnapshot collect() {
         HistogramSnapshot.Builder b = HistogramSnapshot.builder().name(NAME).help(HELP);
-        for (Mode mode : Mode.values()) {
+        for (ModeTag mode : ModeTag.values()) {
             LatencyHistogram.Snapshot ok = stats.openLatency(mode, true).snapshot();
             LatencyHistogram.Snapshot fail = stats.openLatency(mode, false).snapshot();
             if (ok.count() + fail.count() > 0) {
@@ -48,7 +48,7 @@ final class OpenLatencyCollector implements Collector {
         return b.build();
     }
 
-    private static HistogramDataPointSnapshot point(Mode mode, String result, LatencyHistogram.Snapshot s) {
+    private static HistogramDataPointSnapshot point(ModeTag mode, String result, LatencyHistogram.Snapshot s) {
         return HistogramDataPointSnapshot.builder()
                 .labels(Labels.of("mode", mode.tag(), "result", result))
                 .classicHistogramBuckets(ClassicHistogramBuckets.of(BOUNDS, s.counts())) // per bucket; written cumulative

@@ -1,6 +1,6 @@
 package io.sdt.server.admin;
 
-import io.sdt.core.metrics.Mode;
+import io.sdt.core.metrics.ModeTag;
 import io.sdt.core.tunnel.TunnelSpec;
 
 /** The {@code mode} tag of a tunnel, derived from its spec. */
@@ -11,10 +11,10 @@ final class TunnelMode {
 
     /**
      * {@code dynamic}, {@code direct} (peer=), {@code push}, {@code udp} or {@code tcp}, in that precedence:
-     * the core's {@link Mode}, so these tags match the channel-open histogram's.
+     * the core's {@link ModeTag}, so these tags match the channel-open histogram's.
      */
     static String of(TunnelSpec spec) {
-        return Mode.of(spec.dynamic(), spec.peer() != null, spec.push(), spec.udp()).tag();
+        return spec.tag().tag();
     }
 
     /** {@code local} or {@code remote}. */

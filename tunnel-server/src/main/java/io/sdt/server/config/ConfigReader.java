@@ -2,6 +2,7 @@ package io.sdt.server.config;
 
 import io.sdt.core.tunnel.SpecException;
 import io.sdt.core.tunnel.TunnelSpec;
+import io.sdt.core.tunnel.TunnelSpecParser;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
@@ -247,9 +248,9 @@ public final class ConfigReader {
         try {
             TunnelSpec.Direction d = "remote".equals(direction) ? TunnelSpec.Direction.REMOTE : TunnelSpec.Direction.LOCAL;
             if ("dynamic".equals(mode) && d == TunnelSpec.Direction.LOCAL) {
-                return TunnelSpec.parseDynamic(spec.toString());
+                return TunnelSpecParser.parseDynamic(spec.toString());
             }
-            TunnelSpec parsed = TunnelSpec.parse(d, spec.toString());
+            TunnelSpec parsed = TunnelSpecParser.parse(d, spec.toString());
             if (parsed.dynamic() != "dynamic".equals(mode)) {
                 problems.add(path + ": a remote tunnel without target is dynamic: give mode: dynamic or a target");
                 return null;
@@ -355,7 +356,7 @@ public final class ConfigReader {
 
     private Duration duration(String path, String text) {
         try {
-            return TunnelSpec.parseDuration("", text);
+            return TunnelSpecParser.parseDuration("", text);
         } catch (SpecException e) {
             problems.add(path + ": " + e.getMessage());
             return null;

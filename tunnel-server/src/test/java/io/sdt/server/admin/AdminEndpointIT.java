@@ -12,7 +12,7 @@ import io.sdt.core.testing.UdpTarget;
 import io.sdt.core.transport.Transport;
 import io.sdt.core.tunnel.Tunnel;
 import io.sdt.core.tunnel.TunnelSpec.Direction;
-import io.sdt.core.tunnel.router.ProxyAuth;
+import io.sdt.core.tunnel.router.proxy.ProxyAuth;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

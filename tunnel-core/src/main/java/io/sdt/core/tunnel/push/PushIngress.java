@@ -16,8 +16,8 @@ import io.sdt.codec.Frame;
 import io.sdt.codec.HostPort;
 import io.sdt.core.link.Link;
 import io.sdt.core.link.LinkChannel;
-import io.sdt.core.metrics.Mode;
-import io.sdt.core.transport.Transport;
+import io.sdt.core.metrics.ModeTag;
+import io.sdt.core.tunnel.IngressContext;
 import io.sdt.core.tunnel.Tunnel;
 import io.sdt.core.tunnel.TunnelSpec;
 import org.apache.logging.log4j.LogManager;
@@ -47,11 +47,10 @@ public final class PushIngress {
     static final int QUEUE_LOW = 256 * 1024;
 
     private final Tunnel tunnel;
-    private final int tunnelId;
     private final HostPort target;
     private final Supplier<Link> links;
     private final EventLoop loop;
-    private final Mode mode;
+    private final ModeTag mode;
     private final List<Channel> producers = new ArrayList<>();
     private final ArrayDeque<ByteBuf> queue = new ArrayDeque<>();
     private int queued;
@@ -61,27 +60,26 @@ public final class PushIngress {
     private Link refusedOn;
     private Upstream channel;
 
-    private PushIngress(Tunnel tunnel, int tunnelId, HostPort target, Supplier<Link> links, EventLoop loop) {
+    private PushIngress(Tunnel tunnel, Supplier<Link> links, EventLoop loop) {
         this.tunnel = tunnel;
-        this.tunnelId = tunnelId;
-        this.target = target;
+        this.target = tunnel.spec().target();
         this.links = links;
         this.loop = loop;
         TunnelSpec spec = tunnel.spec();
-        this.mode = Mode.of(spec.dynamic(), spec.peer() != null, spec.push(), spec.udp());
+        this.mode = spec.tag();
     }
 
-    /** Binds the producers' listener; their sockets are registered on {@code loop}. */
-    public static ChannelFuture bind(EventLoop loop, Transport transport, HostPort bind, Tunnel tunnel, int tunnelId,
-                                     HostPort target, Supplier<Link> links) {
-        PushIngress ingress = new PushIngress(tunnel, tunnelId, target, links, loop);
-        return new ServerBootstrap().group(loop, loop).channel(transport.serverChannel())
+    /** Binds the producers' listener of {@code tunnel}; their sockets are registered on the context's loop. */
+    public static ChannelFuture bind(Tunnel tunnel, IngressContext in) {
+        EventLoop loop = in.loop();
+        PushIngress ingress = new PushIngress(tunnel, in.links(), loop);
+        return new ServerBootstrap().group(loop, loop).channel(in.transport().serverChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new io.netty.channel.ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        if (!tunnel.spec().admits((InetSocketAddress) ch.remoteAddress())) {
+                        if (!tunnel.admits((InetSocketAddress) ch.remoteAddress())) {
                             tunnel.strangerDropped();
                             ch.close();
                             return;
@@ -93,7 +91,7 @@ public final class PushIngress {
                         ch.closeFuture().addListener(f -> ingress.producers.remove(ch));
                     }
                 })
-                .bind(bind.toSocketAddress())
+                .bind(tunnel.spec().bind().toSocketAddress())
                 .addListener((ChannelFuture f) -> {
                     if (f.isSuccess()) {
                         f.channel().closeFuture().addListener(x -> loop.execute(ingress::closed));
@@ -227,7 +225,7 @@ public final class PushIngress {
             tunnel.acquired();
             openSentAt = link.stats().openSent();
             // a push egress sends nothing back, so OPEN's window field tells it the spool size instead
-            link.writeAndFlush(new Frame.Open(id, tunnelId, tunnel.spec().spoolMax(), false, true, target));
+            link.writeAndFlush(new Frame.Open(id, tunnel.id(), tunnel.spec().spoolMax(), false, true, target));
         }
 
         @Override

@@ -1,0 +1,187 @@
+package io.sdt.core;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.sdt.codec.HostPort;
+import io.sdt.core.link.LinkSettings;
+import io.sdt.core.link.TlsSetup;
+import io.sdt.core.link.Token;
+import io.sdt.core.policy.Policy;
+import io.sdt.core.policy.PolicyRule;
+import io.sdt.core.transport.Transport;
+import io.sdt.core.tunnel.TunnelSpec;
+import io.sdt.core.tunnel.TunnelSpecParser;
+import io.sdt.core.tunnel.router.proxy.ProxyAuth;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A client's validated configuration ({@code sdt client}): the server to dial, the token, its tunnels,
+ * TLS, transport, link settings and reconnect backoff, and the policy for channels that exit here.
+ *
+ * @param ticker     the clock of UDP tuple expiry (tests inject a fake one)
+ * @param exitPolicy targets the server may ask this client to connect to for a reverse dynamic
+ *                   tunnel ({@code -R PORT}); required (non-empty) when there is one
+ * @param proxyAuth  SOCKS5 / HTTP CONNECT credentials customers of {@code -D} must give, or {@code null}
+ */
+public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnels, TlsSetup.ClientOptions tls,
+                           Transport transport, LinkSettings settings, Duration reconnectMin,
+                           Duration reconnectMax, int threads, Ticker ticker, Policy exitPolicy,
+                           ProxyAuth proxyAuth) {
+    public ClientConfig {
+        if (exitPolicy == null) {
+            exitPolicy = Policy.denyAll();
+        }
+        requireExits(tunnels, exitPolicy);
+        Objects.requireNonNull(server, "server");
+        Objects.requireNonNull(token, "token");
+        tunnels = List.copyOf(tunnels);
+        Objects.requireNonNull(tls, "tls");
+        Objects.requireNonNull(transport, "transport");
+        Objects.requireNonNull(settings, "settings");
+        if (reconnectMin.isNegative() || reconnectMin.isZero() || reconnectMax.compareTo(reconnectMin) < 0) {
+            throw new IllegalArgumentException("reconnect backoff must satisfy 0 < min <= max");
+        }
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1");
+        }
+        if (ticker == null) {
+            ticker = Ticker.systemTicker();
+        }
+    }
+
+    public ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnels, TlsSetup.ClientOptions tls,
+                        Transport transport, LinkSettings settings, Duration reconnectMin, Duration reconnectMax,
+                        int threads) {
+        this(server, token, tunnels, tls, transport, settings, reconnectMin, reconnectMax, threads,
+                Ticker.systemTicker(), null, null);
+    }
+
+    /**
+     * Checks that a reverse dynamic tunnel ({@code -R PORT}), whose customers exit at this client, comes
+     * with exit rules.
+     *
+     * @throws IllegalArgumentException if there is one and {@code exits} has no rule
+     */
+    static void requireExits(List<TunnelSpec> tunnels, Policy exits) {
+        boolean reverseDynamic = tunnels.stream()
+                .anyMatch(t -> t.dynamic() && t.direction() == TunnelSpec.Direction.REMOTE);
+        if (reverseDynamic && exits.rules().isEmpty()) {
+            throw new IllegalArgumentException("-R with only a port (reverse dynamic) exits at this client: give "
+                    + "--allow-target rules for the targets its customers may reach");
+        }
+    }
+
+    /** Fluent construction of a {@link ClientConfig}; every setter validates its input. */
+    public static final class Builder {
+        private HostPort server;
+        private Token token;
+        private final List<TunnelSpec> tunnels = new ArrayList<>();
+        private TlsSetup.ClientOptions tls = TlsSetup.ClientOptions.DEFAULT;
+        private Transport transport = Transport.select("auto");
+        private LinkSettings settings = LinkSettings.defaults();
+        private Duration reconnectMin = Duration.ofMillis(200);
+        private Duration reconnectMax = Duration.ofSeconds(10);
+        private int threads = 1;
+        private Ticker ticker = Ticker.systemTicker();
+        private final List<PolicyRule> exitRules = new ArrayList<>();
+        private ProxyAuth proxyAuth;
+
+        /** Adds a {@code -D [BIND_ADDR:]PORT} SOCKS5 / HTTP CONNECT listener ({@link TunnelSpec#parseDynamic}). */
+        public Builder dynamic(String spec) {
+            tunnels.add(TunnelSpecParser.parseDynamic(spec));
+            return this;
+        }
+
+        /** Allows reverse dynamic customers to reach targets matching {@code rule} (see {@link PolicyRule}). */
+        public Builder allowTarget(String rule) {
+            exitRules.add(PolicyRule.parse("--allow-target", rule));
+            return this;
+        }
+
+        /** Credentials that customers of the {@code -D} listeners must give; {@code null} for none. */
+        public Builder proxyAuth(ProxyAuth auth) {
+            this.proxyAuth = auth;
+            return this;
+        }
+
+        /** The clock of UDP tuple expiry (tests inject a fake one). */
+        public Builder ticker(Ticker ticker) {
+            this.ticker = ticker;
+            return this;
+        }
+
+        public Builder server(String host, int port) {
+            this.server = new HostPort(host, port);
+            return this;
+        }
+
+        public Builder server(HostPort server) {
+            this.server = server;
+            return this;
+        }
+
+        public Builder token(Token token) {
+            this.token = token;
+            return this;
+        }
+
+        public Builder token(String token) {
+            return token(Token.of(token));
+        }
+
+        /** Adds a tunnel from its SPEC text ({@link TunnelSpec#parse}). */
+        public Builder forward(TunnelSpec.Direction direction, String spec) {
+            tunnels.add(TunnelSpecParser.parse(direction, spec));
+            return this;
+        }
+
+        public Builder forward(TunnelSpec spec) {
+            tunnels.add(spec);
+            return this;
+        }
+
+        public Builder tls(TlsSetup.ClientOptions tls) {
+            this.tls = tls;
+            return this;
+        }
+
+        public Builder transport(Transport transport) {
+            this.transport = transport;
+            return this;
+        }
+
+        public Builder settings(LinkSettings settings) {
+            this.settings = settings;
+            return this;
+        }
+
+        public Builder reconnect(Duration min, Duration max) {
+            this.reconnectMin = min;
+            this.reconnectMax = max;
+            return this;
+        }
+
+        public Builder threads(int threads) {
+            this.threads = threads;
+            return this;
+        }
+
+        public ClientConfig config() {
+            if (server == null) {
+                throw new IllegalArgumentException("a server address is required");
+            }
+            if (token == null) {
+                throw new IllegalArgumentException("a token is required");
+            }
+            return new ClientConfig(server, token, tunnels, tls, transport, settings, reconnectMin, reconnectMax, threads,
+                    ticker, Policy.of(exitRules), proxyAuth);
+        }
+
+        public SdtClient build() {
+            return new SdtClient(config());
+        }
+    }
+}

@@ -1,0 +1,159 @@
+package io.sdt.core;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.concurrent.Promise;
+import io.sdt.codec.HostPort;
+import io.sdt.core.link.AuthException;
+import io.sdt.core.link.Link;
+import io.sdt.core.link.LinkHooks;
+import io.sdt.core.link.LinkPipelines;
+import io.sdt.core.metrics.NodeStats;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * A client's link to its server, kept up: dials, and when the link cannot be made or drops, dials again
+ * after an exponential backoff with jitter (from {@code reconnectMin}, doubling up to {@code reconnectMax}).
+ * A failed authentication is final: it completes the client's fatal future and dialing stops. Dials and
+ * their outcomes run on the client's link loop; {@link #link()}, {@link #isUp()} and {@link #awaitUp}
+ * may be called from any thread.
+ */
+final class Dialer {
+
+    private static final Logger log = LogManager.getLogger(Dialer.class);
+
+    private final ClientConfig config;
+    private final SslContext ssl;
+    private final EventLoop loop;
+    private final NodeStats stats;
+    private final LinkHooks hooks;
+    /** Told of a link that went down, on the link loop, before the next dial is scheduled. */
+    private final Consumer<Link> linkDown;
+    private final CompletableFuture<Void> fatal;
+    private final Object upLock = new Object();
+    private volatile Link link;
+    private volatile boolean stopped;
+    private int attempts;
+
+    /** @param fatal completed exceptionally with the {@link AuthException} that ends the dialing */
+    Dialer(ClientConfig config, SslContext ssl, EventLoop loop, NodeStats stats, LinkHooks hooks,
+           Consumer<Link> linkDown, CompletableFuture<Void> fatal) {
+        this.config = config;
+        this.ssl = ssl;
+        this.loop = loop;
+        this.stats = stats;
+        this.hooks = hooks;
+        this.linkDown = linkDown;
+        this.fatal = fatal;
+    }
+
+    /** Starts dialing (in the background). */
+    void start() {
+        loop.execute(this::connect);
+    }
+
+    /** The authenticated link now up, or {@code null}. */
+    Link link() {
+        return link;
+    }
+
+    boolean isUp() {
+        Link l = link;
+        return l != null && !l.isClosed();
+    }
+
+    /** Waits up to {@code timeout} for an authenticated link; false on timeout or a fatal failure. */
+    boolean awaitUp(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (upLock) {
+            while (!isUp() && !fatal.isDone()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                upLock.wait(Math.max(1, left / 1_000_000));
+            }
+        }
+        return isUp();
+    }
+
+    /** Dials no more; wakes {@link #awaitUp} waiters. The link itself is the caller's to close. */
+    void stop() {
+        stopped = true;
+        signalUp();
+    }
+
+    private void connect() {
+        if (stopped) {
+            return;
+        }
+        Promise<Link> result = loop.newPromise();
+        HostPort server = config.server();
+        Bootstrap b = new Bootstrap().group(loop).channel(config.transport().socketChannel())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.settings().connectTimeout().toMillis())
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
+                .handler(LinkPipelines.client(ssl, server.host(), server.port(), config.token(), config.settings(),
+                        stats, hooks, result));
+        b.connect(server.toSocketAddress()).addListener(f -> {
+            if (!f.isSuccess()) {
+                result.tryFailure(f.cause());
+            }
+        });
+        result.addListener(f -> {
+            if (f.isSuccess()) {
+                Link up = result.getNow();
+                attempts = 0;
+                link = up;
+                signalUp();
+                log.info("{}: link up to {}", up, server);
+                up.channel().closeFuture().addListener(x -> onLinkDown(up));
+            } else if (f.cause() instanceof AuthException auth) {
+                log.error("authentication with {} failed: {}; not retrying", server, auth.getMessage());
+                fatal.completeExceptionally(auth);
+                signalUp();
+            } else {
+                scheduleReconnect("cannot reach " + server + ": " + f.cause().getMessage());
+            }
+        });
+    }
+
+    private void onLinkDown(Link down) {
+        if (link == down) {
+            link = null;
+        }
+        linkDown.accept(down);
+        if (!stopped) {
+            scheduleReconnect("link to " + config.server() + " lost");
+        }
+    }
+
+    private void scheduleReconnect(String why) {
+        if (stopped || loop.isShuttingDown()) {
+            return;
+        }
+        long min = config.reconnectMin().toMillis();
+        long delay = Math.min(config.reconnectMax().toMillis(), min << Math.min(attempts, 20));
+        delay = delay - delay / 5 + ThreadLocalRandom.current().nextLong(delay / 5 + 1);
+        attempts++;
+        log.warn("{}; reconnecting in {} ms (attempt {})", why, delay, attempts);
+        loop.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+    }
+
+    private void signalUp() {
+        synchronized (upLock) {
+            upLock.notifyAll();
+        }
+    }
+}

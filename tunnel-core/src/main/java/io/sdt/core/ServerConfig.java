@@ -1,0 +1,130 @@
+package io.sdt.core;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.sdt.codec.HostPort;
+import io.sdt.core.link.LinkSettings;
+import io.sdt.core.link.TlsSetup;
+import io.sdt.core.link.Token;
+import io.sdt.core.policy.Policy;
+import io.sdt.core.transport.Transport;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A server's validated configuration ({@code sdt server}): where it listens for links, the token, the
+ * policy for its clients' targets and listeners (both deny by default), TLS, transport and link settings.
+ *
+ * @param ticker the clock of UDP tuple expiry (tests inject a fake one)
+ */
+public record ServerConfig(HostPort listen, Token token, Policy allowTarget, Policy allowBind,
+                           TlsSetup.ServerOptions tls, Transport transport, LinkSettings settings, int threads,
+                           Ticker ticker) {
+    public ServerConfig {
+        Objects.requireNonNull(listen, "listen");
+        Objects.requireNonNull(token, "token");
+        Objects.requireNonNull(allowTarget, "allowTarget");
+        Objects.requireNonNull(allowBind, "allowBind");
+        Objects.requireNonNull(tls, "tls");
+        Objects.requireNonNull(transport, "transport");
+        Objects.requireNonNull(settings, "settings");
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1");
+        }
+        if (ticker == null) {
+            ticker = Ticker.systemTicker();
+        }
+    }
+
+    public ServerConfig(HostPort listen, Token token, Policy allowTarget, Policy allowBind, TlsSetup.ServerOptions tls,
+                        Transport transport, LinkSettings settings, int threads) {
+        this(listen, token, allowTarget, allowBind, tls, transport, settings, threads, Ticker.systemTicker());
+    }
+
+    /** Fluent construction of a {@link ServerConfig}; every setter validates its input. */
+    public static final class Builder {
+        private HostPort listen = new HostPort("0.0.0.0", 7000);
+        private Token token;
+        private final List<String> allowTarget = new ArrayList<>();
+        private final List<String> allowBind = new ArrayList<>();
+        private TlsSetup.ServerOptions tls = TlsSetup.ServerOptions.SELF_SIGNED;
+        private Transport transport = Transport.select("auto");
+        private LinkSettings settings = LinkSettings.defaults();
+        private int threads = Math.min(2, Runtime.getRuntime().availableProcessors());
+        private Ticker ticker = Ticker.systemTicker();
+
+        /** The clock of UDP tuple expiry (tests inject a fake one). */
+        public Builder ticker(Ticker ticker) {
+            this.ticker = ticker;
+            return this;
+        }
+
+        public Builder listen(String host, int port) {
+            this.listen = new HostPort(host, port);
+            return this;
+        }
+
+        public Builder listen(HostPort address) {
+            this.listen = address;
+            return this;
+        }
+
+        public Builder token(Token token) {
+            this.token = token;
+            return this;
+        }
+
+        public Builder token(String token) {
+            return token(Token.of(token));
+        }
+
+        public Builder allowTarget(String rule) {
+            allowTarget.add(rule);
+            return this;
+        }
+
+        public Builder allowBind(String rule) {
+            allowBind.add(rule);
+            return this;
+        }
+
+        public Builder tls(TlsSetup.ServerOptions tls) {
+            this.tls = tls;
+            return this;
+        }
+
+        public Builder transport(Transport transport) {
+            this.transport = transport;
+            return this;
+        }
+
+        public Builder settings(LinkSettings settings) {
+            this.settings = settings;
+            return this;
+        }
+
+        public Builder threads(int threads) {
+            this.threads = threads;
+            return this;
+        }
+
+        public Builder handshakeTimeout(Duration timeout) {
+            this.settings = settings.withHandshakeTimeout(timeout, settings.maxUnauthenticated());
+            return this;
+        }
+
+        public ServerConfig config() {
+            if (token == null) {
+                throw new IllegalArgumentException("a token is required");
+            }
+            return new ServerConfig(listen, token, Policy.parse("--allow-target", allowTarget),
+                    Policy.parse("--allow-bind", allowBind), tls, transport, settings, threads, ticker);
+        }
+
+        public SdtServer build() {
+            return new SdtServer(config());
+        }
+    }
+}

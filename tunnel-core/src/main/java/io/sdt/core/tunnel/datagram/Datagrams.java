@@ -1,0 +1,89 @@
+package io.sdt.core.tunnel.datagram;
+
+import io.netty.bootstrap.AbstractBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.RecvByteBufAllocator;
+
+/** Socket options and buffer handling shared by the UDP ingress and egress (and router mode's UDP flows). */
+public final class Datagrams {
+
+    /** Largest UDP payload (IPv4: 65,507; IPv6 jumbograms aside, 65,527): a receive buffer fits any. */
+    static final int MAX_DATAGRAM = 65_535;
+    /**
+     * Kernel buffers of UDP sockets: enough for bursts (about 700 full-size datagrams), small enough
+     * that an overloaded ingress drops instead of queueing for hundreds of milliseconds.
+     */
+    private static final int SOCKET_BUFFER = 1 << 20;
+    /** A datagram is dropped rather than queued once the link holds this much unsent. */
+    static final int LINK_BACKLOG = 512 * 1024;
+    /** Datagrams read from one socket per wake-up before the loop serves others (and flushes). */
+    static final int READ_BURST = 64;
+
+    private Datagrams() {
+    }
+
+    static void configure(AbstractBootstrap<?, ?> b) {
+        b.option(ChannelOption.RCVBUF_ALLOCATOR, allocator())
+                .option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER)
+                .option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER)
+                // one link read burst can carry thousands of datagrams for one socket before its flush
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20));
+    }
+
+    /**
+     * Receive buffers of one datagram each, read until the socket is empty (at most
+     * {@link #READ_BURST} per wake-up). Netty's default stops a level-triggered read loop after the
+     * first datagram that does not fill its buffer, which for a 1,400-byte datagram in a 64 KiB
+     * buffer is every one: each datagram then became its own link flush, TLS record and TCP write.
+     */
+    static RecvByteBufAllocator allocator() {
+        FixedRecvByteBufAllocator a = new FixedRecvByteBufAllocator(MAX_DATAGRAM);
+        a.respectMaybeMoreData(false);
+        a.maxMessagesPerRead(READ_BURST);
+        return a;
+    }
+
+    /**
+     * True if the link can take a datagram without it waiting behind more than {@link #LINK_BACKLOG}
+     * bytes; flushes once before saying no. UDP never waits: callers drop and count otherwise.
+     */
+    public static boolean linkCanTake(Channel link) {
+        if (backlog(link) <= LINK_BACKLOG) {
+            return true;
+        }
+        link.flush();
+        return backlog(link) <= LINK_BACKLOG;
+    }
+
+    private static long backlog(Channel ch) {
+        long pending = ch.config().getWriteBufferHighWaterMark() - ch.bytesBeforeUnwritable();
+        return ch.isWritable() ? Math.max(0, pending) : Long.MAX_VALUE;
+    }
+
+    static boolean canWrite(Channel ch) {
+        if (ch.isWritable()) {
+            return true;
+        }
+        ch.flush();
+        return ch.isWritable();
+    }
+
+    /**
+     * The payload of a received datagram, trimmed: a 1,400-byte datagram must not pin the 64 KiB
+     * receive buffer while it waits in the link's queue. Takes ownership of {@code content}.
+     */
+    static ByteBuf rightSized(ByteBuf content) {
+        int n = content.readableBytes();
+        if (content.capacity() <= 4 * n + 256) {
+            return content;
+        }
+        ByteBuf copy = content.alloc().directBuffer(n, n);
+        copy.writeBytes(content, content.readerIndex(), n);
+        content.release();
+        return copy;
+    }
+}

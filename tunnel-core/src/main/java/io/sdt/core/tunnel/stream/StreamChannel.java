@@ -1,0 +1,420 @@
+package io.sdt.core.tunnel.stream;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.socket.DuplexChannel;
+import io.sdt.codec.ErrorCode;
+import io.sdt.codec.Frame;
+import io.sdt.codec.HostPort;
+import io.sdt.core.link.Link;
+import io.sdt.core.link.LinkChannel;
+import io.sdt.core.link.PipelineNames;
+import io.sdt.core.link.ReceiveWindow;
+import io.sdt.core.link.SendWindow;
+import io.sdt.core.transport.Outbound;
+import io.sdt.core.tunnel.Tunnel;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+
+/**
+ * One TCP channel of a link: a local socket on one node relayed to a local socket on the other.
+ * The same class serves the ingress (which accepted the socket and sent OPEN) and the egress (which
+ * received OPEN and connected, {@link Connector}), so local and remote forwarding are one code path,
+ * and a router's CONNECT is the same relay once its {@link OpenAnswer} has replied.
+ *
+ * <p>Flow control: this side sends only what its {@link SendWindow} allows; the local socket is read
+ * (AUTO_READ off) only while there is credit and the link is writable. Bytes from the peer count
+ * against its {@link ReceiveWindow} and are credited back with WINDOW only once their write to the local
+ * socket has completed, so a slow local reader stalls its own channel and nothing else. Bytes one socket
+ * read brought beyond the credit wait in {@code held}.
+ *
+ * <p>Half-close: the local socket's FIN becomes EOF; the peer's EOF becomes {@code shutdownOutput()}
+ * after the pending writes. The local socket closes once both directions have ended, or at a CLOSE.
+ *
+ * <p>Confined to the link's event loop; the local socket is registered on the same loop. Buffers:
+ * a payload from the link is released by the socket write; a buffer read locally is released by the
+ * link write, or here if the channel is gone.
+ */
+public final class StreamChannel implements LinkChannel {
+
+    private static final Logger log = LogManager.getLogger(StreamChannel.class);
+
+    private enum State { OPENING, CONNECTING, OPEN, CLOSED }
+
+    private final Link link;
+    private final int id;
+    /** Ingress only: the tunnel whose slot this channel holds. */
+    private final Tunnel tunnel;
+    private final SendWindow credit = new SendWindow();
+    private final ReceiveWindow window;
+    private final ArrayDeque<ByteBuf> held = new ArrayDeque<>(4);
+    private Channel socket;
+    private State state;
+    private int heldBytes;
+    private boolean inputEnded;
+    private boolean eofSent;
+    private boolean eofReceived;
+    private boolean outputShut;
+    private boolean flushRequested;
+    /** Ingress, until the far node answers OPEN: who hears the answer. */
+    private OpenAnswer answer;
+    /** Ingress: when OPEN went out ({@code NodeStats.openSent()}). */
+    private long openSentAt;
+
+    private StreamChannel(Link link, int id, Tunnel tunnel, State state) {
+        this.link = link;
+        this.id = id;
+        this.tunnel = tunnel;
+        this.state = state;
+        this.window = new ReceiveWindow(link.settings().window());
+    }
+
+    /**
+     * Starts the ingress of an accepted socket already registered on the link's event loop: sends OPEN
+     * for {@code target} and reads nothing before the answer, which goes to {@code answer}. The tunnel
+     * slot must have been acquired; the channel gives it back when it ends.
+     */
+    public static void ingress(Link link, Channel socket, Tunnel tunnel, HostPort target, OpenAnswer answer) {
+        if (link.isClosed()) {
+            tunnel.release();
+            answer.refused(ErrorCode.SHUTDOWN, "no link");
+            return;
+        }
+        StreamChannel sc = new StreamChannel(link, link.allocateChannelId(), tunnel, State.OPENING);
+        sc.answer = answer;
+        sc.socket = socket;
+        link.register(sc.id, sc);
+        socket.pipeline().addLast(PipelineNames.RELAY, new StreamRelayHandler(sc));
+        sc.openSentAt = link.stats().openSent();
+        link.writeAndFlush(new Frame.Open(sc.id, tunnel.id(), sc.window.size(), false, false, false, target,
+                socket.remoteAddress() instanceof InetSocketAddress from ? HostPort.of(from) : null));
+    }
+
+    /**
+     * Starts the egress of a channel the peer opened: connects to {@code target} on the link's event
+     * loop and answers OPEN_OK once connected or OPEN_FAIL if not. Policy has been checked.
+     */
+    public static void egress(Link link, Frame.Open open, HostPort target, Outbound outbound) {
+        StreamChannel sc = new StreamChannel(link, open.channel(), null, State.CONNECTING);
+        sc.credit.open(open.window());
+        link.register(sc.id, sc);
+        Connector.connect(link, target, outbound, new StreamRelayHandler(sc))
+                .addListener((ChannelFuture f) -> sc.onConnected(f, target));
+    }
+
+    private void onConnected(ChannelFuture f, HostPort target) {
+        if (state != State.CONNECTING) {
+            f.channel().close();
+            return;
+        }
+        if (!f.isSuccess()) {
+            state = State.CLOSED;
+            link.unregister(id);
+            link.stats().openFailed();
+            log.info("{}: channel {}: connect to {} failed: {}", link, id, target, f.cause().toString());
+            link.writeAndFlush(new Frame.OpenFail(id, Connector.errorCode(f.cause()), Connector.message(target, f.cause())));
+            return;
+        }
+        socket = f.channel();
+        state = State.OPEN;
+        link.stats().channelOpened();
+        link.writeAndFlush(new Frame.OpenOk(id, window.size()));
+        readIfPossible();
+    }
+
+    // ---- frames from the peer --------------------------------------------------------------
+
+    @Override
+    public void onOpenOk(int peerWindow) {
+        if (state != State.OPENING) {
+            link.protocolViolation("OPEN_OK for channel " + id + " in state " + state);
+            return;
+        }
+        link.stats().openAnswered(tunnel.spec().tag(), true, openSentAt);
+        state = State.OPEN;
+        credit.open(peerWindow);
+        link.stats().channelOpened();
+        accepted();
+        drainHeld();
+        link.flush();
+        readIfPossible();
+    }
+
+    @Override
+    public void onOpenFail(ErrorCode code, String message) {
+        if (state != State.OPENING) {
+            link.protocolViolation("OPEN_FAIL for channel " + id + " in state " + state);
+            return;
+        }
+        link.stats().openAnswered(tunnel.spec().tag(), false, openSentAt);
+        state = State.CLOSED;
+        link.unregister(id);
+        if (code == ErrorCode.DENIED) {
+            log.warn("{}: {} refused by the peer: {}", link, tunnel, message);
+        } else {
+            log.info("{}: {}: channel {} failed: {}", link, tunnel, id, message);
+        }
+        tunnel.channelFailed(message);
+        tunnel.release();
+        refused(code, message);
+    }
+
+    /** The customer hears that the channel is open; what it sent ahead goes first. */
+    private void accepted() {
+        ByteBuf ahead = answer.accepted();
+        answer = null;
+        if (ahead.isReadable()) {
+            onLocalData(ahead);
+        } else {
+            ahead.release();
+        }
+        if (socket instanceof DuplexChannel d && d.isInputShutdown()) {
+            onLocalInputEnded();
+        }
+    }
+
+    private void refused(ErrorCode code, String message) {
+        OpenAnswer a = answer;
+        answer = null;
+        a.refused(code, message);
+    }
+
+    @Override
+    public void onData(ByteBuf payload) {
+        int n = payload.readableBytes();
+        if (state != State.OPEN || eofReceived) {
+            link.reject(payload, "DATA for channel " + id + " in state " + state + (eofReceived ? " after EOF" : ""));
+            return;
+        }
+        if (!window.receive(n)) {
+            link.reject(payload, "channel " + id + " exceeded its window of " + window.size() + " bytes");
+            return;
+        }
+        link.stats().buffered(n);
+        socket.write(payload).addListener(f -> onLocalWritten(n));
+        if (!flushRequested) {
+            flushRequested = true;
+            link.requestLocalFlush(this);
+        }
+    }
+
+    private void onLocalWritten(int n) {
+        link.stats().buffered(-n);
+        if (state != State.OPEN) {
+            return;
+        }
+        int increment = window.consume(n);
+        if (increment > 0) {
+            link.writeAndFlush(new Frame.Window(id, increment));
+        }
+    }
+
+    @Override
+    public void flushLocal() {
+        flushRequested = false;
+        if (socket != null) {
+            socket.flush();
+        }
+    }
+
+    @Override
+    public void onDatagram(ByteBuf payload) {
+        link.reject(payload, "DATAGRAM on TCP channel " + id);
+    }
+
+    @Override
+    public void onWindow(int increment) {
+        if (state != State.OPEN) {
+            return;
+        }
+        if (!credit.grant(increment)) {
+            link.protocolViolation("channel " + id + " credit overflow");
+            return;
+        }
+        drainHeld();
+        link.flush();
+        readIfPossible();
+    }
+
+    @Override
+    public void onEof() {
+        if (state != State.OPEN || eofReceived) {
+            return;
+        }
+        eofReceived = true;
+        socket.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+            if (socket.isActive() && socket instanceof DuplexChannel duplex) {
+                duplex.shutdownOutput().addListener(x -> {
+                    outputShut = true;
+                    closeIfDone();
+                });
+            }
+        });
+    }
+
+    @Override
+    public void onClose(ErrorCode code) {
+        State was = state;
+        state = State.CLOSED;
+        link.unregister(id);
+        releaseHeld();
+        if (was == State.CONNECTING || was == State.CLOSED) {
+            return;
+        }
+        finishedFrom(was);
+        if (code == ErrorCode.NONE) {
+            socket.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            socket.close();
+        }
+    }
+
+    @Override
+    public void onLinkWritable() {
+        readIfPossible();
+    }
+
+    @Override
+    public void onLinkClosed() {
+        State was = state;
+        state = State.CLOSED;
+        releaseHeld();
+        if (was == State.CONNECTING || was == State.CLOSED) {
+            return;
+        }
+        finishedFrom(was);
+        if (was == State.OPENING) {
+            refused(ErrorCode.SHUTDOWN, "the link closed");
+        } else {
+            socket.close();
+        }
+    }
+
+    // ---- events of the local socket ---------------------------------------------------------
+
+    void onLocalData(ByteBuf buf) {
+        if (state == State.CLOSED || eofSent) {
+            buf.release();
+            return;
+        }
+        // Before OPEN_OK nothing is pulled, but epoll reads anyway when the peer half-closes (RDHUP):
+        // keep those bytes until the channel is open; they are at most one socket buffer.
+        if (state == State.OPEN && held.isEmpty() && credit.fits(buf.readableBytes())) {
+            send(buf);
+        } else {
+            held.add(buf);
+            heldBytes += buf.readableBytes();
+            link.stats().buffered(buf.readableBytes());
+            drainHeld();
+        }
+    }
+
+    void onLocalReadComplete() {
+        link.flush();
+        readIfPossible();
+    }
+
+    void onLocalInputEnded() {
+        inputEnded = true;
+        if (state == State.OPEN && held.isEmpty() && !eofSent) {
+            sendEof();
+        }
+    }
+
+    void onLocalClosed() {
+        State was = state;
+        if (was == State.CLOSED) {
+            return;
+        }
+        state = State.CLOSED;
+        link.unregister(id);
+        releaseHeld();
+        finishedFrom(was);
+        if (!link.isClosed()) {
+            link.writeAndFlush(new Frame.Close(id, ErrorCode.NONE));
+        }
+    }
+
+    private void send(ByteBuf buf) {
+        int n = buf.readableBytes();
+        int max = link.settings().maxDataPayload();
+        credit.consume(n);
+        link.stats().sentToLink(n);
+        while (buf.readableBytes() > max) {
+            link.write(new Frame.Data(id, buf.readRetainedSlice(max)));
+        }
+        link.write(new Frame.Data(id, buf));
+    }
+
+    private void drainHeld() {
+        if (state != State.OPEN) {
+            return;
+        }
+        while (!held.isEmpty() && credit.available() > 0) {
+            ByteBuf b = held.peek();
+            int n = b.readableBytes();
+            if (credit.fits(n)) {
+                held.poll();
+                heldBytes -= n;
+                link.stats().buffered(-n);
+                send(b);
+            } else {
+                int part = (int) credit.available();
+                heldBytes -= part;
+                link.stats().buffered(-part);
+                send(b.readRetainedSlice(part));
+            }
+        }
+        if (held.isEmpty() && inputEnded && !eofSent && state == State.OPEN) {
+            sendEof();
+        }
+    }
+
+    private void sendEof() {
+        eofSent = true;
+        link.writeAndFlush(new Frame.Eof(id));
+        closeIfDone();
+    }
+
+    private void closeIfDone() {
+        if (eofSent && outputShut && socket != null) {
+            socket.close();
+        }
+    }
+
+    private void readIfPossible() {
+        if (state == State.OPEN && !inputEnded && !eofSent && held.isEmpty() && credit.available() > 0
+                && link.isWritable() && socket.isActive()) {
+            socket.read();
+        }
+    }
+
+    private void releaseHeld() {
+        if (heldBytes > 0) {
+            link.stats().buffered(-heldBytes);
+            heldBytes = 0;
+        }
+        Link.releaseAll(held);
+    }
+
+    /** Gives back what the channel held when it left state {@code was}: the open count and the tunnel slot. */
+    private void finishedFrom(State was) {
+        if (was == State.OPEN) {
+            link.stats().channelClosed();
+        }
+        if (tunnel != null) {
+            tunnel.release();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return link + " channel " + id;
+    }
+}
