@@ -3,12 +3,8 @@ package io.sdt.core.link;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.ssl.SslHandshakeCompletionEvent;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Promise;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.sdt.codec.ErrorCode;
 import io.sdt.codec.Frame;
 import io.sdt.core.metrics.NodeStats;
@@ -18,7 +14,6 @@ import org.apache.logging.log4j.Logger;
 import java.io.IOException;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateEncodingException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -27,84 +22,66 @@ import java.util.concurrent.TimeoutException;
  * the {@link Link} on AUTH_OK. A server that cannot prove the token fails {@code result} with an
  * {@link AuthException}. Confined to the connection's event loop.
  */
-final class ClientHandshakeHandler extends ChannelInboundHandlerAdapter {
+final class ClientHandshakeHandler extends HandshakeHandler {
 
     private static final Logger log = LogManager.getLogger(ClientHandshakeHandler.class);
 
     private enum State { TLS, CHALLENGE, AUTH_OK, DONE }
 
     private final Token token;
-    private final LinkSettings settings;
-    private final NodeStats stats;
-    private final LinkHooks hooks;
     private final Promise<Link> result;
     private State state = State.TLS;
     private byte[] clientNonce;
-    private ScheduledFuture<?> timeout;
 
     ClientHandshakeHandler(Token token, LinkSettings settings, NodeStats stats, LinkHooks hooks, Promise<Link> result) {
+        super(settings, stats, hooks);
         this.token = token;
-        this.settings = settings;
-        this.stats = stats;
-        this.hooks = hooks;
         this.result = result;
     }
 
     @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        timeout = ctx.executor().schedule(() -> {
-            if (state != State.DONE) {
-                stats.handshakeFailure();
-                result.tryFailure(new TimeoutException("link handshake timed out after "
-                        + settings.handshakeTimeout().toMillis() + " ms"));
-                ctx.close();
-            }
-        }, settings.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    void timedOut(ChannelHandlerContext ctx) {
+        result.tryFailure(new TimeoutException("link handshake timed out after "
+                + settings.handshakeTimeout().toMillis() + " ms"));
+        ctx.close();
     }
 
     @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof SslHandshakeCompletionEvent e) {
-            if (!e.isSuccess()) {
-                if (state == State.TLS) {
-                    stats.handshakeFailure();
-                }
-                finish(ctx, new IOException("TLS handshake failed: " + e.cause().getMessage(), e.cause()));
-                return;
-            }
-            String alpn = ctx.pipeline().get(SslHandler.class).applicationProtocol();
-            if (!TlsSetup.ALPN.equals(alpn)) {
-                stats.handshakeFailure();
-                finish(ctx, new IOException("the server does not speak " + TlsSetup.ALPN + " (ALPN " + alpn + ")"));
-                return;
-            }
-            clientNonce = Proofs.nonce();
-            state = State.CHALLENGE;
-            ctx.writeAndFlush(new Frame.Hello(Frame.VERSION, clientNonce));
+    void tlsFailed(ChannelHandlerContext ctx, Throwable cause) {
+        if (state == State.TLS) {
+            stats.handshakeFailure();
         }
-        ctx.fireUserEventTriggered(evt);
+        finish(ctx, new IOException("TLS handshake failed: " + cause.getMessage(), cause));
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        try {
-            switch (msg) {
-                case Frame.Challenge c when state == State.CHALLENGE -> onChallenge(ctx, c);
-                case Frame.AuthOk ok when state == State.AUTH_OK -> onAuthOk(ctx);
-                case Frame.GoAway g -> {
-                    stats.authFailure();
-                    Exception cause = g.code() == ErrorCode.AUTH_FAILED
-                            ? new AuthException("the server rejected the token (" + g.message() + ")")
-                            : new IOException("the server closed the link: " + g.message());
-                    finish(ctx, cause);
-                }
-                default -> {
-                    stats.protocolError();
-                    finish(ctx, new IOException("protocol violation: unexpected " + msg + " during the handshake"));
-                }
+    void wrongProtocol(ChannelHandlerContext ctx, String alpn) {
+        finish(ctx, new IOException("the server does not speak " + TlsSetup.ALPN + " (ALPN " + alpn + ")"));
+    }
+
+    @Override
+    void tlsReady(ChannelHandlerContext ctx) {
+        clientNonce = Proofs.nonce();
+        state = State.CHALLENGE;
+        ctx.writeAndFlush(new Frame.Hello(Frame.VERSION, clientNonce));
+    }
+
+    @Override
+    void frame(ChannelHandlerContext ctx, Object msg) {
+        switch (msg) {
+            case Frame.Challenge c when state == State.CHALLENGE -> onChallenge(ctx, c);
+            case Frame.AuthOk ok when state == State.AUTH_OK -> onAuthOk(ctx);
+            case Frame.GoAway g -> {
+                stats.authFailure();
+                Exception cause = g.code() == ErrorCode.AUTH_FAILED
+                        ? new AuthException("the server rejected the token (" + g.message() + ")")
+                        : new IOException("the server closed the link: " + g.message());
+                finish(ctx, cause);
             }
-        } finally {
-            ReferenceCountUtil.release(msg);
+            default -> {
+                stats.protocolError();
+                finish(ctx, new IOException("protocol violation: unexpected " + msg + " during the handshake"));
+            }
         }
     }
 
@@ -134,10 +111,7 @@ final class ClientHandshakeHandler extends ChannelInboundHandlerAdapter {
 
     private void onAuthOk(ChannelHandlerContext ctx) {
         state = State.DONE;
-        timeout.cancel(false);
-        Link link = new Link(ctx.channel(), true, settings, stats, hooks);
-        ctx.pipeline().addBefore(PipelineNames.AUTH, PipelineNames.IDLE, Heartbeat.idleDetector(settings));
-        ctx.pipeline().replace(this, PipelineNames.LINK, new LinkHandler(link));
+        Link link = becomeLink(ctx, true);
         if (result.trySuccess(link)) {
             link.onUp();
         } else {
@@ -147,9 +121,7 @@ final class ClientHandshakeHandler extends ChannelInboundHandlerAdapter {
 
     private void finish(ChannelHandlerContext ctx, Exception cause) {
         state = State.DONE;
-        if (timeout != null) {
-            timeout.cancel(false);
-        }
+        stopTimer();
         result.tryFailure(cause);
         ctx.channel().writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
@@ -164,11 +136,7 @@ final class ClientHandshakeHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        if (timeout != null) {
-            timeout.cancel(false);
-        }
+    void closedEarly(ChannelHandlerContext ctx) {
         result.tryFailure(new IOException("the server closed the connection during the handshake"));
-        ctx.fireChannelInactive();
     }
 }

@@ -2,11 +2,6 @@ package io.sdt.core.link;
 
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.ssl.SslHandshakeCompletionEvent;
-import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.sdt.codec.ErrorCode;
 import io.sdt.codec.Frame;
 import io.sdt.codec.FrameException;
@@ -14,15 +9,13 @@ import io.sdt.core.metrics.NodeStats;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
-import java.util.concurrent.TimeUnit;
-
 /**
  * Server side of link authentication (docs/PROTOCOL.md): waits for TLS, answers HELLO with
- * CHALLENGE, checks the client's AUTH proof in constant time, then replaces itself with the
- * {@link LinkHandler}. Everything must finish within the handshake timeout. Confined to the
- * connection's event loop.
+ * CHALLENGE, checks the client's AUTH proof in constant time, then becomes the link. Everything must
+ * finish within the handshake timeout; the connection holds one of the server's unauthenticated slots
+ * until it authenticates or closes. Confined to the connection's event loop.
  */
-final class ServerHandshakeHandler extends ChannelInboundHandlerAdapter {
+final class ServerHandshakeHandler extends HandshakeHandler {
 
     private static final Logger log = LogManager.getLogger(ServerHandshakeHandler.class);
 
@@ -30,73 +23,55 @@ final class ServerHandshakeHandler extends ChannelInboundHandlerAdapter {
 
     private final Token token;
     private final byte[] binding;
-    private final LinkSettings settings;
-    private final NodeStats stats;
-    private final LinkHooks hooks;
     private final Runnable releaseSlot;
     private State state = State.TLS;
     private byte[] clientNonce;
     private byte[] serverNonce;
-    private ScheduledFuture<?> timeout;
     private boolean slotReleased;
 
     ServerHandshakeHandler(Token token, byte[] binding, LinkSettings settings, NodeStats stats, LinkHooks hooks,
                            Runnable releaseSlot) {
+        super(settings, stats, hooks);
         this.token = token;
         this.binding = binding;
-        this.settings = settings;
-        this.stats = stats;
-        this.hooks = hooks;
         this.releaseSlot = releaseSlot;
     }
 
     @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        timeout = ctx.executor().schedule(() -> {
-            if (state != State.DONE) {
-                stats.handshakeFailure();
-                log.warn("handshake with {} timed out after {} ms in state {}", ctx.channel().remoteAddress(),
-                        settings.handshakeTimeout().toMillis(), state);
-                ctx.close();
-            }
-        }, settings.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    void timedOut(ChannelHandlerContext ctx) {
+        log.warn("handshake with {} timed out after {} ms in state {}", ctx.channel().remoteAddress(),
+                settings.handshakeTimeout().toMillis(), state);
+        ctx.close();
     }
 
     @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof SslHandshakeCompletionEvent e) {
-            if (!e.isSuccess()) {
-                stats.handshakeFailure();
-                log.info("TLS handshake with {} failed: {}", ctx.channel().remoteAddress(), e.cause().getMessage());
-                ctx.close();
-                return;
-            }
-            String alpn = ctx.pipeline().get(SslHandler.class).applicationProtocol();
-            if (!TlsSetup.ALPN.equals(alpn)) {
-                stats.handshakeFailure();
-                log.info("peer {} does not speak {} (ALPN {}); closing", ctx.channel().remoteAddress(), TlsSetup.ALPN, alpn);
-                ctx.close();
-                return;
-            }
-            state = State.HELLO;
-        }
-        ctx.fireUserEventTriggered(evt);
+    void tlsFailed(ChannelHandlerContext ctx, Throwable cause) {
+        stats.handshakeFailure();
+        log.info("TLS handshake with {} failed: {}", ctx.channel().remoteAddress(), cause.getMessage());
+        ctx.close();
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        try {
-            switch (msg) {
-                case Frame.Hello h when state == State.HELLO -> onHello(ctx, h);
-                case Frame.Auth a when state == State.AUTH -> onAuth(ctx, a);
-                default -> {
-                    stats.protocolError();
-                    log.info("{} sent {} before authenticating; closing", ctx.channel().remoteAddress(), msg);
-                    ctx.close();
-                }
+    void wrongProtocol(ChannelHandlerContext ctx, String alpn) {
+        log.info("peer {} does not speak {} (ALPN {}); closing", ctx.channel().remoteAddress(), TlsSetup.ALPN, alpn);
+        ctx.close();
+    }
+
+    @Override
+    void tlsReady(ChannelHandlerContext ctx) {
+        state = State.HELLO;
+    }
+
+    @Override
+    void frame(ChannelHandlerContext ctx, Object msg) {
+        switch (msg) {
+            case Frame.Hello h when state == State.HELLO -> onHello(ctx, h);
+            case Frame.Auth a when state == State.AUTH -> onAuth(ctx, a);
+            default -> {
+                stats.protocolError();
+                log.info("{} sent {} before authenticating; closing", ctx.channel().remoteAddress(), msg);
+                ctx.close();
             }
-        } finally {
-            ReferenceCountUtil.release(msg);
         }
     }
 
@@ -122,11 +97,8 @@ final class ServerHandshakeHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         state = State.DONE;
-        timeout.cancel(false);
         releaseSlot();
-        Link link = new Link(ctx.channel(), false, settings, stats, hooks);
-        ctx.pipeline().addBefore(PipelineNames.AUTH, PipelineNames.IDLE, Heartbeat.idleDetector(settings));
-        ctx.pipeline().replace(this, PipelineNames.LINK, new LinkHandler(link));
+        Link link = becomeLink(ctx, false);
         ctx.writeAndFlush(new Frame.AuthOk());
         log.info("{}: client authenticated", link);
         link.onUp();
@@ -134,7 +106,7 @@ final class ServerHandshakeHandler extends ChannelInboundHandlerAdapter {
 
     private void fail(ChannelHandlerContext ctx, ErrorCode code, String message) {
         state = State.DONE;
-        timeout.cancel(false);
+        stopTimer();
         ctx.writeAndFlush(new Frame.GoAway(code, message)).addListener(ChannelFutureListener.CLOSE);
     }
 
@@ -148,12 +120,8 @@ final class ServerHandshakeHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        if (timeout != null) {
-            timeout.cancel(false);
-        }
+    void closedEarly(ChannelHandlerContext ctx) {
         releaseSlot();
-        ctx.fireChannelInactive();
     }
 
     private void releaseSlot() {
