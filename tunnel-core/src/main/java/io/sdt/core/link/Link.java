@@ -1,5 +1,6 @@
 package io.sdt.core.link;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
@@ -14,18 +15,21 @@ import org.apache.logging.log4j.Logger;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An authenticated link: the channel table, frame dispatch and the write side. Confined to the
- * link channel's event loop: every method except {@link #eventLoop()}, {@link #isActive()} and
- * {@link #close} must be called there. Channels opened by the client have odd ids, those opened by
- * the server even ones.
+ * link channel's event loop: every method that touches the table or writes asserts it runs there
+ * (run tests with {@code -ea}); {@link #eventLoop()}, {@link #isActive()}, {@link #isClosed()},
+ * {@link #isWritable()}, the getters and {@link #close} may be called from anywhere. Channels opened
+ * by the client have odd ids, those opened by the server even ones.
  */
 public final class Link {
 
     private static final Logger log = LogManager.getLogger(Link.class);
     private static final AtomicLong IDS = new AtomicLong();
+    private static final String LOOP_ONLY = "a link's table and writes belong to its event loop";
 
     private final Channel channel;
     private final boolean client;
@@ -37,7 +41,8 @@ public final class Link {
     private final List<LinkChannel> toFlush = new ArrayList<>();
     private int nextId;
     private int soleChannel = -1;
-    private boolean closed;
+    /** Written on the loop; read anywhere (a listener on another loop asks before it hands a socket over). */
+    private volatile boolean closed;
 
     Link(Channel channel, boolean client, LinkSettings settings, NodeStats stats, LinkHooks hooks) {
         this.channel = channel;
@@ -80,6 +85,7 @@ public final class Link {
 
     /** A fresh channel id of this side's parity; ids in use are skipped after the 2^28 wrap. */
     public int allocateChannelId() {
+        assert inLoop() : LOOP_ONLY;
         for (int i = 0; i < 1 << 20; i++) {
             int id = nextId;
             nextId += 2;
@@ -99,10 +105,12 @@ public final class Link {
     }
 
     public void register(int id, LinkChannel ch) {
+        assert inLoop() : LOOP_ONLY;
         channels.put(id, ch);
     }
 
     public void unregister(int id) {
+        assert inLoop() : LOOP_ONLY;
         channels.remove(id);
     }
 
@@ -111,6 +119,7 @@ public final class Link {
      * frames are its datagrams. A second sole channel at the same time is a protocol violation.
      */
     public boolean markSole(int id) {
+        assert inLoop() : LOOP_ONLY;
         if (soleChannel >= 0 && soleChannel != id && channels.containsKey(soleChannel)) {
             protocolViolation("a second sole channel " + id + " while " + soleChannel + " is open");
             return false;
@@ -132,23 +141,28 @@ public final class Link {
     }
 
     public void write(Frame frame) {
+        assert inLoop() : LOOP_ONLY;
         channel.write(frame, channel.voidPromise());
     }
 
     public void writeAndFlush(Frame frame) {
+        assert inLoop() : LOOP_ONLY;
         channel.writeAndFlush(frame, channel.voidPromise());
     }
 
     public void flush() {
+        assert inLoop() : LOOP_ONLY;
         channel.flush();
     }
 
     /** Asks for {@link LinkChannel#flushLocal()} at the end of the current read burst. */
     public void requestLocalFlush(LinkChannel ch) {
+        assert inLoop() : LOOP_ONLY;
         toFlush.add(ch);
     }
 
     void flushLocals() {
+        assert inLoop() : LOOP_ONLY;
         if (toFlush.isEmpty()) {
             return;
         }
@@ -164,14 +178,14 @@ public final class Link {
     }
 
     /** A payload frame this channel can never take: release it and treat it as a protocol violation. */
-    public void reject(io.netty.buffer.ByteBuf payload, String what) {
+    public void reject(ByteBuf payload, String what) {
         payload.release();
         protocolViolation(what);
     }
 
     /** Releases every buffer in {@code queue} and empties it. */
-    public static void releaseAll(java.util.Queue<io.netty.buffer.ByteBuf> queue) {
-        io.netty.buffer.ByteBuf b;
+    public static void releaseAll(Queue<ByteBuf> queue) {
+        ByteBuf b;
         while ((b = queue.poll()) != null) {
             b.release();
         }
@@ -201,6 +215,7 @@ public final class Link {
     }
 
     void onFrame(Frame frame) {
+        assert inLoop() : LOOP_ONLY;
         switch (frame) {
             case Frame.Data d -> {
                 LinkChannel ch = channels.get(d.channel());
@@ -286,6 +301,7 @@ public final class Link {
     }
 
     void onWritable() {
+        assert inLoop() : LOOP_ONLY;
         if (channels.isEmpty()) {
             return;
         }
@@ -298,12 +314,14 @@ public final class Link {
     }
 
     void onUp() {
+        assert inLoop() : LOOP_ONLY;
         Heartbeat.start(this);
         stats.linkUp();
         hooks.onUp(this);
     }
 
     void onClosed() {
+        assert inLoop() : LOOP_ONLY;
         if (closed) {
             return;
         }
@@ -320,5 +338,9 @@ public final class Link {
 
     public boolean isClosed() {
         return closed;
+    }
+
+    private boolean inLoop() {
+        return channel.eventLoop().inEventLoop();
     }
 }

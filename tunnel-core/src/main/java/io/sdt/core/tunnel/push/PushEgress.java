@@ -15,6 +15,7 @@ import io.sdt.codec.Frame;
 import io.sdt.codec.HostPort;
 import io.sdt.core.link.Link;
 import io.sdt.core.link.LinkChannel;
+import io.sdt.core.link.ReceiveWindow;
 import io.sdt.core.transport.Outbound;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -56,7 +57,8 @@ public final class PushEgress implements LinkChannel {
     private boolean closed;
     private int attempts;
     private long overflowed;
-    private int unreturned;
+    /** What the ingress may send: credit goes back as soon as a record is spooled (or dropped). */
+    private final ReceiveWindow window;
 
     private PushEgress(Link link, int id, HostPort target, Outbound outbound, int spoolMax) {
         this.link = link;
@@ -64,6 +66,7 @@ public final class PushEgress implements LinkChannel {
         this.target = target;
         this.outbound = outbound;
         this.spoolMax = spoolMax;
+        this.window = new ReceiveWindow(link.settings().window());
     }
 
     /** Accepts a push channel the peer opened; policy has been checked. */
@@ -71,7 +74,7 @@ public final class PushEgress implements LinkChannel {
         PushEgress egress = new PushEgress(link, open.channel(), target, outbound, spoolMax);
         link.register(egress.id, egress);
         link.stats().channelOpened();
-        link.writeAndFlush(new Frame.OpenOk(egress.id, link.settings().window()));
+        link.writeAndFlush(new Frame.OpenOk(egress.id, egress.window.size()));
         egress.connect();
         return egress;
     }
@@ -159,16 +162,18 @@ public final class PushEgress implements LinkChannel {
     @Override
     public void onData(ByteBuf record) {
         int n = record.readableBytes();
-        link.stats().receivedFromLink(n);
         if (closed) {
             record.release();
             return;
         }
+        if (!window.receive(n)) {
+            link.reject(record, "push channel " + id + " exceeded its window of " + window.size() + " bytes");
+            return;
+        }
         // credit goes back as soon as the record is spooled (or dropped), a quarter window at a time
-        unreturned += n;
-        if (unreturned >= link.settings().window() / 4) {
-            link.writeAndFlush(new Frame.Window(id, unreturned));
-            unreturned = 0;
+        int increment = window.consume(n);
+        if (increment > 0) {
+            link.writeAndFlush(new Frame.Window(id, increment));
         }
         if (spooled + n > spoolMax) {
             record.release();

@@ -16,6 +16,7 @@ import io.sdt.codec.Frame;
 import io.sdt.codec.HostPort;
 import io.sdt.core.link.Link;
 import io.sdt.core.link.LinkChannel;
+import io.sdt.core.link.SendWindow;
 import io.sdt.core.metrics.ModeTag;
 import io.sdt.core.tunnel.IngressContext;
 import io.sdt.core.tunnel.Tunnel;
@@ -144,10 +145,10 @@ public final class PushIngress {
             return;
         }
         boolean wrote = false;
-        while (!queue.isEmpty() && channel.credit >= queue.peek().readableBytes() && link.isWritable()) {
+        while (!queue.isEmpty() && channel.credit.fits(queue.peek().readableBytes()) && link.isWritable()) {
             ByteBuf r = queue.poll();
             queued -= r.readableBytes();
-            channel.credit -= r.readableBytes();
+            channel.credit.consume(r.readableBytes());
             link.stats().sentToLink(r.readableBytes());
             link.write(new Frame.Data(channel.id, r));
             wrote = true;
@@ -214,7 +215,7 @@ public final class PushIngress {
     private final class Upstream implements LinkChannel {
         final Link link;
         final int id;
-        long credit;
+        final SendWindow credit = new SendWindow();
         boolean open;
         final long openSentAt;
 
@@ -232,7 +233,7 @@ public final class PushIngress {
         public void onOpenOk(int window) {
             link.stats().openAnswered(mode, true, openSentAt);
             open = true;
-            credit = window;
+            credit.open(window);
             link.stats().channelOpened();
             drain();
         }
@@ -248,7 +249,10 @@ public final class PushIngress {
 
         @Override
         public void onWindow(int increment) {
-            credit += increment;
+            if (!credit.grant(increment)) {
+                link.protocolViolation("push channel " + id + " credit overflow");
+                return;
+            }
             drain();
         }
 
