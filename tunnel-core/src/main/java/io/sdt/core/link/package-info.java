@@ -1,5 +1,7 @@
 /**
- * The link between two nodes: TLS, mutual token authentication, heartbeat, the channel table and
- * per-channel flow control. Depends on the codec, the transport and the metrics recorder.
+ * The link between two nodes: TLS, mutual token authentication, heartbeat, the channel table, frame
+ * dispatch and per-channel flow control ({@link io.sdt.core.link.SendWindow},
+ * {@link io.sdt.core.link.ReceiveWindow}). Depends on the codec, {@code metrics} and {@code secret};
+ * never on tunnels, policy or the node.
  */
 package io.sdt.core.link;

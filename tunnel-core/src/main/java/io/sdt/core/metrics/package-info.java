@@ -1,5 +1,5 @@
 /**
- * Counters, gauges and latency histograms the engine keeps for operators and tests. Plain atomics, no
- * Micrometer types: the server module binds them to its registry. Depends on nothing.
+ * The node's counters and channel-open histograms, behind plain methods so that no Micrometer type is on
+ * the data path (the server module exports them). Depends on the JDK only.
  */
 package io.sdt.core.metrics;

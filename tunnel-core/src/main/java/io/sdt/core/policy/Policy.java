@@ -22,7 +22,7 @@ public final class Policy {
         return new Policy(rules);
     }
 
-    /** Parses every rule; the first bad one throws a {@link io.sdt.core.tunnel.SpecException} naming {@code flag}. */
+    /** Parses every rule; the first bad one throws a {@link RuleException} naming {@code flag}. */
     public static Policy parse(String flag, List<String> rules) {
         return new Policy(rules.stream().map(r -> PolicyRule.parse(flag, r)).toList());
     }

@@ -2,7 +2,6 @@ package io.sdt.core.policy;
 
 import io.netty.util.NetUtil;
 import io.sdt.codec.HostPort;
-import io.sdt.core.tunnel.SpecException;
 
 import java.util.Locale;
 
@@ -37,20 +36,20 @@ public final class PolicyRule {
 
     /**
      * @param flag the flag the rule came from, for the error message
-     * @throws SpecException if the rule is malformed
+     * @throws RuleException if the rule is malformed
      */
     public static PolicyRule parse(String flag, String rule) {
         String where = flag + " " + rule + ": ";
         String r = rule == null ? "" : rule.strip();
         if (r.isEmpty()) {
-            throw new SpecException(flag + ": empty rule (expected HOSTS[:PORTS])");
+            throw new RuleException(flag + ": empty rule (expected HOSTS[:PORTS])");
         }
         String hosts;
         String ports = "*";
         if (r.startsWith("[")) {
             int close = r.indexOf(']');
             if (close < 0) {
-                throw new SpecException(where + "unclosed '['");
+                throw new RuleException(where + "unclosed '['");
             }
             String rest = r.substring(close + 1);
             String suffix = "";
@@ -60,7 +59,7 @@ public final class PolicyRule {
                 rest = rest.substring(0, colon);
             }
             if (!rest.isEmpty() && !rest.startsWith("/")) {
-                throw new SpecException(where + "expected /PREFIX or :PORTS after ']'");
+                throw new RuleException(where + "expected /PREFIX or :PORTS after ']'");
             }
             suffix = rest;
             hosts = r.substring(1, close) + suffix;
@@ -68,7 +67,7 @@ public final class PolicyRule {
             int colon = r.lastIndexOf(':');
             if (colon >= 0) {
                 if (r.indexOf(':') != colon) {
-                    throw new SpecException(where + "IPv6 addresses go in brackets, e.g. [fd00::]/8:443");
+                    throw new RuleException(where + "IPv6 addresses go in brackets, e.g. [fd00::]/8:443");
                 }
                 ports = r.substring(colon + 1);
                 hosts = r.substring(0, colon);
@@ -93,7 +92,7 @@ public final class PolicyRule {
             try {
                 prefix = Integer.parseInt(hosts.substring(slash + 1));
             } catch (NumberFormatException e) {
-                throw new SpecException(where + "bad CIDR prefix '" + hosts.substring(slash + 1) + "'");
+                throw new RuleException(where + "bad CIDR prefix '" + hosts.substring(slash + 1) + "'");
             }
         }
         byte[] bytes = NetUtil.createByteArrayFromIpAddressString(ip);
@@ -103,12 +102,12 @@ public final class PolicyRule {
                 prefix = bits;
             }
             if (prefix > bits) {
-                throw new SpecException(where + "CIDR prefix /" + prefix + " is longer than " + bits + " bits");
+                throw new RuleException(where + "CIDR prefix /" + prefix + " is longer than " + bits + " bits");
             }
             return new PolicyRule(r, Kind.CIDR, null, mask(bytes, prefix), prefix, range[0], range[1]);
         }
         if (slash >= 0) {
-            throw new SpecException(where + "'" + ip + "' is not an IP address");
+            throw new RuleException(where + "'" + ip + "' is not an IP address");
         }
         checkName(where, hosts);
         return new PolicyRule(r, Kind.NAME, hosts.toLowerCase(Locale.ROOT), null, 0, range[0], range[1]);
@@ -143,17 +142,17 @@ public final class PolicyRule {
             int lo = Integer.parseInt(dash < 0 ? ports : ports.substring(0, dash));
             int hi = dash < 0 ? lo : Integer.parseInt(ports.substring(dash + 1));
             if (lo < 0 || hi > 65535 || lo > hi) {
-                throw new SpecException(where + "port range '" + ports + "' is out of 0..65535 or reversed");
+                throw new RuleException(where + "port range '" + ports + "' is out of 0..65535 or reversed");
             }
             return new int[] {lo, hi};
         } catch (NumberFormatException e) {
-            throw new SpecException(where + "bad ports '" + ports + "' (expected *, N or N-M)");
+            throw new RuleException(where + "bad ports '" + ports + "' (expected *, N or N-M)");
         }
     }
 
     private static void checkName(String where, String name) {
         if (name.isEmpty() || !name.matches("[A-Za-z0-9_.-]+")) {
-            throw new SpecException(where + "'" + name + "' is not a host name, IP or CIDR");
+            throw new RuleException(where + "'" + name + "' is not a host name, IP or CIDR");
         }
     }
 

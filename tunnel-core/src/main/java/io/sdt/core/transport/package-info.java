@@ -1,4 +1,5 @@
 /**
- * Transport selection: io_uring, epoll or NIO, chosen once per node and injected. Depends on Netty only.
+ * The transport (io_uring, epoll or NIO), chosen once per node, and the node's non-blocking DNS resolver.
+ * Depends on Netty only.
  */
 package io.sdt.core.transport;

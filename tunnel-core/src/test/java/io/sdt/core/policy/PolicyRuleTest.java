@@ -1,7 +1,6 @@
 package io.sdt.core.policy;
 
 import io.sdt.codec.HostPort;
-import io.sdt.core.tunnel.SpecException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -55,7 +54,7 @@ class PolicyRuleTest {
             "name/8          | is not an IP address",
     })
     void rejectsBadRules(String rule, String expected) {
-        SpecException e = assertThrows(SpecException.class, () -> PolicyRule.parse("--allow-bind", rule));
+        RuleException e = assertThrows(RuleException.class, () -> PolicyRule.parse("--allow-bind", rule));
         assertTrue(e.getMessage().startsWith("--allow-bind"), e.getMessage());
         assertTrue(e.getMessage().contains(expected), e.getMessage());
     }

@@ -1,7 +1,8 @@
 /**
- * TCP push mode (log shipping): newline-delimited records from any number of inbound connections
- * travel whole, in one channel, to one upstream connection; the egress spools them while the
- * target is away. {@link io.sdt.core.tunnel.push.PushIngress} and {@link io.sdt.core.tunnel.push.PushEgress}
- * run on either node, like the other modes.
+ * Push mode (log shipping), TCP and UDP: {@link io.sdt.core.tunnel.push.PushMode}. TCP carries
+ * newline-delimited records from any number of producers whole, in one channel, to one upstream
+ * connection, and the egress spools them while the target is away; UDP uses the one-way form of the
+ * datagram ingress. Depends on {@code datagram}, {@code tunnel}, {@code link}, {@code metrics},
+ * {@code transport} and the codec.
  */
 package io.sdt.core.tunnel.push;

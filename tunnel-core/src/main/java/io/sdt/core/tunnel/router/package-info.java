@@ -1,6 +1,8 @@
 /**
- * Router mode over the link: the {@code -D} and reverse {@code -R PORT} listeners, which put the
- * SOCKS5 / HTTP CONNECT front end of {@code io.sdt.core.tunnel.router.proxy} on each accepted socket and open
- * link channels to the targets customers name. Depends on {@code link}, {@code tunnel.tcp}, {@code tunnel.udp}.
+ * Router mode ({@code -D} and reverse {@code -R PORT}): {@link io.sdt.core.tunnel.router.RouterMode} puts
+ * the SOCKS5 / HTTP CONNECT front end of {@code router.proxy} on each accepted socket and opens link
+ * channels to the targets customers name (streams for CONNECT, datagram flows for UDP ASSOCIATE).
+ * Depends on {@code router.proxy}, {@code stream}, {@code datagram}, {@code tunnel}, {@code link},
+ * {@code metrics}, {@code transport} and the codec.
  */
 package io.sdt.core.tunnel.router;
