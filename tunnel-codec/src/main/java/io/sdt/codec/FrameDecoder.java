@@ -15,7 +15,8 @@ import java.util.List;
  * the connection and discards every later byte: a link that sent one bad frame cannot be trusted
  * to be in sync. Frames decoded before the bad one are still delivered.
  *
- * <p>Not sharable; confined to its channel's event loop.
+ * <p>Not sharable; confined to its channel's event loop. Longer than a handler should be because it decodes
+ * the body of every frame type in one switch, beside the length and flag checks those bodies share.
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
 

@@ -20,7 +20,6 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 import java.net.InetSocketAddress;
-import java.util.ArrayDeque;
 
 /**
  * One TCP channel of a link: a local socket on one node relayed to a local socket on the other.
@@ -32,7 +31,7 @@ import java.util.ArrayDeque;
  * (AUTO_READ off) only while there is credit and the link is writable. Bytes from the peer count
  * against its {@link ReceiveWindow} and are credited back with WINDOW only once their write to the local
  * socket has completed, so a slow local reader stalls its own channel and nothing else. Bytes one socket
- * read brought beyond the credit wait in {@code held}.
+ * read brought beyond the credit wait in {@link HeldBytes}.
  *
  * <p>Half-close: the local socket's FIN becomes EOF; the peer's EOF becomes {@code shutdownOutput()}
  * after the pending writes. The local socket closes once both directions have ended, or at a CLOSE.
@@ -53,10 +52,9 @@ public final class StreamChannel implements LinkChannel {
     private final Tunnel tunnel;
     private final SendWindow credit = new SendWindow();
     private final ReceiveWindow window;
-    private final ArrayDeque<ByteBuf> held = new ArrayDeque<>(4);
+    private final HeldBytes held;
     private Channel socket;
     private State state;
-    private int heldBytes;
     private boolean inputEnded;
     private boolean eofSent;
     private boolean eofReceived;
@@ -73,6 +71,7 @@ public final class StreamChannel implements LinkChannel {
         this.tunnel = tunnel;
         this.state = state;
         this.window = new ReceiveWindow(link.settings().window());
+        this.held = new HeldBytes(link.stats());
     }
 
     /**
@@ -263,7 +262,7 @@ public final class StreamChannel implements LinkChannel {
         State was = state;
         state = State.CLOSED;
         link.unregister(id);
-        releaseHeld();
+        held.release();
         if (was == State.CONNECTING || was == State.CLOSED) {
             return;
         }
@@ -284,7 +283,7 @@ public final class StreamChannel implements LinkChannel {
     public void onLinkClosed() {
         State was = state;
         state = State.CLOSED;
-        releaseHeld();
+        held.release();
         if (was == State.CONNECTING || was == State.CLOSED) {
             return;
         }
@@ -309,8 +308,6 @@ public final class StreamChannel implements LinkChannel {
             send(buf);
         } else {
             held.add(buf);
-            heldBytes += buf.readableBytes();
-            link.stats().buffered(buf.readableBytes());
             drainHeld();
         }
     }
@@ -334,7 +331,7 @@ public final class StreamChannel implements LinkChannel {
         }
         state = State.CLOSED;
         link.unregister(id);
-        releaseHeld();
+        held.release();
         finishedFrom(was);
         if (!link.isClosed()) {
             link.writeAndFlush(new Frame.Close(id, ErrorCode.NONE));
@@ -357,19 +354,7 @@ public final class StreamChannel implements LinkChannel {
             return;
         }
         while (!held.isEmpty() && credit.available() > 0) {
-            ByteBuf b = held.peek();
-            int n = b.readableBytes();
-            if (credit.fits(n)) {
-                held.poll();
-                heldBytes -= n;
-                link.stats().buffered(-n);
-                send(b);
-            } else {
-                int part = (int) credit.available();
-                heldBytes -= part;
-                link.stats().buffered(-part);
-                send(b.readRetainedSlice(part));
-            }
+            send(held.take(credit.available()));
         }
         if (held.isEmpty() && inputEnded && !eofSent && state == State.OPEN) {
             sendEof();
@@ -395,13 +380,6 @@ public final class StreamChannel implements LinkChannel {
         }
     }
 
-    private void releaseHeld() {
-        if (heldBytes > 0) {
-            link.stats().buffered(-heldBytes);
-            heldBytes = 0;
-        }
-        Link.releaseAll(held);
-    }
 
     /** Gives back what the channel held when it left state {@code was}: the open count and the tunnel slot. */
     private void finishedFrom(State was) {

@@ -31,6 +31,10 @@ import java.util.concurrent.TimeUnit;
  * event loop. Buffers: received bytes are merged into one buffer owned here until it is handed over by
  * {@code succeeded()} or released when the handshake ends, fails or the handler is removed; replies are
  * released by their writes. No exception leaves this handler; it logs at DEBUG only.
+ *
+ * <p>Longer than a handler should be because it owns the customer socket's whole life before the relay
+ * (detection, deadline, the buffer, and three outcomes: connect, associate, refuse); the protocols
+ * themselves are {@link Socks5Handshake} and {@link HttpConnectHandshake}.
  */
 public final class RouterFrontend extends ChannelInboundHandlerAdapter {
 
