@@ -75,21 +75,20 @@ public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnel
     }
 
     /** Fluent construction of a {@link ClientConfig}; every setter validates its input. */
-    public static final class Builder {
+    public static final class Builder extends NodeBuilder<Builder> {
         private HostPort server;
-        private Token token;
         private final List<TunnelSpec> tunnels = new ArrayList<>();
         private TlsSetup.ClientOptions tls = TlsSetup.ClientOptions.DEFAULT;
-        private Transport transport = Transport.select("auto");
-        private LinkSettings settings = LinkSettings.defaults();
         private Duration reconnectMin = Duration.ofMillis(200);
         private Duration reconnectMax = Duration.ofSeconds(10);
-        private int threads = 1;
-        private Ticker ticker = Ticker.systemTicker();
         private final List<PolicyRule> exitRules = new ArrayList<>();
         private ProxyAuth proxyAuth;
 
-        /** Adds a {@code -D [BIND_ADDR:]PORT} SOCKS5 / HTTP CONNECT listener ({@link TunnelSpec#parseDynamic}). */
+        public Builder() {
+            super(1);
+        }
+
+        /** Adds a {@code -D [BIND_ADDR:]PORT} SOCKS5 / HTTP CONNECT listener ({@link TunnelSpecParser#parseDynamic}). */
         public Builder dynamic(String spec) {
             tunnels.add(TunnelSpecParser.parseDynamic(spec));
             return this;
@@ -107,12 +106,6 @@ public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnel
             return this;
         }
 
-        /** The clock of UDP tuple expiry (tests inject a fake one). */
-        public Builder ticker(Ticker ticker) {
-            this.ticker = ticker;
-            return this;
-        }
-
         public Builder server(String host, int port) {
             this.server = new HostPort(host, port);
             return this;
@@ -123,16 +116,7 @@ public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnel
             return this;
         }
 
-        public Builder token(Token token) {
-            this.token = token;
-            return this;
-        }
-
-        public Builder token(String token) {
-            return token(Token.of(token));
-        }
-
-        /** Adds a tunnel from its SPEC text ({@link TunnelSpec#parse}). */
+        /** Adds a tunnel from its SPEC text ({@link TunnelSpecParser#parse}). */
         public Builder forward(TunnelSpec.Direction direction, String spec) {
             tunnels.add(TunnelSpecParser.parse(direction, spec));
             return this;
@@ -148,24 +132,9 @@ public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnel
             return this;
         }
 
-        public Builder transport(Transport transport) {
-            this.transport = transport;
-            return this;
-        }
-
-        public Builder settings(LinkSettings settings) {
-            this.settings = settings;
-            return this;
-        }
-
         public Builder reconnect(Duration min, Duration max) {
             this.reconnectMin = min;
             this.reconnectMax = max;
-            return this;
-        }
-
-        public Builder threads(int threads) {
-            this.threads = threads;
             return this;
         }
 
@@ -173,10 +142,7 @@ public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnel
             if (server == null) {
                 throw new IllegalArgumentException("a server address is required");
             }
-            if (token == null) {
-                throw new IllegalArgumentException("a token is required");
-            }
-            return new ClientConfig(server, token, tunnels, tls, transport, settings, reconnectMin, reconnectMax, threads,
+            return new ClientConfig(server, requireToken(), tunnels, tls, transport, settings, reconnectMin, reconnectMax, threads,
                     ticker, Policy.of(exitRules), proxyAuth);
         }
 

@@ -44,21 +44,14 @@ public record ServerConfig(HostPort listen, Token token, Policy allowTarget, Pol
     }
 
     /** Fluent construction of a {@link ServerConfig}; every setter validates its input. */
-    public static final class Builder {
+    public static final class Builder extends NodeBuilder<Builder> {
         private HostPort listen = new HostPort("0.0.0.0", 7000);
-        private Token token;
         private final List<String> allowTarget = new ArrayList<>();
         private final List<String> allowBind = new ArrayList<>();
         private TlsSetup.ServerOptions tls = TlsSetup.ServerOptions.SELF_SIGNED;
-        private Transport transport = Transport.select("auto");
-        private LinkSettings settings = LinkSettings.defaults();
-        private int threads = Math.min(2, Runtime.getRuntime().availableProcessors());
-        private Ticker ticker = Ticker.systemTicker();
 
-        /** The clock of UDP tuple expiry (tests inject a fake one). */
-        public Builder ticker(Ticker ticker) {
-            this.ticker = ticker;
-            return this;
+        public Builder() {
+            super(Math.min(2, Runtime.getRuntime().availableProcessors()));
         }
 
         public Builder listen(String host, int port) {
@@ -69,15 +62,6 @@ public record ServerConfig(HostPort listen, Token token, Policy allowTarget, Pol
         public Builder listen(HostPort address) {
             this.listen = address;
             return this;
-        }
-
-        public Builder token(Token token) {
-            this.token = token;
-            return this;
-        }
-
-        public Builder token(String token) {
-            return token(Token.of(token));
         }
 
         public Builder allowTarget(String rule) {
@@ -95,31 +79,13 @@ public record ServerConfig(HostPort listen, Token token, Policy allowTarget, Pol
             return this;
         }
 
-        public Builder transport(Transport transport) {
-            this.transport = transport;
-            return this;
-        }
-
-        public Builder settings(LinkSettings settings) {
-            this.settings = settings;
-            return this;
-        }
-
-        public Builder threads(int threads) {
-            this.threads = threads;
-            return this;
-        }
-
         public Builder handshakeTimeout(Duration timeout) {
             this.settings = settings.withHandshakeTimeout(timeout, settings.maxUnauthenticated());
             return this;
         }
 
         public ServerConfig config() {
-            if (token == null) {
-                throw new IllegalArgumentException("a token is required");
-            }
-            return new ServerConfig(listen, token, Policy.parse("--allow-target", allowTarget),
+            return new ServerConfig(listen, requireToken(), Policy.parse("--allow-target", allowTarget),
                     Policy.parse("--allow-bind", allowBind), tls, transport, settings, threads, ticker);
         }
 

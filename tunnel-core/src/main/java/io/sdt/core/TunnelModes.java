@@ -24,9 +24,10 @@ final class TunnelModes {
 
     private static Map<Mode, TunnelMode> registry() {
         EnumMap<Mode, TunnelMode> m = new EnumMap<>(Mode.class);
-        m.put(Mode.FORWARD, new ForwardMode());
+        TunnelMode forward = new ForwardMode();
+        m.put(Mode.FORWARD, forward);
         m.put(Mode.PUSH, new PushMode());
-        m.put(Mode.ROUTER, new RouterMode());
+        m.put(Mode.ROUTER, new RouterMode(forward)); // a router's channels are served like forward ones
         for (Mode mode : Mode.values()) {
             if (!m.containsKey(mode)) {
                 throw new IllegalStateException("mode " + mode + " has no implementation");
