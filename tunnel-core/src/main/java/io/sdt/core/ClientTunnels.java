@@ -141,7 +141,7 @@ final class ClientTunnels {
      * Replaces the tunnels with {@code specs} ({@link SdtClient#reconfigure}): equal specs keep their
      * tunnel; new credentials for the router listeners restart the local dynamic ones.
      */
-    SdtClient.Change reconfigure(List<TunnelSpec> specs, ProxyAuth auth) throws InterruptedException {
+    TunnelChange reconfigure(List<TunnelSpec> specs, ProxyAuth auth) throws InterruptedException {
         boolean relistenDynamic = !Objects.equals(auth, proxyAuth);
         proxyAuth = auth;
         List<TunnelSpec> wanted = new ArrayList<>(specs);
@@ -199,7 +199,7 @@ final class ClientTunnels {
         for (Tunnel t : removed) {
             log.info("tunnel {} removed", t.spec().label());
         }
-        return new SdtClient.Change(kept, removed, added);
+        return new TunnelChange(kept, removed, added);
     }
 
     /** The kept and added tunnels in the order of {@code specs}. */

@@ -103,10 +103,6 @@ public final class SdtClient implements AutoCloseable {
         return exitPolicy;
     }
 
-    /** What a {@link #reconfigure} changed: tunnels kept running, closed, and started. */
-    public record Change(List<Tunnel> kept, List<Tunnel> removed, List<Tunnel> added) {
-    }
-
     /**
      * Applies a new set of tunnels and policy while running (a configuration reload). A tunnel whose
      * spec is unchanged keeps its listener and its open channels. A removed tunnel stops listening
@@ -118,7 +114,7 @@ public final class SdtClient implements AutoCloseable {
      * @throws IllegalArgumentException if the change needs a restart (it would switch the link's
      *                                  sole-tunnel datagram mode); nothing has changed then
      */
-    public synchronized Change reconfigure(List<TunnelSpec> specs, Policy exits, ProxyAuth auth)
+    public synchronized TunnelChange reconfigure(List<TunnelSpec> specs, Policy exits, ProxyAuth auth)
             throws InterruptedException {
         if (group == null || closed) {
             throw new IllegalStateException("client is not running");

@@ -119,7 +119,7 @@ class ReconfigureIT {
 
             TunnelSpec addedLocal = spec(Direction.LOCAL, "127.0.0.1:0:127.0.0.1:" + p + ",max=9");
             TunnelSpec addedRemote = spec(Direction.REMOTE, "127.0.0.1:0:127.0.0.1:" + p + ",max=7");
-            SdtClient.Change change = client.reconfigure(List.of(addedLocal, keptLocal, keptRemote, addedRemote),
+            TunnelChange change = client.reconfigure(List.of(addedLocal, keptLocal, keptRemote, addedRemote),
                     Policy.denyAll(), null);
 
             assertEquals(List.of(before.get(0), before.get(2)), change.kept(), "unchanged tunnels are the same objects");
@@ -160,7 +160,7 @@ class ReconfigureIT {
             assertNotNull(client.tunnels().getFirst().awaitBound(Duration.ofSeconds(10)));
             for (int round = 2; round <= 6; round++) {
                 TunnelSpec next = spec(Direction.REMOTE, "127.0.0.1:" + port + ":127.0.0.1:" + echo.port() + ",max=" + round);
-                SdtClient.Change change = client.reconfigure(List.of(next), Policy.denyAll(), null);
+                TunnelChange change = client.reconfigure(List.of(next), Policy.denyAll(), null);
                 assertEquals(1, change.added().size());
                 Tunnel t = client.tunnels().getFirst();
                 InetSocketAddress bound = t.awaitBound(Duration.ofSeconds(10));

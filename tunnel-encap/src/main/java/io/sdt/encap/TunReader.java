@@ -15,7 +15,7 @@ import java.util.function.Consumer;
 import java.util.function.IntSupplier;
 
 /**
- * The TUN file descriptor as a Netty epoll {@link EpollIoHandle} (research/feasibility.md §4): level-triggered
+ * The TUN file descriptor as a Netty epoll {@link EpollIoHandle} (no JNI of our own: FFM opens it, Netty polls it): level-triggered
  * {@code EPOLLIN}; each wake-up reads up to {@link #BATCH} packets (one IP packet per {@code read}) into
  * direct buffers sized to the TUN's MTU, hands each to {@code sink} (which takes ownership), then runs
  * {@code batchDone} once (to flush the UDP socket). Runs only on the event loop it is registered with.

@@ -3,6 +3,7 @@ package io.sdt.server;
 import io.sdt.codec.HostPort;
 import io.sdt.core.SdtClient;
 import io.sdt.core.SdtServer;
+import io.sdt.core.TunnelChange;
 import io.sdt.core.policy.Policy;
 import io.sdt.server.admin.AdminServer;
 import io.sdt.server.admin.NodeView;
@@ -171,7 +172,7 @@ final class NodeProcess {
                 log.info("configuration reloaded from {}", file);
             } else {
                 NodeSetup.ClientPolicy policy = NodeSetup.clientPolicy(next, names);
-                SdtClient.Change change = client.reconfigure(next.tunnels(), policy.exits(), policy.proxyAuth());
+                TunnelChange change = client.reconfigure(next.tunnels(), policy.exits(), policy.proxyAuth());
                 LogSetup.apply(next.logging());
                 config = next;
                 log.info("configuration reloaded from {}: {} tunnels kept, {} added, {} removed", file,

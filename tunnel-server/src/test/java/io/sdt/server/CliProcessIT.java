@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-/** The real {@code sdt server} and {@code sdt client} processes, driven as DESIGN.md §4 says. */
+/** The real {@code sdt server} and {@code sdt client} processes, driven as the README says. */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class CliProcessIT {
 

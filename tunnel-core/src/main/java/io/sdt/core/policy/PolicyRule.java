@@ -6,7 +6,7 @@ import io.sdt.codec.HostPort;
 import java.util.Locale;
 
 /**
- * One allow rule, {@code HOSTS[:PORTS]} (DESIGN.md §4). HOSTS is {@code *}, a host name
+ * One allow rule, {@code HOSTS[:PORTS]} (README, "Using it"; docs/CONFIG.md). HOSTS is {@code *}, a host name
  * ({@code db.internal}), a suffix wildcard ({@code *.internal}: any name ending in {@code .internal}),
  * an IP or a CIDR ({@code 10.0.0.0/8}, {@code [fd00::]/8}). PORTS is {@code *}, {@code N} or
  * {@code N-M}. IP and CIDR rules match IP-literal hosts; name rules match names as written. A name

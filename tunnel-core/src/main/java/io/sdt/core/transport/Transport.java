@@ -95,7 +95,7 @@ public enum Transport {
 
     /**
      * The transport named {@code name}: {@code auto} picks epoll, then io_uring, then NIO (epoll is
-     * the default because it measured faster for UDP here; see research/feasibility.md §6).
+     * the default: io_uring works, but measured slower for UDP on the machines this was built on).
      *
      * @throws IllegalArgumentException if the name is unknown or the named transport is unavailable,
      *         with the reason

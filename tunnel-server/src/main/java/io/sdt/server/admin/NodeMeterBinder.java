@@ -16,7 +16,7 @@ import java.util.function.ToDoubleFunction;
  * Binds a node's counters ({@link NodeStats}, {@link RouterCounters}, each {@link Tunnel}) as function
  * counters and gauges: a scrape reads them, the data path does not change (the channel-open histogram is
  * the {@link OpenLatencyCollector}'s). Tags are low-cardinality
- * (STYLE.md): {@code tunnel} (the spec label), {@code mode} and {@code direction}, never a peer or channel.
+ * (docs/ARCHITECTURE.md, "Metrics"): {@code tunnel} (the spec label), {@code mode} and {@code direction}, never a peer or channel.
  */
 final class NodeMeterBinder implements MeterBinder {
 
