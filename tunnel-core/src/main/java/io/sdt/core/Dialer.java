@@ -35,8 +35,7 @@ final class Dialer {
     private final ClientConfig config;
     private final SslContext ssl;
     private final EventLoop loop;
-    private final NodeStats stats;
-    private final LinkHooks hooks;
+    private final LinkPipelines pipelines;
     /** Told of a link that went down, on the link loop, before the next dial is scheduled. */
     private final Consumer<Link> linkDown;
     private final CompletableFuture<Void> fatal;
@@ -51,8 +50,7 @@ final class Dialer {
         this.config = config;
         this.ssl = ssl;
         this.loop = loop;
-        this.stats = stats;
-        this.hooks = hooks;
+        this.pipelines = new LinkPipelines(config.token(), config.settings(), stats, hooks);
         this.linkDown = linkDown;
         this.fatal = fatal;
     }
@@ -104,8 +102,7 @@ final class Dialer {
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.settings().connectTimeout().toMillis())
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
-                .handler(LinkPipelines.client(ssl, server.host(), server.port(), config.token(), config.settings(),
-                        stats, hooks, result));
+                .handler(pipelines.client(ssl, server.host(), server.port(), result));
         b.connect(server.toSocketAddress()).addListener(f -> {
             if (!f.isSuccess()) {
                 result.tryFailure(f.cause());

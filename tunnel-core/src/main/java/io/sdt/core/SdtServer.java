@@ -88,8 +88,8 @@ public final class SdtServer implements AutoCloseable {
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.SO_KEEPALIVE, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
-                    .childHandler(LinkPipelines.server(tls, config.token(), config.settings(), stats, hooks,
-                            unauthenticated));
+                    .childHandler(new LinkPipelines(config.token(), config.settings(), stats, hooks)
+                            .server(tls, unauthenticated));
             listener = b.bind(config.listen().toSocketAddress()).sync().channel();
         } catch (Exception e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);

@@ -63,9 +63,9 @@ class BadPeerIT {
         LinkHooks ignore = (link, open) -> link.writeAndFlush(new Frame.OpenFail(open.channel(),
                 io.sdt.codec.ErrorCode.DENIED, "no"));
         new Bootstrap().group(group).channel(transport.socketChannel())
-                .handler(LinkPipelines.client(TlsSetup.client(TlsSetup.ClientOptions.DEFAULT), "127.0.0.1",
-                        server.address().getPort(), Token.of(token), LinkSettings.defaults(), new NodeStats(), ignore,
-                        result))
+                .handler(new LinkPipelines(Token.of(token), LinkSettings.defaults(), new NodeStats(), ignore)
+                        .client(TlsSetup.client(TlsSetup.ClientOptions.DEFAULT), "127.0.0.1", server.address().getPort(),
+                                result))
                 .connect(server.address());
         return result.get(10, TimeUnit.SECONDS);
     }

@@ -1,6 +1,7 @@
 package io.sdt.encap;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.sdt.core.secret.Nonces;
 import io.sdt.core.tun.Interfaces;
 import io.sdt.core.tun.TunDevice;
 import io.netty.bootstrap.Bootstrap;
@@ -57,7 +58,7 @@ public final class EncapEngine implements AutoCloseable {
     private final EncapConfig config;
     private final TunStats stats = new TunStats();
     private final CompletableFuture<Void> fatal = new CompletableFuture<>();
-    private final SecureRandom random = new SecureRandom();
+    private final SecureRandom random = Nonces.source(); // no file read per nonce on the loop
     private final List<ScheduledFuture<?>> timers = new ArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private MultiThreadIoEventLoopGroup group;

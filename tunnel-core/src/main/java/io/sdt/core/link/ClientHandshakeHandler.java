@@ -12,6 +12,7 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 import java.io.IOException;
+import java.security.SecureRandom;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateEncodingException;
 import java.util.concurrent.TimeoutException;
@@ -29,13 +30,16 @@ final class ClientHandshakeHandler extends HandshakeHandler {
     private enum State { TLS, CHALLENGE, AUTH_OK, DONE }
 
     private final Token token;
+    private final SecureRandom random;
     private final Promise<Link> result;
     private State state = State.TLS;
     private byte[] clientNonce;
 
-    ClientHandshakeHandler(Token token, LinkSettings settings, NodeStats stats, LinkHooks hooks, Promise<Link> result) {
+    ClientHandshakeHandler(Token token, SecureRandom random, LinkSettings settings, NodeStats stats, LinkHooks hooks,
+                           Promise<Link> result) {
         super(settings, stats, hooks);
         this.token = token;
+        this.random = random;
         this.result = result;
     }
 
@@ -61,7 +65,7 @@ final class ClientHandshakeHandler extends HandshakeHandler {
 
     @Override
     void tlsReady(ChannelHandlerContext ctx) {
-        clientNonce = Proofs.nonce();
+        clientNonce = Proofs.nonce(random);
         state = State.CHALLENGE;
         ctx.writeAndFlush(new Frame.Hello(Frame.VERSION, clientNonce));
     }

@@ -20,14 +20,14 @@ final class Proofs {
 
     static final byte[] SERVER_LABEL = "sdt server proof".getBytes(StandardCharsets.US_ASCII);
     static final byte[] CLIENT_LABEL = "sdt client proof".getBytes(StandardCharsets.US_ASCII);
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private Proofs() {
     }
 
-    static byte[] nonce() {
+    /** A fresh nonce from {@code random} (a {@link io.sdt.core.secret.Nonces} source: no I/O on the loop). */
+    static byte[] nonce(SecureRandom random) {
         byte[] n = new byte[Frame.NONCE_LENGTH];
-        RANDOM.nextBytes(n);
+        random.nextBytes(n);
         return n;
     }
 

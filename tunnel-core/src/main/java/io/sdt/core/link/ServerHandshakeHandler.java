@@ -9,6 +9,8 @@ import io.sdt.core.metrics.NodeStats;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
+import java.security.SecureRandom;
+
 /**
  * Server side of link authentication (docs/PROTOCOL.md): waits for TLS, answers HELLO with
  * CHALLENGE, checks the client's AUTH proof in constant time, then becomes the link. Everything must
@@ -22,6 +24,7 @@ final class ServerHandshakeHandler extends HandshakeHandler {
     private enum State { TLS, HELLO, AUTH, DONE }
 
     private final Token token;
+    private final SecureRandom random;
     private final byte[] binding;
     private final Runnable releaseSlot;
     private State state = State.TLS;
@@ -29,10 +32,11 @@ final class ServerHandshakeHandler extends HandshakeHandler {
     private byte[] serverNonce;
     private boolean slotReleased;
 
-    ServerHandshakeHandler(Token token, byte[] binding, LinkSettings settings, NodeStats stats, LinkHooks hooks,
-                           Runnable releaseSlot) {
+    ServerHandshakeHandler(Token token, SecureRandom random, byte[] binding, LinkSettings settings, NodeStats stats,
+                           LinkHooks hooks, Runnable releaseSlot) {
         super(settings, stats, hooks);
         this.token = token;
+        this.random = random;
         this.binding = binding;
         this.releaseSlot = releaseSlot;
     }
@@ -81,7 +85,7 @@ final class ServerHandshakeHandler extends HandshakeHandler {
             return;
         }
         clientNonce = hello.nonce();
-        serverNonce = Proofs.nonce();
+        serverNonce = Proofs.nonce(random);
         byte[] proof = Proofs.proof(token, Proofs.SERVER_LABEL, binding, clientNonce, serverNonce);
         state = State.AUTH;
         ctx.writeAndFlush(new Frame.Challenge(serverNonce, proof));
