@@ -20,8 +20,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  * behaves as it would in production; the test fails afterwards, naming the thread and the stack.
  *
  * <p>Allowed on purpose: the diagnostic log's synchronous write to stderr (Log4j2's console appender),
- * which a node does a bounded number of times per connection, never per packet; and the io_uring
- * event loop's own spin for its wakeup descriptor at shutdown.
+ * which a node does a bounded number of times per connection, never per packet; Netty's pooled
+ * allocator waiting on its own magazine lock while it retires a magazine; and the io_uring event
+ * loop's own spin for its wakeup descriptor at shutdown.
  */
 public final class BlockingGuard implements BeforeEachCallback, AfterEachCallback {
 
@@ -38,6 +39,10 @@ public final class BlockingGuard implements BeforeEachCallback, AfterEachCallbac
                 .allowBlockingCallsInside("org.apache.logging.log4j.core.appender.OutputStreamManager", "flushBuffer")
                 .allowBlockingCallsInside("org.apache.logging.log4j.core.appender.OutputStreamManager", "writeBytes")
                 .allowBlockingCallsInside("org.apache.logging.log4j.core.appender.OutputStreamManager", "flush")
+                // Netty's pooled allocator retiring a magazine waits for the short write lock of an allocation
+                // under way on another thread (a few instructions, no I/O); Netty's own integration predates it
+                .allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$Magazine", "free")
+                .allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$MagazineGroup", "free")
                 // Netty's io_uring loop spins (Thread.onSpinWait) for its wakeup eventfd while it shuts down
                 .allowBlockingCallsInside("io.netty.channel.uring.IoUringIoHandler", "closeWakeupGate")
                 .blockingMethodCallback(BlockingGuard::record));
