@@ -164,11 +164,13 @@ class OpenLatencyAndSpoolMetricsIT {
     void theSpoolGaugesHoldTheExactRecordsUntilTheTargetAppearsAndDrains() throws Exception {
         LineReceiver b = new LineReceiver();
         int port = b.port();
-        b.close(); // B is away; it comes back on the same port below
         try (Nodes nodes = new Nodes(transport); b) {
             SdtServer server = nodes.server(bld -> bld.allowTarget("127.0.0.1:" + port));
             SdtClient client = nodes.client(server, bld -> bld.forward(Direction.LOCAL,
                     "127.0.0.1:0:127.0.0.1:" + port + ",push"));
+            // B is away; it comes back on the same port below. (Closed only now: a listener bound to
+            // port 0 before this could have been given B's port.)
+            b.close();
             InetSocketAddress serverAdmin = admin(NodeView.of(server));
             InetSocketAddress clientAdmin = admin(NodeView.of(client));
             PrometheusText before = scrape(serverAdmin);
@@ -202,11 +204,11 @@ class OpenLatencyAndSpoolMetricsIT {
     void theSpoolGaugesGiveBackWhatAClosedPushChannelHeld() throws Exception {
         LineReceiver b = new LineReceiver();
         int port = b.port();
-        b.close(); // B never comes back
         try (Nodes nodes = new Nodes(transport)) {
             SdtServer server = nodes.server(bld -> bld.allowTarget("127.0.0.1:" + port));
             SdtClient client = nodes.client(server, bld -> bld.forward(Direction.LOCAL,
                     "127.0.0.1:0:127.0.0.1:" + port + ",push"));
+            b.close(); // B never comes back (closed only once the nodes hold their ports)
             InetSocketAddress serverAdmin = admin(NodeView.of(server));
             int records = 7;
             long bytes = produce(client, records);
