@@ -31,6 +31,10 @@ final class NodeOptions {
             description = "On SIGTERM, how long open channels may run on before they are closed (default 30s).")
     String drainTimeout;
 
+    @Option(names = "--audit-file", paramLabel = "F",
+            description = "Write the audit trail (one event per channel open) to F instead of stderr; rolls over at 64 MiB, keeping F.1 to F.5.")
+    Path auditFile;
+
     @Option(names = "--print-config", description = "Print the configuration file (YAML for 'sdt run') this command line means, and exit.")
     boolean printConfig;
 

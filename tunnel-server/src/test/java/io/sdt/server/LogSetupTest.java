@@ -9,8 +9,15 @@ import org.apache.logging.log4j.core.config.LoggerConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -50,5 +57,48 @@ class LogSetupTest {
         LogSetup.apply(NodeConfig.Logging.DEFAULT);
         assertTrue(audit().getAppenders().containsKey("audit-text-async"), audit().getAppenders().keySet().toString());
         assertEquals(Level.INFO, audit().getLevel());
+    }
+
+    @Test
+    void anAuditFileTakesTheAuditTrailFromStderrAndRollsOverBySize(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("audit.log");
+        LogSetup.apply(new NodeConfig.Logging(null, "json", file, "2k"));
+        assertEquals(java.util.Set.of("audit-file-async"), audit().getAppenders().keySet(), "not stderr any more");
+        org.apache.logging.log4j.Logger log = LogManager.getLogger(AuditLog.LOGGER);
+        for (int i = 0; i < 60; i++) {
+            log.info("event {} {}", i, "x".repeat(40));
+        }
+        LogSetup.apply(NodeConfig.Logging.DEFAULT); // stops the file appender: its queue drains, the file closes
+        assertTrue(audit().getAppenders().containsKey("audit-text-async"), "back on stderr");
+
+        assertTrue(Files.exists(dir.resolve("audit.log.1")), "rolled over at 2 KiB");
+        assertFalse(Files.exists(dir.resolve("audit.log.6")), "keeps " + LogSetup.KEEP + " old files");
+        List<String> lines = new ArrayList<>();
+        for (int i = LogSetup.KEEP; i >= 1; i--) {
+            Path old = dir.resolve("audit.log." + i);
+            if (Files.exists(old)) {
+                assertTrue(Files.size(old) <= 2048 + 200, old + " is " + Files.size(old) + " bytes");
+                lines.addAll(Files.readAllLines(old));
+            }
+        }
+        lines.addAll(Files.readAllLines(file));
+        assertTrue(lines.getLast().contains("event 59 "), lines.getLast());
+        assertTrue(lines.getLast().startsWith("{\"time\":"), "the json layout: " + lines.getLast());
+        for (int i = 1; i < lines.size(); i++) { // what is kept is in order and complete, oldest first
+            int prev = Integer.parseInt(lines.get(i - 1).replaceAll(".*event (\\d+) .*", "$1"));
+            int next = Integer.parseInt(lines.get(i).replaceAll(".*event (\\d+) .*", "$1"));
+            assertEquals(prev + 1, next, lines.toString());
+        }
+    }
+
+    @Test
+    void anAuditFileThatCannotBeWrittenOrABadSizeIsAClearErrorBeforeAnythingStarts(@TempDir Path dir) {
+        var unwritable = assertThrows(io.sdt.server.config.ConfigException.class,
+                () -> LogSetup.apply(NodeConfig.Logging.auditTo(dir.resolve("no-such-dir").resolve("audit.log"))));
+        assertTrue(unwritable.getMessage().contains("--audit-file / logging.audit_file"), unwritable.getMessage());
+        var badSize = assertThrows(io.sdt.server.config.ConfigException.class,
+                () -> LogSetup.apply(new NodeConfig.Logging(null, null, dir.resolve("a.log"), "lots")));
+        assertTrue(badSize.getMessage().contains("logging.audit_file_size"), badSize.getMessage());
+        assertTrue(audit().getAppenders().containsKey("audit-text-async"), "nothing changed");
     }
 }

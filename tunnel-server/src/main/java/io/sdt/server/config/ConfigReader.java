@@ -38,7 +38,7 @@ public final class ConfigReader {
     private static final Set<String> LINK = Set.of("listen", "server", "token_file", "token", "transport", "window");
     private static final Set<String> TLS = Set.of("ca", "cert", "key", "client_ca");
     private static final Set<String> POLICY = Set.of("allow_target", "allow_bind", "proxy_auth_file", "proxy_auth");
-    private static final Set<String> LOGGING = Set.of("level", "audit");
+    private static final Set<String> LOGGING = Set.of("level", "audit", "audit_file", "audit_file_size");
     private static final Set<String> SHUTDOWN = Set.of("drain_timeout");
     private static final Set<String> TUNNEL = Set.of("direction", "mode", "protocol", "bind", "target", "peer", "idle",
             "max", "record", "spool");
@@ -171,7 +171,9 @@ public final class ConfigReader {
                 string(link, "window", "link.window"), tlsConfig, allowTarget, allowBind,
                 proxyAuthFile == null ? null : resolve(Path.of(proxyAuthFile)), proxyAuth == null ? null : new Secret(proxyAuth),
                 tunnels, string(top, "admin", "admin"),
-                new NodeConfig.Logging(level == null ? null : level.toLowerCase(Locale.ROOT), audit), drain);
+                new NodeConfig.Logging(level == null ? null : level.toLowerCase(Locale.ROOT), audit,
+                        path(logging, "audit_file", "logging.audit_file"),
+                        string(logging, "audit_file_size", "logging.audit_file_size")), drain);
     }
 
     private List<TunnelSpec> tunnels(Map<?, ?> top) {

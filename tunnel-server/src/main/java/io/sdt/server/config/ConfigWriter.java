@@ -71,6 +71,12 @@ public final class ConfigWriter {
         line(1, "level", or(c.logging().level(), or(env("SDT_LOG_LEVEL"), "info")));
         line(1, "audit", or(c.logging().audit(), "off".equalsIgnoreCase(env("SDT_AUDIT_LEVEL")) ? "off"
                 : or(env("SDT_AUDIT_FORMAT"), "text")));
+        if (c.logging().auditFile() != null) {
+            line(1, "audit_file", c.logging().auditFile());
+        }
+        if (c.logging().auditFileSize() != null) {
+            line(1, "audit_file_size", c.logging().auditFileSize());
+        }
         out.append("shutdown:\n");
         line(1, "drain_timeout", duration(c.drainTimeout()));
     }

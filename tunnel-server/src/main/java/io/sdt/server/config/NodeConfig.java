@@ -70,9 +70,21 @@ public record NodeConfig(Role role, String listen, String server, Path tokenFile
      * {@code logging}: the diagnostic log's level and the audit trail's format (text, json or off);
      * {@code null} leaves each to the environment ({@code SDT_LOG_LEVEL}, {@code SDT_AUDIT_FORMAT},
      * {@code SDT_AUDIT_LEVEL}), whose defaults are info and text.
+     *
+     * @param auditFile     where the audit trail goes instead of stderr ({@code --audit-file}), or {@code null}
+     * @param auditFileSize size at which that file rolls over (e.g. {@code 64m}), or {@code null} for the default
      */
-    public record Logging(String level, String audit) {
-        public static final Logging DEFAULT = new Logging(null, null);
+    public record Logging(String level, String audit, Path auditFile, String auditFileSize) {
+        public static final Logging DEFAULT = new Logging(null, null, null, null);
+
+        public Logging(String level, String audit) {
+            this(level, audit, null, null);
+        }
+
+        /** Only the audit file, the rest from the environment: what {@code --audit-file} means. */
+        public static Logging auditTo(Path file) {
+            return file == null ? DEFAULT : new Logging(null, null, file, null);
+        }
     }
 
     /**
