@@ -16,7 +16,9 @@ public enum ErrorCode {
     AUTH_FAILED(8),
     PROTOCOL(9),
     SHUTDOWN(10),
-    UNSUPPORTED(11);
+    UNSUPPORTED(11),
+    /** A stream's socket was reset or failed mid-stream; the receiver resets its socket too (CLOSE). */
+    RESET(12);
 
     private static final ErrorCode[] BY_CODE = new ErrorCode[256];
 

@@ -23,7 +23,8 @@ import java.util.function.Consumer;
 
 /**
  * A client's link to its server, kept up: dials, and when the link cannot be made or drops, dials again
- * after an exponential backoff with jitter (from {@code reconnectMin}, doubling up to {@code reconnectMax}).
+ * after the delay {@link Backoff} gives (within a second for the first minute of an outage, then doubling up
+ * to {@code reconnectMax}; jittered).
  * A failed authentication is final: it completes the client's fatal future and dialing stops. Dials and
  * their outcomes run on the client's link loop; {@link #link()}, {@link #isUp()} and {@link #awaitUp}
  * may be called from any thread.
@@ -36,13 +37,14 @@ final class Dialer {
     private final SslContext ssl;
     private final EventLoop loop;
     private final LinkPipelines pipelines;
+    private final NodeStats stats;
     /** Told of a link that went down, on the link loop, before the next dial is scheduled. */
     private final Consumer<Link> linkDown;
     private final CompletableFuture<Void> fatal;
     private final Object upLock = new Object();
     private volatile Link link;
     private volatile boolean stopped;
-    private int attempts;
+    private final Backoff backoff;
 
     /** @param fatal completed exceptionally with the {@link AuthException} that ends the dialing */
     Dialer(ClientConfig config, SslContext ssl, EventLoop loop, NodeStats stats, LinkHooks hooks,
@@ -50,9 +52,11 @@ final class Dialer {
         this.config = config;
         this.ssl = ssl;
         this.loop = loop;
+        this.stats = stats;
         this.pipelines = new LinkPipelines(config.token(), config.settings(), stats, hooks);
         this.linkDown = linkDown;
         this.fatal = fatal;
+        this.backoff = new Backoff(config.reconnectMin(), config.reconnectMax());
     }
 
     /** Starts dialing (in the background). */
@@ -95,6 +99,7 @@ final class Dialer {
         if (stopped) {
             return;
         }
+        stats.linkDial();
         Promise<Link> result = loop.newPromise();
         HostPort server = config.server();
         Bootstrap b = new Bootstrap().group(loop).channel(config.transport().socketChannel())
@@ -111,7 +116,7 @@ final class Dialer {
         result.addListener(f -> {
             if (f.isSuccess()) {
                 Link up = result.getNow();
-                attempts = 0;
+                backoff.reset();
                 link = up;
                 signalUp();
                 log.info("{}: link up to {}", up, server);
@@ -140,11 +145,8 @@ final class Dialer {
         if (stopped || loop.isShuttingDown()) {
             return;
         }
-        long min = config.reconnectMin().toMillis();
-        long delay = Math.min(config.reconnectMax().toMillis(), min << Math.min(attempts, 20));
-        delay = delay - delay / 5 + ThreadLocalRandom.current().nextLong(delay / 5 + 1);
-        attempts++;
-        log.warn("{}; reconnecting in {} ms (attempt {})", why, delay, attempts);
+        long delay = backoff.next(System.nanoTime(), ThreadLocalRandom.current()::nextLong);
+        log.warn("{}; reconnecting in {} ms (attempt {})", why, delay, backoff.attempts());
         loop.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
     }
 

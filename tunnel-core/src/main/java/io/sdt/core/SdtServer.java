@@ -14,6 +14,7 @@ import io.sdt.codec.Frame;
 import io.sdt.codec.HostPort;
 import io.sdt.core.link.LinkPipelines;
 import io.sdt.core.link.TlsSetup;
+import io.sdt.core.link.WaitingRoom;
 import io.sdt.core.metrics.NodeStats;
 import io.sdt.core.policy.Policy;
 import io.sdt.core.transport.Outbound;
@@ -25,7 +26,6 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A node that accepts links ({@code sdt server}). Targets of channels its clients open must match
@@ -48,7 +48,8 @@ public final class SdtServer implements AutoCloseable {
     private final NodeStats stats = new NodeStats();
     private final RouterCounters routerStats = new RouterCounters();
     private final ChannelGroup links = new DefaultChannelGroup("links", GlobalEventExecutor.INSTANCE);
-    private final AtomicInteger unauthenticated = new AtomicInteger();
+    /** Accepted link connections that have not authenticated yet. */
+    private final WaitingRoom waiting;
     /** Created by {@link #start()}: the transport and the DNS resolver of every egress. */
     private Outbound outbound;
     private EventLoopGroup group;
@@ -64,6 +65,8 @@ public final class SdtServer implements AutoCloseable {
         this.config = config;
         this.allowTarget = config.allowTarget();
         this.allowBind = config.allowBind();
+        int capacity = config.settings().maxUnauthenticated();
+        this.waiting = new WaitingRoom(capacity, WaitingRoom.defaultPerSource(capacity));
     }
 
     public static ServerConfig.Builder builder() {
@@ -81,6 +84,7 @@ public final class SdtServer implements AutoCloseable {
         outbound = new Outbound(config.transport());
         hooks = new ServerHooks(new ServerHooks.Context(stats, outbound, group, config.transport(), config.ticker(),
                 routerStats, () -> allowTarget, () -> allowBind, () -> draining, link -> links.add(link.channel())));
+        LinkPipelines pipelines = new LinkPipelines(config.token(), config.settings(), stats, hooks);
         try {
             ServerBootstrap b = new ServerBootstrap().group(group).channel(config.transport().serverChannel())
                     .option(ChannelOption.SO_REUSEADDR, true)
@@ -88,9 +92,9 @@ public final class SdtServer implements AutoCloseable {
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.SO_KEEPALIVE, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
-                    .childHandler(new LinkPipelines(config.token(), config.settings(), stats, hooks)
-                            .server(tls, unauthenticated));
+                    .childHandler(pipelines.server(tls, waiting));
             listener = b.bind(config.listen().toSocketAddress()).sync().channel();
+            group.scheduleAtFixedRate(pipelines::summarizeLogs, 10, 10, TimeUnit.SECONDS);
         } catch (Exception e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw e;
@@ -126,7 +130,7 @@ public final class SdtServer implements AutoCloseable {
 
     /** Connections accepted and not yet authenticated. */
     public int pendingHandshakes() {
-        return unauthenticated.get();
+        return waiting.size();
     }
 
     /** Authenticated links now up. */

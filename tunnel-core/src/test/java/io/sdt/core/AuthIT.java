@@ -78,27 +78,57 @@ class AuthIT {
         }
     }
 
+    /** A connection from {@code 127.0.0.<host>} to {@code at}. */
+    private static Socket connectFrom(int host, InetSocketAddress at) throws Exception {
+        Socket s = new Socket();
+        s.bind(new InetSocketAddress("127.0.0." + host, 0));
+        s.connect(at, 5000);
+        return s;
+    }
+
     @Test
-    void unauthenticatedConnectionsAreCappedAndTimedOut() throws Exception {
+    void aFullWaitingRoomDropsTheOldestSilentConnectionAndSilenceTimesOut() throws Exception {
+        // room of 2; the first-byte deadline is min(3 s, handshake timeout) = 1.5 s
         LinkSettings settings = LinkSettings.defaults().withHandshakeTimeout(Duration.ofMillis(1500), 2);
         try (Nodes nodes = new Nodes()) {
             SdtServer server = nodes.server(b -> b.settings(settings));
             InetSocketAddress at = new InetSocketAddress("127.0.0.1", server.address().getPort());
-            try (Socket a = new Socket(); Socket b = new Socket(); Socket c = new Socket()) {
-                a.connect(at, 5000);
-                b.connect(at, 5000);
+            try (Socket a = connectFrom(2, at); Socket b = connectFrom(3, at)) {
                 Await.until("two pending handshakes", Duration.ofSeconds(5), () -> server.pendingHandshakes() == 2);
-                c.connect(at, 5000);
-                c.setSoTimeout(1000);
-                assertEquals(-1, c.getInputStream().read(), "third unauthenticated connection closed at once");
-                a.setSoTimeout(100);
-                assertThrows(SocketTimeoutException.class, () -> a.getInputStream().read(), "first one still waits");
-                a.setSoTimeout(10_000);
-                assertEquals(-1, a.getInputStream().read(), "closed by the handshake timeout");
-                assertEquals(-1, b.getInputStream().read(), "closed by the handshake timeout");
+                try (Socket c = connectFrom(4, at)) {
+                    a.setSoTimeout(1000);
+                    assertEquals(-1, a.getInputStream().read(), "the oldest silent connection made room for the third");
+                    b.setSoTimeout(100);
+                    assertThrows(SocketTimeoutException.class, () -> b.getInputStream().read(), "the second still waits");
+                    b.setSoTimeout(10_000);
+                    c.setSoTimeout(10_000);
+                    assertEquals(-1, b.getInputStream().read(), "closed: nothing sent within the first-byte deadline");
+                    assertEquals(-1, c.getInputStream().read(), "closed: nothing sent within the first-byte deadline");
+                }
             }
-            Await.until("slots released", Duration.ofSeconds(5), () -> server.pendingHandshakes() == 0);
+            Await.until("places released", Duration.ofSeconds(5), () -> server.pendingHandshakes() == 0);
+            assertEquals(1, server.stats().handshakesDropped());
             assertTrue(server.stats().handshakeFailures() >= 3);
+        }
+    }
+
+    @Test
+    void oneSourceHoldsAtMostAQuarterOfTheWaitingRoom() throws Exception {
+        LinkSettings settings = LinkSettings.defaults().withHandshakeTimeout(Duration.ofSeconds(10), 8);
+        try (Nodes nodes = new Nodes()) {
+            SdtServer server = nodes.server(b -> b.settings(settings));
+            InetSocketAddress at = new InetSocketAddress("127.0.0.1", server.address().getPort());
+            try (Socket a = connectFrom(2, at); Socket b = connectFrom(2, at)) {
+                Await.until("two pending handshakes", Duration.ofSeconds(2), () -> server.pendingHandshakes() == 2);
+                try (Socket c = connectFrom(2, at)) {
+                    c.setSoTimeout(1000); // well inside the 3 s first-byte deadline of the other two
+                    assertEquals(-1, c.getInputStream().read(), "a third from the same source is refused (8 / 4 = 2)");
+                }
+                assertEquals(2, server.pendingHandshakes());
+                SdtClient client = nodes.client(server, cfg -> { }); // from 127.0.0.1: asserts the link comes up
+                assertEquals(1, client.stats().linkDials(), "in on its first dial");
+            }
+            assertEquals(1, server.stats().handshakesDropped());
         }
     }
 

@@ -10,11 +10,12 @@ import io.sdt.codec.FrameDecoder;
 import io.sdt.codec.FrameEncoder;
 import io.sdt.core.metrics.NodeStats;
 import io.sdt.core.secret.Nonces;
+import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 import java.security.SecureRandom;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.time.Duration;
 
 /**
  * Builds the link pipelines of {@link PipelineNames} for the accepting and the dialing side of one node:
@@ -25,12 +26,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class LinkPipelines {
 
     private static final Logger log = LogManager.getLogger(LinkPipelines.class);
+    /** An accepted connection that sends nothing for this long is closed; a client sends at once. */
+    public static final Duration FIRST_BYTE_TIMEOUT = Duration.ofSeconds(3);
 
     private final Token token;
     private final LinkSettings settings;
     private final NodeStats stats;
     private final LinkHooks hooks;
     private final SecureRandom random = Nonces.source();
+    /** The accepting side's per-connection log lines (refused, dropped, failed before authentication). */
+    private final LogBudget noise = LogBudget.perMinute(log, "refused or failed link connections");
 
     public LinkPipelines(Token token, LinkSettings settings, NodeStats stats, LinkHooks hooks) {
         this.token = token;
@@ -40,28 +45,45 @@ public final class LinkPipelines {
     }
 
     /**
-     * The pipeline of an accepted link connection. Connections beyond
-     * {@link LinkSettings#maxUnauthenticated()} concurrent unauthenticated ones are closed at once.
+     * The pipeline of an accepted link connection, which waits in {@code room} until it has
+     * authenticated: the room refuses it or drops another waiting one to make room ({@link WaitingRoom}).
      */
-    public ChannelInitializer<Channel> server(TlsSetup.ServerTls tls, AtomicInteger unauthenticated) {
+    public ChannelInitializer<Channel> server(TlsSetup.ServerTls tls, WaitingRoom room) {
         byte[] binding = Proofs.serverEndPoint(tls.leafCertificate());
+        Duration firstByte = FIRST_BYTE_TIMEOUT.compareTo(settings.handshakeTimeout()) < 0
+                ? FIRST_BYTE_TIMEOUT : settings.handshakeTimeout();
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
-                if (unauthenticated.incrementAndGet() > settings.maxUnauthenticated()) {
-                    unauthenticated.decrementAndGet();
+                WaitingRoom.Entry entry = room.enter(ch);
+                if (entry instanceof WaitingRoom.Entry.Refused r) {
                     stats.handshakeFailure();
-                    log.warn("refusing {}: {} connections are already waiting to authenticate", ch.remoteAddress(),
-                            settings.maxUnauthenticated());
+                    stats.handshakeDropped();
+                    noise.log(Level.WARN, "refusing {}: {}", ch.remoteAddress(), r.reason());
                     ch.close();
                     return;
                 }
+                WaitingRoom.Entry.Admitted admitted = (WaitingRoom.Entry.Admitted) entry;
+                if (admitted.dropped() != null) {
+                    stats.handshakeFailure();
+                    stats.handshakeDropped();
+                    noise.log(Level.WARN, "dropping {} to admit {}: {} connections were waiting to authenticate",
+                            admitted.dropped().remoteAddress(), ch.remoteAddress(), settings.maxUnauthenticated());
+                    admitted.dropped().close();
+                }
+                WaitingRoom.Ticket ticket = admitted.ticket();
                 SslHandler ssl = tls.context().newHandler(ch.alloc());
                 ssl.setHandshakeTimeoutMillis(settings.handshakeTimeout().toMillis());
+                ch.pipeline().addLast(PipelineNames.FIRST_BYTE, new FirstByteDeadline(ticket, firstByte, stats, noise));
                 frames(ch.pipeline(), ssl).addLast(PipelineNames.AUTH, new ServerHandshakeHandler(token, random, binding,
-                        settings, stats, hooks, unauthenticated::decrementAndGet));
+                        settings, stats, hooks, noise, ticket::leave));
             }
         };
+    }
+
+    /** Writes the summary of rationed log lines once their window has passed; call it periodically. */
+    public void summarizeLogs() {
+        noise.summarize();
     }
 
     /** The pipeline of a dialed link connection; {@code result} completes once authenticated. */

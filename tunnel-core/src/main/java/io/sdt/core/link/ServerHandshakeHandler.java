@@ -6,6 +6,7 @@ import io.sdt.codec.ErrorCode;
 import io.sdt.codec.Frame;
 import io.sdt.codec.FrameException;
 import io.sdt.core.metrics.NodeStats;
+import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -26,6 +27,7 @@ final class ServerHandshakeHandler extends HandshakeHandler {
     private final Token token;
     private final SecureRandom random;
     private final byte[] binding;
+    private final LogBudget noise;
     private final Runnable releaseSlot;
     private State state = State.TLS;
     private byte[] clientNonce;
@@ -33,17 +35,18 @@ final class ServerHandshakeHandler extends HandshakeHandler {
     private boolean slotReleased;
 
     ServerHandshakeHandler(Token token, SecureRandom random, byte[] binding, LinkSettings settings, NodeStats stats,
-                           LinkHooks hooks, Runnable releaseSlot) {
+                           LinkHooks hooks, LogBudget noise, Runnable releaseSlot) {
         super(settings, stats, hooks);
         this.token = token;
         this.random = random;
         this.binding = binding;
+        this.noise = noise;
         this.releaseSlot = releaseSlot;
     }
 
     @Override
     void timedOut(ChannelHandlerContext ctx) {
-        log.warn("handshake with {} timed out after {} ms in state {}", ctx.channel().remoteAddress(),
+        noise.log(Level.WARN, "handshake with {} timed out after {} ms in state {}", ctx.channel().remoteAddress(),
                 settings.handshakeTimeout().toMillis(), state);
         ctx.close();
     }
@@ -51,13 +54,13 @@ final class ServerHandshakeHandler extends HandshakeHandler {
     @Override
     void tlsFailed(ChannelHandlerContext ctx, Throwable cause) {
         stats.handshakeFailure();
-        log.info("TLS handshake with {} failed: {}", ctx.channel().remoteAddress(), cause.getMessage());
+        noise.log(Level.INFO, "TLS handshake with {} failed: {}", ctx.channel().remoteAddress(), cause.getMessage());
         ctx.close();
     }
 
     @Override
     void wrongProtocol(ChannelHandlerContext ctx, String alpn) {
-        log.info("peer {} does not speak {} (ALPN {}); closing", ctx.channel().remoteAddress(), TlsSetup.ALPN, alpn);
+        noise.log(Level.INFO, "peer {} does not speak {} (ALPN {}); closing", ctx.channel().remoteAddress(), TlsSetup.ALPN, alpn);
         ctx.close();
     }
 
@@ -73,7 +76,7 @@ final class ServerHandshakeHandler extends HandshakeHandler {
             case Frame.Auth a when state == State.AUTH -> onAuth(ctx, a);
             default -> {
                 stats.protocolError();
-                log.info("{} sent {} before authenticating; closing", ctx.channel().remoteAddress(), msg);
+                noise.log(Level.INFO, "{} sent {} before authenticating; closing", ctx.channel().remoteAddress(), msg);
                 ctx.close();
             }
         }
@@ -95,7 +98,7 @@ final class ServerHandshakeHandler extends HandshakeHandler {
         byte[] expected = Proofs.proof(token, Proofs.CLIENT_LABEL, binding, clientNonce, serverNonce);
         if (!Proofs.matches(expected, auth.proof())) {
             stats.authFailure();
-            log.warn("authentication of {} failed: its proof does not match (the tokens differ, or a man in the middle"
+            noise.log(Level.WARN, "authentication of {} failed: its proof does not match (the tokens differ, or a man in the middle"
                     + " is relaying the link)", ctx.channel().remoteAddress());
             fail(ctx, ErrorCode.AUTH_FAILED, "authentication failed: the server does not accept this token");
             return;
@@ -119,7 +122,7 @@ final class ServerHandshakeHandler extends HandshakeHandler {
         if (cause instanceof FrameException) {
             stats.protocolError();
         }
-        log.info("connection from {} failed before authentication: {}", ctx.channel().remoteAddress(), cause.getMessage());
+        noise.log(Level.INFO, "connection from {} failed before authentication: {}", ctx.channel().remoteAddress(), cause.getMessage());
         ctx.close();
     }
 

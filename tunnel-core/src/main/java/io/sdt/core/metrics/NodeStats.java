@@ -21,6 +21,8 @@ public final class NodeStats {
     private final AtomicLong linksUp = new AtomicLong();
     private final LongAdder authFailures = new LongAdder();
     private final LongAdder handshakeFailures = new LongAdder();
+    private final LongAdder handshakesDropped = new LongAdder();
+    private final LongAdder linkDials = new LongAdder();
     private final LongAdder protocolErrors = new LongAdder();
     private final LongAdder channelsOpened = new LongAdder();
     private final AtomicLong channelsOpen = new AtomicLong();
@@ -65,6 +67,16 @@ public final class NodeStats {
 
     public void handshakeFailure() {
         handshakeFailures.increment();
+    }
+
+    /** A server refused or dropped a connection waiting to authenticate, to keep its waiting room fair. */
+    public void handshakeDropped() {
+        handshakesDropped.increment();
+    }
+
+    /** A client started dialing its server (the first dial and every retry). */
+    public void linkDial() {
+        linkDials.increment();
     }
 
     public void protocolError() {
@@ -215,6 +227,14 @@ public final class NodeStats {
 
     public long authFailures() {
         return authFailures.sum();
+    }
+
+    public long handshakesDropped() {
+        return handshakesDropped.sum();
+    }
+
+    public long linkDials() {
+        return linkDials.sum();
     }
 
     public long handshakeFailures() {

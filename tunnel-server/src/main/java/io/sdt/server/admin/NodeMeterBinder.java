@@ -33,6 +33,9 @@ final class NodeMeterBinder implements MeterBinder {
         counter(r, "sdt.links.established", "Links that completed authentication", s, NodeStats::linksEstablished);
         counter(r, "sdt.auth.failures", "Links that failed authentication", s, NodeStats::authFailures);
         counter(r, "sdt.handshake.failures", "Links that failed the TLS handshake", s, NodeStats::handshakeFailures);
+        counter(r, "sdt.handshake.dropped", "Connections refused or dropped while waiting to authenticate (per-source limit,"
+                + " fair eviction when the waiting room is full)", s, NodeStats::handshakesDropped);
+        counter(r, "sdt.link.dials", "Dials of the server by this client, the first and every retry", s, NodeStats::linkDials);
         counter(r, "sdt.protocol.errors", "Links closed for a protocol violation", s, NodeStats::protocolErrors);
         gauge(r, "sdt.channels.open", "Channels open now", s, NodeStats::channelsOpen, Tags.empty(), null);
         counter(r, "sdt.channels.opened", "Channels opened", s, NodeStats::channelsOpened);

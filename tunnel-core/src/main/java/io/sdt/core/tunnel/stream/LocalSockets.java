@@ -29,6 +29,18 @@ final class LocalSockets {
                 .option(ChannelOption.RCVBUF_ALLOCATOR, allocator(settings));
     }
 
+    /**
+     * Ends the socket with a reset (RST) instead of a FIN: linger 0, then close. How a stream that ended
+     * abnormally (link lost, the far socket reset) tells its customer or target that what it got is
+     * not the whole stream: an application without its own framing would take a FIN for completion.
+     */
+    static void reset(Channel ch) {
+        if (ch.isOpen()) {
+            ch.config().setOption(ChannelOption.SO_LINGER, 0);
+            ch.close();
+        }
+    }
+
     static void configure(Channel ch, LinkSettings settings) {
         ChannelConfig c = ch.config();
         c.setAutoRead(false);

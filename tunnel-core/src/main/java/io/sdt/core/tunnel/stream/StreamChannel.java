@@ -60,6 +60,8 @@ public final class StreamChannel implements LinkChannel {
     private boolean eofReceived;
     private boolean outputShut;
     private boolean flushRequested;
+    /** The local socket failed (RST from its peer, an I/O error): its CLOSE says RESET. */
+    private boolean localFailed;
     /** Ingress, until the far node answers OPEN: who hears the answer. */
     private OpenAnswer answer;
     /** Ingress: when OPEN went out ({@code NodeStats.openSent()}). */
@@ -270,7 +272,7 @@ public final class StreamChannel implements LinkChannel {
         if (code == ErrorCode.NONE) {
             socket.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         } else {
-            socket.close();
+            LocalSockets.reset(socket); // the far end failed: what this socket got is not the whole stream
         }
     }
 
@@ -291,7 +293,7 @@ public final class StreamChannel implements LinkChannel {
         if (was == State.OPENING) {
             refused(ErrorCode.SHUTDOWN, "the link closed");
         } else {
-            socket.close();
+            LocalSockets.reset(socket); // cut off mid-stream: a reset, never a FIN that looks like the end
         }
     }
 
@@ -324,6 +326,11 @@ public final class StreamChannel implements LinkChannel {
         }
     }
 
+    /** The local socket failed (reset by its peer, an I/O error); it is closing. */
+    void onLocalFailed() {
+        localFailed = true;
+    }
+
     void onLocalClosed() {
         State was = state;
         if (was == State.CLOSED) {
@@ -334,7 +341,7 @@ public final class StreamChannel implements LinkChannel {
         held.release();
         finishedFrom(was);
         if (!link.isClosed()) {
-            link.writeAndFlush(new Frame.Close(id, ErrorCode.NONE));
+            link.writeAndFlush(new Frame.Close(id, localFailed ? ErrorCode.RESET : ErrorCode.NONE));
         }
     }
 

@@ -47,6 +47,7 @@ final class StreamRelayHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         log.debug("{}: local socket failed: {}", stream, cause.getMessage());
+        stream.onLocalFailed();
         ctx.close();
     }
 
