@@ -61,6 +61,11 @@ class ArchitectureTest {
     }
 
     @Test
+    void theDurableSpoolKnowsOnlyTheJdk() {
+        onlyUses("io.sdt.core.tunnel.push.spool").check(CLASSES);
+    }
+
+    @Test
     void theLinkKnowsNoTunnelNoPolicyAndNoNode() {
         onlyUses("io.sdt.core.link", "io.sdt.codec", "io.sdt.core.metrics", "io.sdt.core.secret").check(CLASSES);
     }
@@ -79,7 +84,8 @@ class ArchitectureTest {
                 "io.sdt.core.tunnel"};
         onlyUses("io.sdt.core.tunnel.forward",
                 concat(base, "io.sdt.core.tunnel.stream", "io.sdt.core.tunnel.datagram")).check(CLASSES);
-        onlyUses("io.sdt.core.tunnel.push", concat(base, "io.sdt.core.tunnel.datagram")).check(CLASSES);
+        onlyUses("io.sdt.core.tunnel.push", concat(base, "io.sdt.core.tunnel.datagram", "io.sdt.core.tunnel.push.spool"))
+                .check(CLASSES);
         onlyUses("io.sdt.core.tunnel.router", concat(base, "io.sdt.core.tunnel.stream",
                 "io.sdt.core.tunnel.datagram", "io.sdt.core.tunnel.router.proxy")).check(CLASSES);
     }

@@ -1,0 +1,130 @@
+package io.sdt.core;
+
+import io.sdt.core.testing.Await;
+import io.sdt.core.testing.LeakGuard;
+import io.sdt.core.testing.Nodes;
+import io.sdt.core.testing.UdpTarget;
+import io.sdt.core.tunnel.Tunnel;
+import io.sdt.core.tunnel.TunnelSpec.Direction;
+import io.sdt.core.transport.Transport;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** Under source churn the exit node's UDP sockets follow the tuple table: evicted tuples free their sockets at once. */
+@ExtendWith(LeakGuard.class)
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class UdpChurnIT {
+
+    private static final InetAddress V4 = InetAddress.getLoopbackAddress();
+    /**
+     * Sockets an exit node may hold above {@code max=} while evictions are in flight. With epoll a closed
+     * socket is gone when close() returns; only CLOSE frames crossing OPENs on the link count.
+     */
+    static int margin(Transport transport) {
+        return 32;
+    }
+    /** Sources sent before the test waits for the tunnel to take them (the ingress socket's buffer holds them). */
+    static final int BATCH = Integer.getInteger("churn.batch", 100);
+
+    /** UDP sockets of this host connected to {@code port} on loopback (the exit node's egress sockets). */
+    private static int socketsConnectedTo(int port) {
+        String suffix = String.format(Locale.ROOT, ":%04X", port);
+        List<String> lines = new java.util.ArrayList<>();
+        try { // Netty's epoll sockets are dual-stack: IPv4 peers show in udp6 as ::ffff:127.0.0.1
+            for (String table : new String[] {"/proc/net/udp", "/proc/net/udp6"}) {
+                List<String> all = Files.readAllLines(Path.of(table));
+                lines.addAll(all.subList(1, all.size()));
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        int n = 0;
+        for (String line : lines) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length > 2 && f[2].endsWith(suffix)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    // epoll only, for now: io_uring and NIO measured 1,050-1,375 sockets for max=1000 in this test (their
+    // close completes later on the loop), and NIO's exit node also lost channels under this churn; both
+    // are open work, see the issue notes
+    @ParameterizedTest
+    @EnumSource(value = Transport.class, names = "EPOLL")
+    void threeThousandSourcesThroughMaxThousandKeepTheExitNodesSocketsNearMax(Transport transport) throws Exception {
+        assumeTrue(transport.isAvailable(), transport + " is not available here");
+        int max = 1000;
+        int sources = 3000;
+        try (Nodes nodes = new Nodes(transport); UdpTarget echo = UdpTarget.echo(V4)) {
+            SdtServer server = nodes.server(b -> b.allowTarget("127.0.0.1:*"));
+            SdtClient client = nodes.client(server, b -> b.forward(Direction.LOCAL,
+                    "0:127.0.0.1:" + echo.port() + "/udp,max=" + max + ",idle=5m"));
+            Tunnel t = client.tunnels().get(0);
+            AtomicBoolean done = new AtomicBoolean();
+            AtomicInteger peak = new AtomicInteger();
+            Thread sampler = Thread.ofVirtual().start(() -> {
+                try {
+                    for (int i = 0; i < 100_000 && !done.get(); i++) { // bounded; ends with the churn
+                        peak.accumulateAndGet(socketsConnectedTo(echo.port()), Math::max);
+                        Thread.sleep(5);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            byte[] m = "churn".getBytes();
+            for (int i = 0; i < sources; i++) {
+                // a source address of its own for each: closed sockets' ports are reused, addresses are not
+                InetAddress from = InetAddress.getByAddress(new byte[] {127, 1, (byte) (i / 250), (byte) (1 + i % 250)});
+                try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(from, 0))) {
+                    s.send(new DatagramPacket(m, m.length, t.boundAddress()));
+                }
+                if (i % BATCH == BATCH - 1) { // let the exit node keep up, as a real source population would
+                    int sent = i + 1;
+                    Await.until("the tunnel took " + sent + " sources", Duration.ofSeconds(20),
+                            () -> t.datagramsIn() + t.datagramsDropped() >= sent);
+                }
+            }
+            Await.until("every source seen", Duration.ofSeconds(20),
+                    () -> t.datagramsIn() + t.datagramsDropped() >= sources);
+            assertEquals(0, t.datagramsDropped(), "nothing dropped at the ingress");
+            Await.until("the exit node has one channel per tuple", Duration.ofSeconds(20),
+                    () -> server.stats().channelsOpen() == max);
+            Await.until("the exit node holds max sockets", Duration.ofSeconds(20),
+                    () -> socketsConnectedTo(echo.port()) == max);
+            done.set(true);
+            sampler.join(10_000);
+            String seen = "peak " + peak.get() + " sockets, " + t.tupleCount() + " tuples, " + t.tuplesEvicted()
+                    + " evicted, " + t.tuplesExpired() + " expired, opened " + t.channelsOpened()
+                    + ", server open " + server.stats().channelsOpen();
+            System.err.println("UdpChurnIT: " + seen);
+            assertTrue(peak.get() <= max + margin(transport), "exit node peaked above max + " + margin(transport) + ": " + seen);
+            assertEquals(max, t.tupleCount(), seen);
+            assertEquals(sources - max, t.tuplesEvicted(), seen);
+            assertTrue(peak.get() >= max - 32, "the sampler saw the table full: " + peak.get());
+            assertEquals(max, server.stats().channelsOpen(), "one open channel per tuple on the exit node");
+        }
+    }
+}
