@@ -14,7 +14,10 @@ import java.util.HexFormat;
 public sealed interface Frame
         permits Frame.Hello, Frame.Challenge, Frame.Auth, Frame.AuthOk, Frame.GoAway, Frame.Ping, Frame.Pong,
         Frame.Bind, Frame.BindOk, Frame.BindFail, Frame.Unbind, Frame.Open, Frame.OpenOk, Frame.OpenFail, Frame.Data,
-        Frame.Window, Frame.Eof, Frame.Close, Frame.Datagram, Frame.SoleDatagram {
+        Frame.Window, Frame.Eof, Frame.Close, Frame.Datagram, Frame.SoleDatagram, Frame.PushSeq, Frame.PushAck {
+
+    /** Length of a durable push spool's identity in PUSH_SEQ. */
+    int SPOOL_ID_LENGTH = 16;
 
     /** Length of authentication nonces and proofs (HMAC-SHA256). */
     int NONCE_LENGTH = 32;
@@ -298,6 +301,56 @@ public sealed interface Frame
 
         public FrameType type() {
             return FrameType.CLOSE;
+        }
+    }
+
+    /**
+     * Ingress to egress on a durable push channel: the next DATA on this channel is record {@code seq} of
+     * the spool {@code spoolId}; each DATA after it is the next sequence. Sent after OPEN and again
+     * wherever the spool's numbering jumps.
+     */
+    record PushSeq(int channel, byte[] spoolId, long seq) implements Frame {
+        public PushSeq {
+            checkVarint(channel, "channel id");
+            if (spoolId == null || spoolId.length != SPOOL_ID_LENGTH) {
+                throw new IllegalArgumentException("spool id must be " + SPOOL_ID_LENGTH + " bytes");
+            }
+            if (seq < 1) {
+                throw new IllegalArgumentException("sequence must be positive: " + seq);
+            }
+        }
+
+        public FrameType type() {
+            return FrameType.PUSH_SEQ;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof PushSeq p && p.channel == channel && p.seq == seq && Arrays.equals(p.spoolId, spoolId);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(spoolId) * 31 + Long.hashCode(seq) + channel;
+        }
+
+        @Override
+        public String toString() {
+            return "PushSeq[channel=" + channel + ", spool=" + HexFormat.of().formatHex(spoolId) + ", seq=" + seq + "]";
+        }
+    }
+
+    /** Egress to ingress on a durable push channel: every record up to {@code seq} reached the target. */
+    record PushAck(int channel, long seq) implements Frame {
+        public PushAck {
+            checkVarint(channel, "channel id");
+            if (seq < 1) {
+                throw new IllegalArgumentException("sequence must be positive: " + seq);
+            }
+        }
+
+        public FrameType type() {
+            return FrameType.PUSH_ACK;
         }
     }
 

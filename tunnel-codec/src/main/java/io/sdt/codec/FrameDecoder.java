@@ -142,6 +142,8 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             case WINDOW -> new Frame.Window(channel, Varint.read(f, "window increment"));
             case EOF -> new Frame.Eof(channel);
             case CLOSE -> new Frame.Close(channel, ErrorCode.of(readByte(f, type)));
+            case PUSH_SEQ -> new Frame.PushSeq(channel, readBytes(f, Frame.SPOOL_ID_LENGTH, type), positive(readLong(f, type), type));
+            case PUSH_ACK -> new Frame.PushAck(channel, positive(readLong(f, type), type));
             case DATA, DATAGRAM, SOLE_DATAGRAM -> {
                 ByteBuf payload = cumulation.retainedSlice(frameStart + f.readerIndex(), f.readableBytes());
                 f.skipBytes(f.readableBytes());
@@ -157,6 +159,13 @@ public final class FrameDecoder extends ByteToMessageDecoder {
                     type + " frame has " + f.readableBytes() + " trailing bytes");
         }
         return frame;
+    }
+
+    private static long positive(long seq, FrameType type) {
+        if (seq < 1) {
+            throw new FrameException(FrameException.Reason.MALFORMED_FRAME, type + ": sequence " + seq + " is not positive");
+        }
+        return seq;
     }
 
     private static int readByte(ByteBuf f, FrameType type) {

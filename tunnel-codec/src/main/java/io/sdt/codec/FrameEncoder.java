@@ -148,6 +148,15 @@ public final class FrameEncoder extends MessageToMessageEncoder<Frame> {
                 Varint.write(b, c.channel());
                 b.writeByte(c.code().code());
             }
+            case Frame.PushSeq p -> {
+                Varint.write(b, p.channel());
+                b.writeBytes(p.spoolId());
+                b.writeLong(p.seq());
+            }
+            case Frame.PushAck a -> {
+                Varint.write(b, a.channel());
+                b.writeLong(a.seq());
+            }
             case Frame.Data d -> throw new IllegalArgumentException("payload frame " + d);
             case Frame.Datagram d -> throw new IllegalArgumentException("payload frame " + d);
             case Frame.SoleDatagram d -> throw new IllegalArgumentException("payload frame " + d);

@@ -24,7 +24,9 @@ public enum FrameType {
     WINDOW(0x14),
     EOF(0x15),
     CLOSE(0x16),
-    DATAGRAM(0x17);
+    DATAGRAM(0x17),
+    PUSH_SEQ(0x18),
+    PUSH_ACK(0x19);
 
     private static final FrameType[] BY_CODE = new FrameType[256];
 

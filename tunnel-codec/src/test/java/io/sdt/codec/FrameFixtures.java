@@ -35,6 +35,15 @@ final class FrameFixtures {
         return b;
     }
 
+    /** The spool identity 00 01 02 ... 0f. */
+    static byte[] spoolId() {
+        byte[] b = new byte[Frame.SPOOL_ID_LENGTH];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (byte) i;
+        }
+        return b;
+    }
+
     /** A 255-byte domain name (the longest the format carries) made of 63-char labels. */
     static String longestName() {
         String label = "a".repeat(63);
@@ -95,6 +104,10 @@ final class FrameFixtures {
         m.put("DATA 16 KiB max channel", g -> new Frame.Data(MAX, g.pattern(16 * 1024)));
         m.put("DATA 200 KiB", g -> new Frame.Data(2_097_152, g.pattern(200 * 1024)));
         m.put("WINDOW", g -> new Frame.Window(1, 16_384));
+        m.put("PUSH_SEQ", g -> new Frame.PushSeq(1, spoolId(), 1));
+        m.put("PUSH_SEQ max", g -> new Frame.PushSeq(MAX, spoolId(), Long.MAX_VALUE));
+        m.put("PUSH_ACK", g -> new Frame.PushAck(1, 42));
+        m.put("PUSH_ACK max", g -> new Frame.PushAck(MAX, Long.MAX_VALUE));
         m.put("WINDOW max", g -> new Frame.Window(MAX, MAX));
         m.put("EOF zero", g -> new Frame.Eof(0));
         m.put("EOF max", g -> new Frame.Eof(MAX));
@@ -131,6 +144,8 @@ final class FrameFixtures {
                 new Frame.Data(1, g.pattern(FrameEncoder.COPY_THRESHOLD + 44)),
                 new Frame.Data(1, g.pattern(0)),
                 new Frame.Window(1, MAX),
+                new Frame.PushSeq(1, spoolId(), 7),
+                new Frame.PushAck(1, 6),
                 new Frame.Datagram(200, g.pattern(5)),
                 new Frame.SoleDatagram(g.pattern(7)),
                 new Frame.OpenFail(3, ErrorCode.TIMEOUT, "timed out"),

@@ -73,7 +73,7 @@ class FrameRoundTripTest {
                 })
                 .collect(Collectors.toCollection(() -> EnumSet.noneOf(FrameType.class)));
         assertEquals(EnumSet.allOf(FrameType.class), seen);
-        assertEquals(20, FrameType.values().length);
+        assertEquals(22, FrameType.values().length);
     }
 
     /** The byte layouts in docs/PROTOCOL.md, one per frame type. */
@@ -103,7 +103,11 @@ class FrameRoundTripTest {
                 Arguments.of(new Frame.OpenFail(3, ErrorCode.REFUSED, "x"), "04 12 03 03 78"),
                 Arguments.of(new Frame.Window(128, 16_384), "06 14 8001 808001"),
                 Arguments.of(new Frame.Eof(5), "02 15 05"),
-                Arguments.of(new Frame.Close(5, ErrorCode.TIMEOUT), "03 16 05 05"));
+                Arguments.of(new Frame.Close(5, ErrorCode.TIMEOUT), "03 16 05 05"),
+                Arguments.of(new Frame.Close(5, ErrorCode.RESET), "03 16 05 0c"),
+                Arguments.of(new Frame.PushSeq(3, FrameFixtures.spoolId(), 0x0102030405060708L),
+                        "1a 18 03 000102030405060708090a0b0c0d0e0f 0102030405060708"),
+                Arguments.of(new Frame.PushAck(3, 300), "0a 19 03 000000000000012c"));
     }
 
     @ParameterizedTest(name = "{0}")

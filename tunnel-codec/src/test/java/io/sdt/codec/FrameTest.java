@@ -92,7 +92,7 @@ class FrameTest {
         }
         assertNull(FrameType.of(0));
         assertNull(FrameType.of(0x0D));
-        assertNull(FrameType.of(0x18));
+        assertNull(FrameType.of(0x1A));
         assertNull(FrameType.of(0xFF));
     }
 

@@ -86,6 +86,7 @@ final class NodeSetup {
         Transport transport = s.transport();
         LinkSettings settings = s.settings();
         s.tlsPairs();
+        s.spoolDirs(config.tunnels());
         s.check();
         try {
             return new ClientConfig(server, token, config.tunnels(),
@@ -93,6 +94,19 @@ final class NodeSetup {
                     settings, Duration.ofMillis(200), Duration.ofSeconds(10), 1, Ticker.systemTicker(), exits, auth);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
+        }
+    }
+
+    /** Every durable push spool directory can be created and written, before anything starts. */
+    private void spoolDirs(java.util.List<io.sdt.core.tunnel.TunnelSpec> tunnels) {
+        for (io.sdt.core.tunnel.TunnelSpec t : tunnels) {
+            if (t.durable() != null) {
+                try {
+                    io.sdt.core.tunnel.push.spool.DurableSpool.check(t.durable().dir());
+                } catch (io.sdt.core.tunnel.push.spool.SpoolException e) {
+                    problems.add(t.direction().flag() + " " + t.text() + ": " + e.getMessage());
+                }
+            }
         }
     }
 

@@ -71,6 +71,12 @@ class CliTest {
         cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,idle=5s", "idle= applies to /udp tunnels only"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,push,record=9", "record=9 is out of range"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,peer=gw.example:5", "peer must be an IP address"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,push,spool-dir=/proc/sdt-spool",
+                "-L 80:h:80,push,spool-dir=/proc/sdt-spool: spool directory /proc/sdt-spool cannot be created"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,push,spool-dir=" + t,
+                "spool directory " + t + " cannot be created"));
+        cases.add(List.of("server --listen 7000 --token-file " + t + " --audit-file /proc/sdt-audit.log",
+                "--audit-file / logging.audit_file /proc/sdt-audit.log: cannot write it"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -R 80:h:99999", "-R 80:h:99999: target port 99999 is out of range"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -R 1080", "reverse dynamic) exits at this client: give --allow-target"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -R 1080/udp --allow-target *", "-R 1080/udp: a reverse dynamic listener (no target) takes only max=N"));

@@ -262,6 +262,18 @@ public final class Link {
                     ch.onClose(c.code());
                 }
             }
+            case Frame.PushSeq p -> {
+                LinkChannel ch = channels.get(p.channel());
+                if (ch != null && !ch.onPushSeq(p.spoolId(), p.seq())) {
+                    protocolViolation("PUSH_SEQ on channel " + p.channel() + ", which is not a durable push egress");
+                }
+            }
+            case Frame.PushAck a -> {
+                LinkChannel ch = channels.get(a.channel());
+                if (ch != null && !ch.onPushAck(a.seq())) {
+                    protocolViolation("PUSH_ACK on channel " + a.channel() + ", which is not a durable push ingress");
+                }
+            }
             case Frame.Open o -> {
                 if (!isPeerId(o.channel()) || channels.containsKey(o.channel())) {
                     protocolViolation("OPEN with bad or duplicate channel id " + o.channel());

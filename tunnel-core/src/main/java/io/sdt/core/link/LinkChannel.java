@@ -29,6 +29,24 @@ public interface LinkChannel {
     default void onEof() {
     }
 
+    /**
+     * PUSH_SEQ: the next DATA is record {@code seq} of the peer's durable spool {@code spoolId}.
+     *
+     * @return false if this channel does not take it (only a durable push egress does): a protocol error
+     */
+    default boolean onPushSeq(byte[] spoolId, long seq) {
+        return false;
+    }
+
+    /**
+     * PUSH_ACK: the peer delivered every record up to {@code seq}. The callee checks that it sent them.
+     *
+     * @return false if this channel does not take it (only a durable push ingress does): a protocol error
+     */
+    default boolean onPushAck(long seq) {
+        return false;
+    }
+
     /** The peer has closed the channel. The channel must unregister itself and send nothing more. */
     void onClose(ErrorCode code);
 

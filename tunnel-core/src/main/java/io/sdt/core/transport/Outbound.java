@@ -5,18 +5,22 @@ import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
 
 import java.net.InetSocketAddress;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * How a node reaches targets: its {@link Transport} and one non-blocking DNS resolver (Netty's,
  * reading /etc/resolv.conf and /etc/hosts), shared by every egress of the node. A target named by
  * host name (router mode, or a {@code -L} target that is a name) is resolved on the exit node
  * without blocking its event loop; JDK's resolver would stall every channel of that loop for as
- * long as a slow DNS server takes. Thread-safe; close it when the node stops.
+ * long as a slow DNS server takes. It also holds, per durable push spool, the highest record this node
+ * has delivered to its target ({@link #deliveredPush()}), so a record resent after a link drop is not
+ * delivered twice. Thread-safe; close it when the node stops.
  */
 public final class Outbound implements AutoCloseable {
 
     private final Transport transport;
     private final DnsAddressResolverGroup resolver;
+    private final ConcurrentHashMap<String, Long> deliveredPush = new ConcurrentHashMap<>();
 
     public Outbound(Transport transport) {
         this.transport = transport;
@@ -32,6 +36,14 @@ public final class Outbound implements AutoCloseable {
     /** For {@code Bootstrap.resolver(...)}. */
     public AddressResolverGroup<InetSocketAddress> resolver() {
         return resolver;
+    }
+
+    /**
+     * Durable push egress: spool identity (hex) to the highest sequence this node delivered to the target.
+     * In memory: it outlives links, not the process.
+     */
+    public ConcurrentHashMap<String, Long> deliveredPush() {
+        return deliveredPush;
     }
 
     @Override

@@ -4,6 +4,7 @@ import io.sdt.codec.Frame;
 import io.sdt.codec.HostPort;
 import io.sdt.core.metrics.ModeTag;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -26,10 +27,24 @@ import java.util.List;
  * @param peer        {@code peer=IP:PORT|IP:*}: direct mode, the only source the ingress accepts
  * @param recordMax   {@code record=}: longest newline-terminated record of a TCP push tunnel
  * @param spoolMax    {@code spool=}: bytes a TCP push egress holds while its target is away
+ * @param durable     {@code spool-dir=} and its options: the ingress's durable spool of a TCP push tunnel,
+ *                    or {@code null} (records are held in memory only)
  * @param text        the spec as the user wrote it
  */
 public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPort target, int maxChannels,
-                         Duration idle, boolean push, HostPort peer, int recordMax, int spoolMax, String text) {
+                         Duration idle, boolean push, HostPort peer, int recordMax, int spoolMax,
+                         DurablePush durable, String text) {
+
+    /**
+     * A TCP push tunnel's durable spool at its ingress: {@code spool-dir=DIR}, {@code fsync=always|interval|never}
+     * (default interval: at most a second of records lost on a power loss, none on a process crash),
+     * {@code overflow=block|drop} (default block: a full spool stops reading the producers) and
+     * {@code spool-max=SIZE} (default 1 GiB on disk).
+     */
+    public record DurablePush(Path dir, String fsync, boolean drop, long maxBytes) {
+        public static final String DEFAULT_FSYNC = "interval";
+        public static final long DEFAULT_MAX_BYTES = 1L << 30;
+    }
 
     /** Longest record of a TCP push tunnel when the spec gives no {@code record=}. */
     public static final int DEFAULT_RECORD_MAX = 8 * 1024;

@@ -49,6 +49,10 @@ public final class TunnelSpecParser {
         HostPort peer = null;
         int recordMax = 0;
         int spoolMax = 0;
+        String spoolDir = null;
+        String fsync = null;
+        String overflow = null;
+        long spoolDiskMax = 0;
         List<String> unsupported = new ArrayList<>();
         for (int i = 1; i < parts.length; i++) {
             String opt = parts[i].strip();
@@ -82,16 +86,39 @@ public final class TunnelSpecParser {
                     requireValue(where, key, value);
                     max = parseInt(where, "max", value, 1, 1_000_000);
                 }
+                case "spool-dir" -> {
+                    requireValue(where, key, value);
+                    spoolDir = value;
+                }
+                case "fsync" -> {
+                    requireValue(where, key, value);
+                    if (!List.of("always", "interval", "never").contains(value)) {
+                        throw new SpecException(where + "fsync=" + value + ": expected always, interval or never");
+                    }
+                    fsync = value;
+                }
+                case "overflow" -> {
+                    requireValue(where, key, value);
+                    if (!List.of("block", "drop").contains(value)) {
+                        throw new SpecException(where + "overflow=" + value + ": expected block or drop");
+                    }
+                    overflow = value;
+                }
+                case "spool-max" -> {
+                    requireValue(where, key, value);
+                    spoolDiskMax = parseSize(where, "spool-max", value, 64 * 1024, Integer.MAX_VALUE);
+                }
                 case "" -> throw new SpecException(where + "empty option");
                 default -> throw new SpecException(where + "unknown option '" + key
-                        + "' (expected push, peer=IP:PORT, idle=DURATION, max=N, record=SIZE or spool=SIZE)");
+                        + "' (expected push, peer=IP:PORT, idle=DURATION, max=N, record=SIZE, spool=SIZE, spool-dir=DIR,"
+                        + " fsync=always|interval|never, overflow=block|drop or spool-max=SIZE)");
             }
         }
         List<String> tokens = splitColons(where, addr);
         if (tokens.size() == 1 || tokens.size() == 2) {
             if (direction == Direction.REMOTE) {
                 // reverse dynamic forwarding, OpenSSH's -R [BIND_ADDR:]PORT
-                if (udp || push || peer != null || idle != null || recordMax > 0 || spoolMax > 0) {
+                if (udp || push || peer != null || idle != null || recordMax > 0 || spoolMax > 0 || spoolDir != null) {
                     throw new SpecException(where + "a reverse dynamic listener (no target) takes only max=N");
                 }
                 return dynamic(direction, where, tokens, max, text);
@@ -116,12 +143,28 @@ public final class TunnelSpecParser {
         if ((recordMax > 0 || spoolMax > 0) && (udp || !push)) {
             throw new SpecException(where + "record= and spool= apply to TCP push tunnels only");
         }
+        if ((fsync != null || overflow != null || spoolDiskMax > 0) && spoolDir == null) {
+            throw new SpecException(where + "fsync=, overflow= and spool-max= go with spool-dir=DIR");
+        }
+        if (spoolDir != null && (udp || !push)) {
+            throw new SpecException(where + "spool-dir= applies to TCP push tunnels only (UDP push may lose datagrams by design)");
+        }
+        if (spoolDir != null && direction == Direction.REMOTE) {
+            throw new SpecException(where + "spool-dir= applies to -L push tunnels: with -R the ingress, and so the"
+                    + " spool, would be on the server, which does not take directories from its clients");
+        }
+        if (spoolDir != null && spoolDir.isBlank()) {
+            throw new SpecException(where + "spool-dir= needs a directory");
+        }
+        TunnelSpec.DurablePush durable = spoolDir == null ? null : new TunnelSpec.DurablePush(
+                java.nio.file.Path.of(spoolDir), fsync == null ? TunnelSpec.DurablePush.DEFAULT_FSYNC : fsync,
+                "drop".equals(overflow), spoolDiskMax > 0 ? spoolDiskMax : TunnelSpec.DurablePush.DEFAULT_MAX_BYTES);
         if (!unsupported.isEmpty()) {
             throw new SpecException(where + String.join(", ", unsupported) + " is not supported yet");
         }
         try {
             return new TunnelSpec(direction, udp, new HostPort(bindHost, bindPort), new HostPort(host, hostPort), max,
-                    idle, push, peer, recordMax, spoolMax, text);
+                    idle, push, peer, recordMax, spoolMax, durable, text);
         } catch (IllegalArgumentException e) {
             throw new SpecException(where + e.getMessage());
         }
@@ -294,7 +337,7 @@ public final class TunnelSpecParser {
         int bindPort = parseInt(where, "port", tokens.get(tokens.size() - 1), 0, 65535);
         try {
             return new TunnelSpec(direction, false, new HostPort(bindHost, bindPort), null, max, null, false, null,
-                    0, 0, text);
+                    0, 0, null, text);
         } catch (IllegalArgumentException e) {
             throw new SpecException(where + e.getMessage());
         }

@@ -84,11 +84,35 @@ class TunnelSpecParserTest {
             "80:host:80,peer=a.b:5     | peer must be an IP address",
             "80:host:80,peer=1.2.3.4:0 | peer port 0 is out of range",
             "80:host:80,peer=nope      | peer must be IP:PORT or IP:*",
+            "80:host:80,spool-dir=/s   | spool-dir= applies to TCP push tunnels only",
+            "80:host:80/udp,push,spool-dir=/s | spool-dir= applies to TCP push tunnels only",
+            "80:host:80,push,spool-dir= | option spool-dir= needs a value",
+            "80:host:80,push,fsync=always | fsync=, overflow= and spool-max= go with spool-dir=DIR",
+            "80:host:80,push,spool-dir=/s,fsync=sometimes | fsync=sometimes: expected always, interval or never",
+            "80:host:80,push,spool-dir=/s,overflow=maybe | overflow=maybe: expected block or drop",
+            "80:host:80,push,spool-dir=/s,spool-max=1k | spool-max=1k is out of range",
     })
     void rejectsBadSpecsNamingTheProblem(String spec, String expected) {
         SpecException e = assertThrows(SpecException.class, () -> TunnelSpecParser.parse(Direction.LOCAL, spec));
         assertTrue(e.getMessage().startsWith("-L"), e.getMessage());
         assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+
+    @Test
+    void aDurablePushSpoolAndItsDefaults() {
+        TunnelSpec d = TunnelSpecParser.parse(Direction.LOCAL, "1:h:2,push,spool-dir=/var/spool/sdt");
+        assertEquals(java.nio.file.Path.of("/var/spool/sdt"), d.durable().dir());
+        assertEquals("interval", d.durable().fsync());
+        assertEquals(false, d.durable().drop());
+        assertEquals(1L << 30, d.durable().maxBytes());
+        TunnelSpec e = TunnelSpecParser.parse(Direction.LOCAL, "1:h:2,push,spool-dir=s,fsync=never,overflow=drop,spool-max=64m");
+        assertEquals("never", e.durable().fsync());
+        assertEquals(true, e.durable().drop());
+        assertEquals(64L << 20, e.durable().maxBytes());
+        assertEquals(null, TunnelSpecParser.parse(Direction.LOCAL, "1:h:2,push").durable());
+        SpecException remote = assertThrows(SpecException.class,
+                () -> TunnelSpecParser.parse(Direction.REMOTE, "1:h:2,push,spool-dir=/s"));
+        assertTrue(remote.getMessage().contains("applies to -L push tunnels"), remote.getMessage());
     }
 
     @Test

@@ -22,7 +22,7 @@ class TunnelSpecTest {
 
     private static TunnelSpec spec(boolean dynamic, boolean direct, boolean push, boolean udp) {
         return new TunnelSpec(Direction.LOCAL, udp, BIND, dynamic ? null : TARGET, 0, null, push,
-                direct ? PEER : null, 0, 0, "t");
+                direct ? PEER : null, 0, 0, null, "t");
     }
 
     @Test
@@ -79,7 +79,7 @@ class TunnelSpecTest {
         assertFalse(TunnelSpec.sole(List.of(spec(false, true, false, false))), "TCP");
         assertFalse(TunnelSpec.sole(List.of(spec(false, false, false, true))), "not direct");
         TunnelSpec anyPort = new TunnelSpec(Direction.LOCAL, true, BIND, TARGET, 0, null, false,
-                new HostPort("10.0.0.5", 0), 0, 0, "t");
+                new HostPort("10.0.0.5", 0), 0, 0, null, "t");
         assertFalse(anyPort.exactPeer());
         assertFalse(TunnelSpec.sole(List.of(anyPort)));
     }

@@ -41,7 +41,7 @@ public final class ConfigReader {
     private static final Set<String> LOGGING = Set.of("level", "audit", "audit_file", "audit_file_size");
     private static final Set<String> SHUTDOWN = Set.of("drain_timeout");
     private static final Set<String> TUNNEL = Set.of("direction", "mode", "protocol", "bind", "target", "peer", "idle",
-            "max", "record", "spool");
+            "max", "record", "spool", "spool_dir", "fsync", "overflow", "spool_max");
     static final Set<String> LEVELS = Set.of("off", "fatal", "error", "warn", "info", "debug", "trace", "all");
     static final Set<String> AUDIT = Set.of("text", "json", "off");
 
@@ -238,10 +238,13 @@ public final class ConfigReader {
         if (peer != null) {
             spec.append(",peer=").append(peer);
         }
-        for (String option : List.of("idle", "max", "record", "spool")) {
+        for (String option : List.of("idle", "max", "record", "spool", "spool_dir", "fsync", "overflow", "spool_max")) {
             String v = string(m, option, path + "." + option);
             if (v != null) {
-                spec.append(',').append(option).append('=').append(v);
+                if (option.equals("spool_dir")) {
+                    v = resolve(Path.of(v)).toString(); // relative to the file, like every path in it
+                }
+                spec.append(',').append(option.replace('_', '-')).append('=').append(v);
             }
         }
         if (problems.size() > before) {

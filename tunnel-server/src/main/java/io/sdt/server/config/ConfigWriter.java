@@ -119,6 +119,12 @@ public final class ConfigWriter {
             if (t.push() && !t.udp()) {
                 plain(2, "record", size(t.recordMax()));
                 plain(2, "spool", size(t.spoolMax()));
+                if (t.durable() != null) {
+                    line(2, "spool_dir", t.durable().dir().toString());
+                    plain(2, "fsync", t.durable().fsync());
+                    plain(2, "overflow", t.durable().drop() ? "drop" : "block");
+                    plain(2, "spool_max", size(t.durable().maxBytes()));
+                }
             }
         }
     }

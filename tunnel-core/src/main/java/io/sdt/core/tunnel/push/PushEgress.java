@@ -37,6 +37,12 @@ import java.util.concurrent.TimeUnit;
  * kernel accepted but its process never read before an abrupt reset cannot be known by any TCP
  * sender without application acknowledgements; they are the one loss this design cannot see.
  *
+ * <p>A durable ingress ({@code spool-dir=}) numbers its records: PUSH_SEQ gives the sequence of the
+ * next DATA, and this egress answers PUSH_ACK with the highest sequence whose write to the target has
+ * completed, so the ingress deletes it from its disk spool. Records it has delivered before (resent
+ * after a link drop) are dropped and acknowledged again, by spool identity, for as long as this
+ * process lives ({@link Outbound#deliveredPush()}).
+ *
  * <p>Confined to the link's event loop.
  */
 public final class PushEgress implements LinkChannel {
@@ -50,6 +56,14 @@ public final class PushEgress implements LinkChannel {
     private final int spoolMax;
     private final ArrayDeque<ByteBuf> spool = new ArrayDeque<>();
     private final ArrayDeque<ByteBuf> inFlight = new ArrayDeque<>();
+    /** Durable only: the sequence of each record in {@link #spool} and {@link #inFlight}, in lockstep. */
+    private final ArrayDeque<Long> spoolSeqs = new ArrayDeque<>();
+    private final ArrayDeque<Long> inFlightSeqs = new ArrayDeque<>();
+    /** Durable only: the spool identity (hex), and the sequence of the next DATA. */
+    private String spoolKey;
+    private long nextSeq;
+    private long ackDue;
+    private boolean ackScheduled;
     private long spooled;
     private Channel upstream;
     private boolean connecting;
@@ -131,6 +145,9 @@ public final class PushEgress implements LinkChannel {
         while (!spool.isEmpty() && up.isWritable()) {
             ByteBuf r = spool.poll();
             inFlight.add(r);
+            if (spoolKey != null) {
+                inFlightSeqs.add(spoolSeqs.poll());
+            }
             up.write(r.retainedDuplicate()).addListener(f -> written(up, f.isSuccess()));
             wrote = true;
         }
@@ -143,9 +160,13 @@ public final class PushEgress implements LinkChannel {
         if (ok) {
             ByteBuf r = inFlight.poll();
             if (r != null) {
-                spooled -= r.readableBytes();
-                link.stats().pushSpooled(-r.readableBytes(), -1);
+                int n = r.readableBytes();
+                spooled -= n;
+                link.stats().pushSpooled(-n, -1);
                 r.release();
+                if (spoolKey != null) {
+                    delivered(inFlightSeqs.poll(), n);
+                }
             }
             if (draining && inFlight.isEmpty() && up.isActive()) {
                 ((DuplexChannel) up).shutdownOutput().addListener(x -> up.close());
@@ -156,7 +177,49 @@ public final class PushEgress implements LinkChannel {
         ByteBuf r;
         while ((r = inFlight.pollLast()) != null) {
             spool.addFirst(r);
+            if (spoolKey != null) {
+                spoolSeqs.addFirst(inFlightSeqs.pollLast());
+            }
         }
+    }
+
+    private void credit(int n) {
+        int increment = window.consume(n);
+        if (increment > 0) {
+            link.writeAndFlush(new Frame.Window(id, increment));
+        }
+    }
+
+    /** Record {@code seq} reached the target: remember it and acknowledge it, once per batch of writes. */
+    private void delivered(long seq, int n) {
+        credit(n);
+        outbound.deliveredPush().merge(spoolKey, seq, Math::max);
+        acknowledge(seq);
+    }
+
+    private void acknowledge(long seq) {
+        ackDue = Math.max(ackDue, seq);
+        if (!ackScheduled) {
+            ackScheduled = true;
+            link.eventLoop().execute(() -> { // after the write completions of this flush
+                ackScheduled = false;
+                if (!closed) {
+                    link.writeAndFlush(new Frame.PushAck(id, ackDue));
+                }
+            });
+        }
+    }
+
+    @Override
+    public boolean onPushSeq(byte[] spoolId, long seq) {
+        String key = java.util.HexFormat.of().formatHex(spoolId);
+        if (spoolKey != null && !spoolKey.equals(key)) {
+            link.protocolViolation("push channel " + id + " switched spools");
+            return true;
+        }
+        spoolKey = key;
+        nextSeq = seq;
+        return true;
     }
 
     @Override
@@ -170,19 +233,29 @@ public final class PushEgress implements LinkChannel {
             link.reject(record, "push channel " + id + " exceeded its window of " + window.size() + " bytes");
             return;
         }
-        // credit goes back as soon as the record is spooled (or dropped), a quarter window at a time
-        int increment = window.consume(n);
-        if (increment > 0) {
-            link.writeAndFlush(new Frame.Window(id, increment));
-        }
-        if (spooled + n > spoolMax) {
-            record.release();
-            if (overflowed++ % 1000 == 0) {
-                log.warn("{}: push channel {}: spool of {} bytes is full while {} is away; {} record(s) dropped",
-                        link, id, spoolMax, target, overflowed);
+        if (spoolKey != null) {
+            // durable: the ingress keeps every record on disk until acknowledged, so nothing may be dropped
+            // here and credit goes back only once a record is delivered: this spool holds at most a window
+            long seq = nextSeq++;
+            if (seq <= outbound.deliveredPush().getOrDefault(spoolKey, 0L)) {
+                record.release(); // delivered before a link drop: once is enough
+                credit(n);
+                acknowledge(seq);
+                return;
             }
-            link.stats().pushOverflow();
-            return;
+            spoolSeqs.add(seq);
+        } else {
+            // credit goes back as soon as the record is spooled (or dropped), a quarter window at a time
+            credit(n);
+            if (spooled + n > spoolMax) {
+                record.release();
+                if (overflowed++ % 1000 == 0) {
+                    log.warn("{}: push channel {}: spool of {} bytes is full while {} is away; {} record(s) dropped",
+                            link, id, spoolMax, target, overflowed);
+                }
+                link.stats().pushOverflow();
+                return;
+            }
         }
         spool.add(record);
         spooled += n;

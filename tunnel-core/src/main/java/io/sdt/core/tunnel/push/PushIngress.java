@@ -38,6 +38,13 @@ import java.util.function.Supplier;
  * records wait in a bounded queue and the producers are no longer read (TCP pushes back on them);
  * nothing is dropped here.
  *
+ * <p>With {@code spool-dir=} the records go to a durable spool on disk instead of the queue
+ * ({@link SpoolPump}): each is numbered, sent from the spool (PUSH_SEQ gives the egress the number of
+ * the next DATA), and deleted only when the egress acknowledges it (PUSH_ACK). After a link drop or a
+ * restart of this node, everything unacknowledged is sent again; the egress drops what it had already
+ * delivered. A full spool stops reading the producers (overflow=block) or drops and counts
+ * (overflow=drop).
+ *
  * <p>Confined to one event loop, which must be the loop of every link it uses.
  */
 public final class PushIngress {
@@ -60,6 +67,17 @@ public final class PushIngress {
     private boolean closing;
     private Link refusedOn;
     private Upstream channel;
+    /** Durable only ({@code spool-dir=}): the spool and where this node stands in it. */
+    private SpoolPump pump;
+    private long appended;
+    private long acked;
+    private boolean spoolFull;
+    private boolean fetching;
+    /** Bytes handed to the spool thread and not appended yet: above QUEUE_HIGH the producers wait. */
+    private long toSpool;
+    /** A spool at its limit flips between full and free with every acknowledgement: ration those lines. */
+    private final io.sdt.core.link.LogBudget spoolNews = io.sdt.core.link.LogBudget.perMinute(log,
+            "durable spool full/free changes");
 
     private PushIngress(Tunnel tunnel, Supplier<Link> links, EventLoop loop) {
         this.tunnel = tunnel;
@@ -74,6 +92,15 @@ public final class PushIngress {
     public static ChannelFuture bind(Tunnel tunnel, IngressContext in) {
         EventLoop loop = in.loop();
         PushIngress ingress = new PushIngress(tunnel, in.links(), loop);
+        TunnelSpec.DurablePush durable = tunnel.spec().durable();
+        if (durable != null) {
+            ingress.pump = SpoolPump.open(loop, durable, ingress.new SpoolEvents(), tunnel.toString());
+            ingress.appended = ingress.pump.lastAppended();
+            ingress.acked = ingress.pump.ackedAtStart();
+            if (ingress.appended > ingress.acked) {
+                loop.execute(ingress::drain); // what the last run left unacknowledged goes first
+            }
+        }
         return new ServerBootstrap().group(loop, loop).channel(in.transport().serverChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -107,6 +134,9 @@ public final class PushIngress {
             p.close();
         }
         Link.releaseAll(queue);
+        if (pump != null) {
+            pump.close();
+        }
         if (queued > 0) {
             log.warn("{}: closed with {} bytes of records never sent", tunnel, queued);
         }
@@ -119,6 +149,10 @@ public final class PushIngress {
             return;
         }
         tunnel.datagramIn();
+        if (pump != null) {
+            pump.offer(record);
+            return;
+        }
         queue.add(record);
         queued += record.readableBytes();
         drain(false);
@@ -139,9 +173,16 @@ public final class PushIngress {
             return;
         }
         if (channel == null || channel.link != link) {
+            if (pump != null && appended <= acked) {
+                return; // nothing to send: no channel until there is
+            }
             channel = new Upstream(link);
         }
         if (!channel.open) {
+            return;
+        }
+        if (pump != null) {
+            sendFromSpool(channel);
             return;
         }
         boolean wrote = false;
@@ -161,8 +202,78 @@ public final class PushIngress {
         }
     }
 
+    /** Asks the spool for what this channel has not sent yet, as far as its credit goes, and sends it. */
+    private void sendFromSpool(Upstream up) {
+        if (fetching || up.sent >= appended || up.credit.available() < tunnel.spec().recordMax()) {
+            log.debug("{}: not sending: fetching {}, sent {}, appended {}, acked {}, credit {}", tunnel, fetching, up.sent,
+                    appended, acked, up.credit.available());
+            return;
+        }
+        fetching = true;
+        pump.fetch(up.sent, (int) Math.min(Integer.MAX_VALUE, up.credit.available()), records -> {
+            fetching = false;
+            boolean current = channel == up && up.open && !up.link.isClosed();
+            for (SpoolPump.Fetched f : records) {
+                if (!current || f.seq() <= up.sent) {
+                    f.record().release();
+                    continue;
+                }
+                if (f.seq() != up.sent + 1 || up.sent == up.startedAfter) {
+                    up.link.write(new Frame.PushSeq(up.id, pump.id(), f.seq()));
+                }
+                int n = f.record().readableBytes();
+                up.credit.consume(n);
+                up.link.stats().sentToLink(n);
+                up.link.write(new Frame.Data(up.id, f.record()));
+                up.sent = f.seq();
+            }
+            if (current) {
+                up.link.flush();
+                sendFromSpool(up);
+            } else {
+                drain(); // the channel changed while reading: start the one now current
+            }
+        });
+    }
+
+    /** The durable spool's news, on the loop. */
+    private final class SpoolEvents implements SpoolPump.Listener {
+        @Override
+        public void appended(long last, boolean full, long taken) {
+            appended = last;
+            toSpool -= taken;
+            if (full != spoolFull) {
+                spoolFull = full;
+                spoolNews.log(org.apache.logging.log4j.Level.WARN, "{}: the durable spool is {}", tunnel,
+                        full ? "full: producers are held until the far side acknowledges records" : "taking records again");
+            }
+            boolean hold = spoolFull || toSpool > QUEUE_HIGH;
+            if (hold != paused && (hold || toSpool < QUEUE_LOW)) {
+                setPaused(hold);
+            }
+            drain();
+        }
+
+        @Override
+        public void dropped(int records) {
+            for (int i = 0; i < records; i++) {
+                tunnel.datagramDropped();
+            }
+            spoolNews.log(org.apache.logging.log4j.Level.WARN, "{}: the durable spool is full; {} record(s) dropped"
+                    + " (overflow=drop)", tunnel, records);
+        }
+    }
+
     /** Queued records must move once a link is back, even if no new record arrives to trigger it. */
     private void retryLater() {
+        if (pump != null && appended > acked && !retryScheduled) {
+            retryScheduled = true;
+            loop.schedule(() -> {
+                retryScheduled = false;
+                drain();
+            }, 200, java.util.concurrent.TimeUnit.MILLISECONDS);
+            return;
+        }
         if (!queue.isEmpty() && !retryScheduled) {
             retryScheduled = true;
             loop.schedule(() -> {
@@ -192,6 +303,13 @@ public final class PushIngress {
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
+            if (pump != null) {
+                toSpool += pump.flush();
+                if (toSpool > QUEUE_HIGH && !paused) {
+                    setPaused(true);
+                }
+                return;
+            }
             Link link = links.get();
             if (link != null) {
                 link.flush();
@@ -218,8 +336,13 @@ public final class PushIngress {
         final SendWindow credit = new SendWindow();
         boolean open;
         final long openSentAt;
+        /** Durable only: the highest sequence sent on this channel; it starts at what was acknowledged. */
+        long sent;
+        final long startedAfter;
 
         Upstream(Link link) {
+            this.sent = acked;
+            this.startedAfter = acked;
             this.link = link;
             this.id = link.allocateChannelId();
             link.register(id, this);
@@ -245,6 +368,23 @@ public final class PushIngress {
             log.warn("{} refused by the peer: {}; records stay queued", tunnel, message);
             refusedOn = link;
             gone();
+        }
+
+        @Override
+        public boolean onPushAck(long seq) {
+            if (pump == null) {
+                return false;
+            }
+            if (seq > sent) {
+                link.protocolViolation("PUSH_ACK of record " + seq + " on push channel " + id + ", which sent only up to "
+                        + sent);
+                return true;
+            }
+            if (seq > acked) {
+                acked = seq;
+                pump.ack(seq);
+            }
+            return true;
         }
 
         @Override
@@ -275,6 +415,9 @@ public final class PushIngress {
             open = false;
             if (channel == this) {
                 channel = null;
+                if (pump != null) {
+                    retryLater(); // what this channel sent unacknowledged goes again on the next link
+                }
             }
         }
 

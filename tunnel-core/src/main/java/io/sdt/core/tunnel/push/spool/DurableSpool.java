@@ -124,6 +124,29 @@ public final class DurableSpool implements AutoCloseable {
         }
     }
 
+    /**
+     * Checks, without opening the spool, that {@code dir} can hold one: it exists or can be created, and
+     * can be written. For a clear error at start rather than a tunnel that fails later.
+     */
+    public static void check(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new SpoolException("spool directory " + dir + " cannot be created: " + e, e);
+        }
+        if (!Files.isDirectory(dir) || !Files.isWritable(dir)) {
+            throw new SpoolException("spool directory " + dir + " is not writable");
+        }
+        Path probe = dir.resolve(".write-test");
+        try {
+            Files.deleteIfExists(probe);
+            Files.createFile(probe);
+            Files.delete(probe);
+        } catch (IOException e) {
+            throw new SpoolException("spool directory " + dir + " is not writable: " + e, e);
+        }
+    }
+
     private static String identity(Path dir) throws IOException {
         Path file = dir.resolve("spool.id");
         try {
@@ -348,9 +371,8 @@ public final class DurableSpool implements AutoCloseable {
             }
             while (!segments.isEmpty()) {
                 Segment first = segments.firstEntry().getValue();
-                boolean current = segments.size() == 1;
-                if (first.end() - 1 > acked || current) {
-                    break;
+                if (first.end() - 1 > acked || first.records == 0) {
+                    break; // the next append to an emptied spool starts a new segment
                 }
                 segments.pollFirstEntry();
                 bytes -= first.size;
