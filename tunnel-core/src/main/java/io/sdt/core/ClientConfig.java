@@ -12,6 +12,7 @@ import io.sdt.core.tunnel.TunnelSpec;
 import io.sdt.core.tunnel.TunnelSpecParser;
 import io.sdt.core.tunnel.router.proxy.ProxyAuth;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,11 +26,13 @@ import java.util.Objects;
  * @param exitPolicy targets the server may ask this client to connect to for a reverse dynamic
  *                   tunnel ({@code -R PORT}); required (non-empty) when there is one
  * @param proxyAuth  SOCKS5 / HTTP CONNECT credentials customers of {@code -D} must give, or {@code null}
+ * @param pushStateDir {@code push.spool_dir}: where this node keeps what its push egresses ({@code -R ...,push})
+ *                   delivered, or {@code null} to keep it in memory
  */
 public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnels, TlsSetup.ClientOptions tls,
                            Transport transport, LinkSettings settings, Duration reconnectMin,
                            Duration reconnectMax, int threads, Ticker ticker, Policy exitPolicy,
-                           ProxyAuth proxyAuth) {
+                           ProxyAuth proxyAuth, Path pushStateDir) {
     public ClientConfig {
         if (exitPolicy == null) {
             exitPolicy = Policy.denyAll();
@@ -56,7 +59,7 @@ public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnel
                         Transport transport, LinkSettings settings, Duration reconnectMin, Duration reconnectMax,
                         int threads) {
         this(server, token, tunnels, tls, transport, settings, reconnectMin, reconnectMax, threads,
-                Ticker.systemTicker(), null, null);
+                Ticker.systemTicker(), null, null, null);
     }
 
     /**
@@ -143,7 +146,7 @@ public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnel
                 throw new IllegalArgumentException("a server address is required");
             }
             return new ClientConfig(server, requireToken(), tunnels, tls, transport, settings, reconnectMin, reconnectMax, threads,
-                    ticker, Policy.of(exitRules), proxyAuth);
+                    ticker, Policy.of(exitRules), proxyAuth, pushStateDir);
         }
 
         public SdtClient build() {

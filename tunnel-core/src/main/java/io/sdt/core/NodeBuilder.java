@@ -19,6 +19,7 @@ public abstract class NodeBuilder<B extends NodeBuilder<B>> {
     LinkSettings settings = LinkSettings.defaults();
     int threads;
     Ticker ticker = Ticker.systemTicker();
+    java.nio.file.Path pushStateDir;
 
     NodeBuilder(int threads) {
         this.threads = threads;
@@ -57,6 +58,15 @@ public abstract class NodeBuilder<B extends NodeBuilder<B>> {
     /** The clock of UDP tuple expiry (tests inject a fake one). */
     public B ticker(Ticker ticker) {
         this.ticker = ticker;
+        return self();
+    }
+
+    /**
+     * Where this node keeps, per durable push spool, the last record its egress delivered
+     * ({@code push.spool_dir}); without it that is kept in memory and a restart may deliver again.
+     */
+    public B pushStateDir(java.nio.file.Path dir) {
+        this.pushStateDir = dir;
         return self();
     }
 

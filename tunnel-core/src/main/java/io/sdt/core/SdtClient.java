@@ -77,7 +77,7 @@ public final class SdtClient implements AutoCloseable {
     public SdtClient start() throws Exception {
         var ssl = TlsSetup.client(config.tls());
         group = config.transport().newGroup(config.threads(), new DefaultThreadFactory("sdt-client"));
-        outbound = new Outbound(config.transport());
+        outbound = new Outbound(config.transport(), config.pushStateDir());
         linkLoop = group.next();
         ClientHooks hooks = new ClientHooks(new ClientHooks.Context(stats, outbound, tunnels, () -> exitPolicy,
                 () -> draining));

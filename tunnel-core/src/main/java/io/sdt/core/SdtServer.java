@@ -81,7 +81,7 @@ public final class SdtServer implements AutoCloseable {
     public SdtServer start() throws Exception {
         TlsSetup.ServerTls tls = TlsSetup.server(config.tls());
         group = config.transport().newGroup(config.threads(), new DefaultThreadFactory("sdt-server"));
-        outbound = new Outbound(config.transport());
+        outbound = new Outbound(config.transport(), config.pushStateDir());
         hooks = new ServerHooks(new ServerHooks.Context(stats, outbound, group, config.transport(), config.ticker(),
                 routerStats, () -> allowTarget, () -> allowBind, () -> draining, link -> links.add(link.channel())));
         LinkPipelines pipelines = new LinkPipelines(config.token(), config.settings(), stats, hooks);

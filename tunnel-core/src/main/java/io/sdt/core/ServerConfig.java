@@ -8,6 +8,7 @@ import io.sdt.core.link.Token;
 import io.sdt.core.policy.Policy;
 import io.sdt.core.transport.Transport;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,11 +18,13 @@ import java.util.Objects;
  * A server's validated configuration ({@code sdt server}): where it listens for links, the token, the
  * policy for its clients' targets and listeners (both deny by default), TLS, transport and link settings.
  *
- * @param ticker the clock of UDP tuple expiry (tests inject a fake one)
+ * @param ticker       the clock of UDP tuple expiry (tests inject a fake one)
+ * @param pushStateDir {@code push.spool_dir}: where this node keeps what its push egresses delivered,
+ *                     so a restart does not deliver a resent record twice; {@code null} keeps it in memory
  */
 public record ServerConfig(HostPort listen, Token token, Policy allowTarget, Policy allowBind,
                            TlsSetup.ServerOptions tls, Transport transport, LinkSettings settings, int threads,
-                           Ticker ticker) {
+                           Ticker ticker, Path pushStateDir) {
     public ServerConfig {
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(token, "token");
@@ -40,7 +43,7 @@ public record ServerConfig(HostPort listen, Token token, Policy allowTarget, Pol
 
     public ServerConfig(HostPort listen, Token token, Policy allowTarget, Policy allowBind, TlsSetup.ServerOptions tls,
                         Transport transport, LinkSettings settings, int threads) {
-        this(listen, token, allowTarget, allowBind, tls, transport, settings, threads, Ticker.systemTicker());
+        this(listen, token, allowTarget, allowBind, tls, transport, settings, threads, Ticker.systemTicker(), null);
     }
 
     /** Fluent construction of a {@link ServerConfig}; every setter validates its input. */
@@ -86,7 +89,7 @@ public record ServerConfig(HostPort listen, Token token, Policy allowTarget, Pol
 
         public ServerConfig config() {
             return new ServerConfig(listen, requireToken(), Policy.parse("--allow-target", allowTarget),
-                    Policy.parse("--allow-bind", allowBind), tls, transport, settings, threads, ticker);
+                    Policy.parse("--allow-bind", allowBind), tls, transport, settings, threads, ticker, pushStateDir);
         }
 
         public SdtServer build() {

@@ -69,10 +69,12 @@ final class NodeSetup {
         Transport transport = s.transport();
         LinkSettings settings = s.settings();
         s.tlsPairs();
+        s.pushStateDir(config.pushStateDir());
         s.check();
         return new ServerConfig(listen, token, policy[0], policy[1],
                 new TlsSetup.ServerOptions(config.tls().cert(), config.tls().key(), config.tls().clientCa()), transport,
-                settings, Math.min(2, Runtime.getRuntime().availableProcessors()));
+                settings, Math.min(2, Runtime.getRuntime().availableProcessors()), Ticker.systemTicker(),
+                config.pushStateDir());
     }
 
     /** A client's settings; every problem at once in a {@link ConfigException}. */
@@ -87,13 +89,26 @@ final class NodeSetup {
         LinkSettings settings = s.settings();
         s.tlsPairs();
         s.spoolDirs(config.tunnels());
+        s.pushStateDir(config.pushStateDir());
         s.check();
         try {
             return new ClientConfig(server, token, config.tunnels(),
                     new TlsSetup.ClientOptions(config.tls().ca(), config.tls().cert(), config.tls().key()), transport,
-                    settings, Duration.ofMillis(200), Duration.ofSeconds(10), 1, Ticker.systemTicker(), exits, auth);
+                    settings, Duration.ofMillis(200), Duration.ofSeconds(10), 1, Ticker.systemTicker(), exits, auth,
+                    config.pushStateDir());
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
+        }
+    }
+
+    /** push.spool_dir can be created and written, before anything starts. */
+    private void pushStateDir(java.nio.file.Path dir) {
+        if (dir != null) {
+            try {
+                io.sdt.core.tunnel.push.spool.DurableSpool.check(dir);
+            } catch (io.sdt.core.tunnel.push.spool.SpoolException e) {
+                problems.add("push.spool_dir: " + e.getMessage());
+            }
         }
     }
 

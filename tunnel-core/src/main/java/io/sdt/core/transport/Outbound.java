@@ -5,7 +5,6 @@ import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
 
 import java.net.InetSocketAddress;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * How a node reaches targets: its {@link Transport} and one non-blocking DNS resolver (Netty's,
@@ -13,17 +12,26 @@ import java.util.concurrent.ConcurrentHashMap;
  * host name (router mode, or a {@code -L} target that is a name) is resolved on the exit node
  * without blocking its event loop; JDK's resolver would stall every channel of that loop for as
  * long as a slow DNS server takes. It also holds, per durable push spool, the highest record this node
- * has delivered to its target ({@link #deliveredPush()}), so a record resent after a link drop is not
- * delivered twice. Thread-safe; close it when the node stops.
+ * has delivered to its target ({@link #deliveredPush()}), so a resent record is not delivered twice.
+ * Thread-safe; close it when the node stops.
  */
 public final class Outbound implements AutoCloseable {
 
     private final Transport transport;
     private final DnsAddressResolverGroup resolver;
-    private final ConcurrentHashMap<String, Long> deliveredPush = new ConcurrentHashMap<>();
+    private final DeliveredMarks deliveredPush;
 
     public Outbound(Transport transport) {
+        this(transport, null);
+    }
+
+    /**
+     * @param pushStateDir where the push egresses' delivered marks are kept across restarts, or {@code null}
+     *                     for memory only; opened here, so call it on the thread that starts the node
+     */
+    public Outbound(Transport transport, java.nio.file.Path pushStateDir) {
         this.transport = transport;
+        this.deliveredPush = pushStateDir == null ? DeliveredMarks.inMemory() : DeliveredMarks.in(pushStateDir);
         this.resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
                 .datagramChannelType(transport.datagramChannel())
                 .socketChannelType(transport.socketChannel()));
@@ -38,11 +46,8 @@ public final class Outbound implements AutoCloseable {
         return resolver;
     }
 
-    /**
-     * Durable push egress: spool identity (hex) to the highest sequence this node delivered to the target.
-     * In memory: it outlives links, not the process.
-     */
-    public ConcurrentHashMap<String, Long> deliveredPush() {
+    /** Durable push egress: per spool identity (hex), the highest sequence this node delivered to the target. */
+    public DeliveredMarks deliveredPush() {
         return deliveredPush;
     }
 

@@ -34,12 +34,13 @@ public final class ConfigReader {
 
     private static final Pattern ENV = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
     private static final Set<String> TOP = Set.of("node", "link", "tls", "policy", "tunnels", "admin", "logging",
-            "shutdown");
+            "shutdown", "push");
     private static final Set<String> LINK = Set.of("listen", "server", "token_file", "token", "transport", "window");
     private static final Set<String> TLS = Set.of("ca", "cert", "key", "client_ca");
     private static final Set<String> POLICY = Set.of("allow_target", "allow_bind", "proxy_auth_file", "proxy_auth");
     private static final Set<String> LOGGING = Set.of("level", "audit", "audit_file", "audit_file_size");
     private static final Set<String> SHUTDOWN = Set.of("drain_timeout");
+    private static final Set<String> PUSH = Set.of("spool_dir");
     private static final Set<String> TUNNEL = Set.of("direction", "mode", "protocol", "bind", "target", "peer", "idle",
             "max", "record", "spool", "spool_dir", "fsync", "overflow", "spool_max");
     static final Set<String> LEVELS = Set.of("off", "fatal", "error", "warn", "info", "debug", "trace", "all");
@@ -115,6 +116,7 @@ public final class ConfigReader {
         Map<?, ?> policy = section(top, "policy", POLICY);
         Map<?, ?> logging = section(top, "logging", LOGGING);
         Map<?, ?> shutdown = section(top, "shutdown", SHUTDOWN);
+        Map<?, ?> push = section(top, "push", PUSH);
         String listen = string(link, "listen", "link.listen");
         String server = string(link, "server", "link.server");
         String tokenFile = string(link, "token_file", "link.token_file");
@@ -173,7 +175,8 @@ public final class ConfigReader {
                 tunnels, string(top, "admin", "admin"),
                 new NodeConfig.Logging(level == null ? null : level.toLowerCase(Locale.ROOT), audit,
                         path(logging, "audit_file", "logging.audit_file"),
-                        string(logging, "audit_file_size", "logging.audit_file_size")), drain);
+                        string(logging, "audit_file_size", "logging.audit_file_size")), drain,
+                path(push, "spool_dir", "push.spool_dir"));
     }
 
     private List<TunnelSpec> tunnels(Map<?, ?> top) {

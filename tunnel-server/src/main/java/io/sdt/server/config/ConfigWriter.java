@@ -77,6 +77,10 @@ public final class ConfigWriter {
         if (c.logging().auditFileSize() != null) {
             line(1, "audit_file_size", c.logging().auditFileSize());
         }
+        if (c.pushStateDir() != null) {
+            out.append("push:\n");
+            line(1, "spool_dir", c.pushStateDir());
+        }
         out.append("shutdown:\n");
         line(1, "drain_timeout", duration(c.drainTimeout()));
     }

@@ -30,11 +30,13 @@ import java.util.Objects;
  * @param admin         {@code admin}: {@code [HOST:]PORT} of the admin endpoint, or {@code null}
  * @param logging       {@code logging.*}
  * @param drainTimeout  {@code shutdown.drain_timeout}
+ * @param pushStateDir  {@code push.spool_dir}: the node's push state directory (what its push egresses
+ *                      delivered, kept across restarts), or {@code null}
  */
 public record NodeConfig(Role role, String listen, String server, Path tokenFile, Secret token, String transport,
                          String window, Tls tls, List<String> allowTarget, List<String> allowBind, Path proxyAuthFile,
                          Secret proxyAuth, List<TunnelSpec> tunnels, String admin, Logging logging,
-                         Duration drainTimeout) {
+                         Duration drainTimeout, Path pushStateDir) {
 
     /** How long SIGTERM waits for open channels when the configuration does not say. */
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
@@ -102,6 +104,7 @@ public record NodeConfig(Role role, String listen, String server, Path tokenFile
         diff(changed, "link.window", window, next.window);
         diff(changed, "tls", tls, next.tls);
         diff(changed, "admin", admin, next.admin);
+        diff(changed, "push.spool_dir", pushStateDir, next.pushStateDir);
         return changed;
     }
 

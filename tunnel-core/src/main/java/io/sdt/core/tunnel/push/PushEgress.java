@@ -40,8 +40,9 @@ import java.util.concurrent.TimeUnit;
  * <p>A durable ingress ({@code spool-dir=}) numbers its records: PUSH_SEQ gives the sequence of the
  * next DATA, and this egress answers PUSH_ACK with the highest sequence whose write to the target has
  * completed, so the ingress deletes it from its disk spool. Records it has delivered before (resent
- * after a link drop) are dropped and acknowledged again, by spool identity, for as long as this
- * process lives ({@link Outbound#deliveredPush()}).
+ * after a link drop or a restart) are dropped and acknowledged again, by spool identity
+ * ({@link Outbound#deliveredPush()}: for the life of the process, or across restarts with
+ * {@code push.spool_dir}).
  *
  * <p>Confined to the link's event loop.
  */
@@ -193,7 +194,7 @@ public final class PushEgress implements LinkChannel {
     /** Record {@code seq} reached the target: remember it and acknowledge it, once per batch of writes. */
     private void delivered(long seq, int n) {
         credit(n);
-        outbound.deliveredPush().merge(spoolKey, seq, Math::max);
+        outbound.deliveredPush().advance(spoolKey, seq);
         acknowledge(seq);
     }
 
@@ -237,7 +238,7 @@ public final class PushEgress implements LinkChannel {
             // durable: the ingress keeps every record on disk until acknowledged, so nothing may be dropped
             // here and credit goes back only once a record is delivered: this spool holds at most a window
             long seq = nextSeq++;
-            if (seq <= outbound.deliveredPush().getOrDefault(spoolKey, 0L)) {
+            if (seq <= outbound.deliveredPush().get(spoolKey)) {
                 record.release(); // delivered before a link drop: once is enough
                 credit(n);
                 acknowledge(seq);
