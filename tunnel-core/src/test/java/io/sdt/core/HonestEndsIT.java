@@ -99,17 +99,7 @@ class HonestEndsIT {
     @Test
     void aLinkLostMidTransferIsAResetAtTheCustomer() throws Exception {
         CountDownLatch stop = new CountDownLatch(1);
-        try (Nodes nodes = new Nodes(); Targets target = new Targets(s -> {
-            OutputStream out = s.getOutputStream();
-            byte[] chunk = new byte[16 * 1024];
-            try {
-                while (!stop.await(5, TimeUnit.MILLISECONDS)) { // bounded by the test's timeout
-                    out.write(chunk);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        })) {
+        try (Nodes nodes = new Nodes(); Targets target = Targets.streaming(stop)) {
             SdtServer server = nodes.server(b -> b.allowTarget("127.0.0.1:" + target.port()));
             SdtClient client = nodes.client(server, b -> b.forward(Direction.LOCAL, "0:127.0.0.1:" + target.port()));
             try (Socket s = connect(client.tunnels().get(0).boundAddress())) {

@@ -1,14 +1,8 @@
 package io.sdt.core;
 
 import io.sdt.core.testing.Await;
+import io.sdt.core.testing.LogCapture;
 import io.sdt.core.testing.Nodes;
-import org.apache.logging.log4j.Level;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.core.LogEvent;
-import org.apache.logging.log4j.core.LoggerContext;
-import org.apache.logging.log4j.core.appender.AbstractAppender;
-import org.apache.logging.log4j.core.config.LoggerConfig;
-import org.apache.logging.log4j.core.config.Property;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,40 +32,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class LockoutIT {
 
-    private static final String LINK_LOGGERS = "io.sdt.core.link";
-    private final List<String> lines = new ArrayList<>();
-    private AbstractAppender capture;
+    private LogCapture capture;
 
     @BeforeEach
     void captureLinkLogs() {
-        LoggerContext ctx = (LoggerContext) LogManager.getContext(false);
-        capture = new AbstractAppender("link-capture", null, null, true, Property.EMPTY_ARRAY) {
-            @Override
-            public void append(LogEvent event) {
-                synchronized (lines) {
-                    lines.add(event.getMessage().getFormattedMessage());
-                }
-            }
-        };
-        capture.start();
-        LoggerConfig c = new LoggerConfig(LINK_LOGGERS, Level.INFO, false);
-        c.addAppender(capture, Level.INFO, null);
-        ctx.getConfiguration().addLogger(LINK_LOGGERS, c);
-        ctx.updateLoggers();
+        capture = LogCapture.of("io.sdt.core.link");
     }
 
     @AfterEach
     void stopCapture() {
-        LoggerContext ctx = (LoggerContext) LogManager.getContext(false);
-        ctx.getConfiguration().removeLogger(LINK_LOGGERS);
-        ctx.updateLoggers();
-        capture.stop();
-    }
-
-    private int linesLogged() {
-        synchronized (lines) {
-            return lines.size();
-        }
+        capture.close();
     }
 
     /** Holds an idle connection from {@code 127.0.0.<host>} and opens a new one whenever it is closed. */
@@ -164,7 +134,8 @@ class LockoutIT {
             assertEquals(flood, closed.get());
             Await.until("every failure counted", Duration.ofSeconds(10),
                     () -> server.stats().handshakeFailures() >= flood);
-            int logged = linesLogged();
+            List<String> lines = capture.lines();
+            int logged = lines.size();
             assertTrue(logged <= 12, "a flood of " + flood + " bad connections wrote " + logged + " lines:\n"
                     + String.join("\n", lines.subList(0, Math.min(logged, 40))));
             assertTrue(logged >= 1, "the first ones are still logged in full");

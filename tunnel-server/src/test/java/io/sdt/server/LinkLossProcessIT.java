@@ -10,7 +10,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -64,17 +63,7 @@ class LinkLossProcessIT {
     void aServerKilledMidTransferIsAResetAtTheCustomerNotAnEnd() throws Exception {
         Path token = Files.writeString(dir.resolve("token"), Token.generate());
         CountDownLatch stop = new CountDownLatch(1);
-        try (Targets target = new Targets(s -> {
-            OutputStream out = s.getOutputStream();
-            byte[] chunk = new byte[16 * 1024];
-            try {
-                while (!stop.await(5, TimeUnit.MILLISECONDS)) { // bounded by the test's timeout
-                    out.write(chunk);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        })) {
+        try (Targets target = Targets.streaming(stop)) {
             int port = freePort();
             SdtProcesses.Node server = server(token, port, target.port());
             String l = "127.0.0.1:0:127.0.0.1:" + target.port();

@@ -21,7 +21,8 @@ import java.util.Map;
  * ({@code [spool id 16][sequence 8]} each) that is created and mapped when the node starts: an
  * update is a store into the mapping, no system call on the event loop, and the page cache keeps it
  * when the process is killed, so a restarted egress does not deliver again what its predecessor had
- * delivered. (A power loss may lose the last updates: the ingress then resends, at least once.)
+ * delivered. A mark follows a write's completion, so a write the kernel took in the instant the process
+ * died is delivered twice, and a power loss may lose the last updates: delivery stays at least once.
  * When every slot is taken, the least recently updated one is reused. Thread-safe.
  */
 public final class DeliveredMarks {

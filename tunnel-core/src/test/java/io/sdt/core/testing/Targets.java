@@ -60,6 +60,21 @@ public final class Targets implements AutoCloseable {
         });
     }
 
+    /** Writes 16 KiB every 5 ms until {@code stop} is counted down (or the connection fails). */
+    public static Targets streaming(java.util.concurrent.CountDownLatch stop) throws IOException {
+        return new Targets(s -> {
+            var out = s.getOutputStream();
+            byte[] chunk = new byte[16 * 1024];
+            try {
+                while (!stop.await(5, java.util.concurrent.TimeUnit.MILLISECONDS)) { // bounded by the test
+                    out.write(chunk);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+    }
+
     public int port() {
         return server.getLocalPort();
     }
