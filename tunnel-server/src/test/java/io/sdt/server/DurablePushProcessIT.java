@@ -119,7 +119,7 @@ class DurablePushProcessIT {
         long[] highest = new long[PRODUCERS];
         java.util.Arrays.fill(highest, -1);
         List<int[]> seen = new ArrayList<>();
-        for (var e : sink.lines.entrySet()) {
+        for (var e : new java.util.HashMap<>(sink.lines).entrySet()) { // a snapshot: nothing arrives any more
             Matcher m = LINE.matcher(e.getKey());
             assertTrue(m.matches(), "a whole record: " + e.getKey());
             assertEquals(1, e.getValue().get(), "delivered once: " + e.getKey());
@@ -131,7 +131,10 @@ class DurablePushProcessIT {
             count[s[0]]++;
         }
         for (int p = 0; p < PRODUCERS; p++) {
-            assertEquals(highest[p] + 1, count[p], "producer " + p + ": no gap before record " + highest[p]);
+            int producer = p;
+            assertEquals(highest[p] + 1, count[p], () -> "producer " + producer + ": no gap before record "
+                    + highest[producer] + "; missing " + java.util.stream.IntStream.rangeClosed(0, (int) highest[producer])
+                    .filter(n -> !sink.lines.containsKey(line(producer, n))).boxed().toList());
         }
         return highest;
     }
@@ -192,9 +195,13 @@ class DurablePushProcessIT {
                 f.get(60, TimeUnit.SECONDS); // they fail and stop
             }
             client(token, port, sink.port()); // the same spool directory
+            // until the resend is done: the sink's count unchanged for 3 s (a reconnect takes at most ~1 s)
             long settled = -1;
-            for (int i = 0; i < 40 && sink.total.get() != settled; i++) { // until the resend is done
-                settled = sink.total.get();
+            int quiet = 0;
+            for (int i = 0; i < 120 && quiet < 6; i++) {
+                long now = sink.total.get();
+                quiet = now == settled ? quiet + 1 : 0;
+                settled = now;
                 Thread.sleep(500);
             }
             long[] highest = checkedPrefixes(sink);
