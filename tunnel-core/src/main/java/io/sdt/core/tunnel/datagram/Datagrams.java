@@ -73,12 +73,18 @@ public final class Datagrams {
     }
 
     /**
-     * The payload of a received datagram, trimmed: a 1,400-byte datagram must not pin the 64 KiB
-     * receive buffer while it waits in the link's queue. Takes ownership of {@code content}.
+     * A payload that will wait (in the link's queue, or a push spool), trimmed: a 1,400-byte datagram
+     * must not pin the 64 KiB receive buffer, nor a 100-byte push record the link's read buffer it is a
+     * slice of. One whose buffer (or the buffer it slices) is more than four times its size plus 256
+     * bytes is copied into a buffer of its own. Takes ownership of {@code content}.
      */
-    static ByteBuf rightSized(ByteBuf content) {
+    public static ByteBuf rightSized(ByteBuf content) {
         int n = content.readableBytes();
-        if (content.capacity() <= 4 * n + 256) {
+        ByteBuf root = content;
+        while (root.unwrap() != null) { // a slice (or a leak detector's wrapper) of the buffer that holds the memory
+            root = root.unwrap();
+        }
+        if (root.capacity() <= 4L * n + 256) {
             return content;
         }
         ByteBuf copy = content.alloc().directBuffer(n, n);

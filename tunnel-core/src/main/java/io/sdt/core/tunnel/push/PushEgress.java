@@ -17,6 +17,7 @@ import io.sdt.core.link.Link;
 import io.sdt.core.link.LinkChannel;
 import io.sdt.core.link.ReceiveWindow;
 import io.sdt.core.transport.Outbound;
+import io.sdt.core.tunnel.datagram.Datagrams;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -258,6 +259,7 @@ public final class PushEgress implements LinkChannel {
                 return;
             }
         }
+        record = Datagrams.rightSized(record); // a decoded record is a slice of the link's read buffer
         spool.add(record);
         spooled += n;
         link.stats().pushSpooled(n, 1);

@@ -76,6 +76,25 @@ class PushEgressTest {
     }
 
     @Test
+    void aSpooledRecordDoesNotPinTheLinksReadBuffer() {
+        open(1 << 20);
+        // what the frame decoder hands over: records that are slices of one 64 KiB read buffer
+        ByteBuf read = Unpooled.directBuffer(64 * 1024).writeZero(64 * 1024);
+        for (int i = 0; i < 10; i++) {
+            TestLinks.receive(link, new Frame.Data(CHANNEL, read.retainedSlice(i * 100, 100)));
+        }
+        assertEquals(1, read.refCnt(), "no spooled record holds the read buffer any more");
+        assertEquals(1000, stats.pushSpoolBytes(), "the records themselves are spooled");
+        read.release();
+        // a record that is most of its buffer is kept as it is
+        ByteBuf whole = record(1000);
+        TestLinks.receive(link, new Frame.Data(CHANNEL, whole));
+        assertEquals(1, whole.refCnt(), "held by the spool, not copied");
+        TestLinks.receive(link, new Frame.Close(CHANNEL, ErrorCode.NONE)); // releases the spool
+        assertEquals(0, whole.refCnt());
+    }
+
+    @Test
     void aFullSpoolDropsAndCountsRecordsButStillReturnsCredit() {
         open(4096);
         List<ByteBuf> records = new ArrayList<>();
