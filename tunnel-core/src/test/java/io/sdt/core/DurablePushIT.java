@@ -15,14 +15,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.BufferedOutputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -46,26 +41,8 @@ class DurablePushIT {
     private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
     private final AtomicLong written = new AtomicLong();
 
-    /** {@code producers} connections each writing {@code perProducer} numbered lines, then closing. */
     private List<Future<?>> produce(InetSocketAddress at, int producers, int perProducer) {
-        List<Future<?>> all = new ArrayList<>();
-        for (int p = 0; p < producers; p++) {
-            int producer = p;
-            all.add(threads.submit(() -> {
-                try (Socket s = new Socket()) {
-                    s.connect(at, 5000);
-                    OutputStream out = new BufferedOutputStream(s.getOutputStream(), 4096);
-                    for (int n = 0; n < perProducer; n++) {
-                        out.write((PushTcpIT.line(producer, n) + "\n").getBytes(StandardCharsets.UTF_8));
-                        written.incrementAndGet();
-                    }
-                    out.flush();
-                    s.shutdownOutput();
-                }
-                return null;
-            }));
-        }
-        return all;
+        return PushTcpIT.produce(threads, at, producers, perProducer, written);
     }
 
     private static long duplicates(LineReceiver b) {

@@ -44,6 +44,32 @@ class PushTcpIT {
 
     enum Side { LOCAL, REMOTE }
 
+    /**
+     * {@code producers} connections to {@code at}, each writing {@code perProducer} numbered lines
+     * ({@link #line}) and counting them in {@code written}, then half-closing.
+     */
+    static List<Future<?>> produce(ExecutorService threads, InetSocketAddress at, int producers, int perProducer,
+                                   AtomicLong written) {
+        List<Future<?>> all = new ArrayList<>();
+        for (int p = 0; p < producers; p++) {
+            int producer = p;
+            all.add(threads.submit(() -> {
+                try (Socket s = new Socket()) {
+                    s.connect(at, 5000);
+                    OutputStream out = new BufferedOutputStream(s.getOutputStream(), 4096);
+                    for (int n = 0; n < perProducer; n++) {
+                        out.write((line(producer, n) + "\n").getBytes(StandardCharsets.UTF_8));
+                        written.incrementAndGet();
+                    }
+                    out.flush();
+                    s.shutdownOutput();
+                }
+                return null;
+            }));
+        }
+        return all;
+    }
+
     @ParameterizedTest
     @EnumSource(Side.class)
     void hundredThousandLinesFromTenProducersSurviveAReceiverRestart(Side side) throws Exception {
@@ -59,23 +85,7 @@ class PushTcpIT {
                     side == Side.LOCAL ? Direction.LOCAL : Direction.REMOTE, spec));
             Tunnel t = client.tunnels().get(0);
             InetSocketAddress at = t.awaitBound(Duration.ofSeconds(10));
-            List<Future<?>> all = new ArrayList<>();
-            for (int p = 0; p < producers; p++) {
-                int producer = p;
-                all.add(threads.submit(() -> {
-                    try (Socket s = new Socket()) {
-                        s.connect(at, 5000);
-                        OutputStream out = new BufferedOutputStream(s.getOutputStream(), 4096);
-                        for (int n = 0; n < perProducer; n++) {
-                            out.write((line(producer, n) + "\n").getBytes(StandardCharsets.UTF_8));
-                            written.incrementAndGet();
-                        }
-                        out.flush();
-                        s.shutdownOutput();
-                    }
-                    return null;
-                }));
-            }
+            List<Future<?>> all = produce(threads, at, producers, perProducer, written);
             // stop B mid-stream, keep it down while producers write on, then bring it back
             Await.until("B has a third of the lines", Duration.ofSeconds(60), () -> b.total.get() >= total / 3);
             b.stopGracefully();

@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.TreeMap;
-import java.util.zip.CRC32C;
 
 /**
  * The ingress's durable push spool: an append-only log of records on disk, numbered by sequence, from
@@ -48,9 +47,8 @@ public final class DurableSpool implements AutoCloseable {
     /** When appended records are forced to the disk. */
     public enum Fsync { ALWAYS, INTERVAL, NEVER }
 
-    static final int HEADER = 8;
-    /** No record is longer than this (the ingress's {@code record=} is far below it). */
-    static final int MAX_RECORD = 64 << 20;
+    static final int HEADER = Segment.HEADER;
+    static final int MAX_RECORD = Segment.MAX_RECORD;
     private static final String SUFFIX = ".seg";
 
     private final Path dir;
@@ -69,24 +67,6 @@ public final class DurableSpool implements AutoCloseable {
     private boolean dirty;
     private long recoveredPartial;
     private long recoveredCorrupt;
-
-    private static final class Segment {
-        final long first;
-        final Path path;
-        final FileChannel channel;
-        long records;
-        long size;
-
-        Segment(long first, Path path, FileChannel channel) {
-            this.first = first;
-            this.path = path;
-            this.channel = channel;
-        }
-
-        long end() {
-            return first + records;
-        }
-    }
 
     private DurableSpool(Path dir, long maxBytes, long segmentBytes, Fsync fsync, long intervalNanos,
                          String id, FileChannel ackedFile) {
@@ -190,7 +170,17 @@ public final class DurableSpool implements AutoCloseable {
             FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
             Segment seg = new Segment(first, p, ch);
             long corruptBefore = recoveredCorrupt;
-            scan(seg, i == files.size() - 1);
+            switch (seg.recover()) {
+                case CLEAN -> { }
+                case PARTIAL -> { // a record cut short can only be the crash's, at the end of the last segment
+                    if (i == files.size() - 1) {
+                        recoveredPartial++;
+                    } else {
+                        recoveredCorrupt++;
+                    }
+                }
+                case CORRUPT -> recoveredCorrupt++;
+            }
             if (seg.end() - 1 <= acked || seg.records == 0 && i < files.size() - 1) {
                 ch.close();
                 Files.delete(p); // acknowledged before the restart, or empty
@@ -205,67 +195,6 @@ public final class DurableSpool implements AutoCloseable {
             bytes += seg.size;
             nextSeq = Math.max(nextSeq, seg.end());
         }
-    }
-
-    /** Counts the whole records of {@code seg}; cuts it after the last good one. */
-    private void scan(Segment seg, boolean last) throws IOException {
-        long size = seg.channel.size();
-        long pos = 0;
-        ByteBuffer header = ByteBuffer.allocate(HEADER);
-        CRC32C crc = new CRC32C();
-        while (pos < size) {
-            header.clear();
-            if (readFully(seg.channel, header, pos) < HEADER) {
-                partial(last);
-                break;
-            }
-            header.flip();
-            int length = header.getInt();
-            int sum = header.getInt();
-            if (length <= 0 || length > MAX_RECORD) {
-                recoveredCorrupt++;
-                break;
-            }
-            if (pos + HEADER + length > size) {
-                partial(last);
-                break;
-            }
-            ByteBuffer payload = ByteBuffer.allocate(length);
-            readFully(seg.channel, payload, pos + HEADER);
-            crc.reset();
-            crc.update(payload.flip());
-            if ((int) crc.getValue() != sum) {
-                recoveredCorrupt++;
-                break;
-            }
-            pos += HEADER + length;
-            seg.records++;
-        }
-        if (pos < size) {
-            seg.channel.truncate(pos);
-            seg.channel.force(true);
-        }
-        seg.size = pos;
-    }
-
-    private void partial(boolean last) {
-        if (last) {
-            recoveredPartial++;
-        } else {
-            recoveredCorrupt++; // a short record can only be the end of the last segment
-        }
-    }
-
-    private static int readFully(FileChannel ch, ByteBuffer into, long at) throws IOException {
-        int total = 0;
-        while (into.hasRemaining()) {
-            int n = ch.read(into, at + total);
-            if (n < 0) {
-                break;
-            }
-            total += n;
-        }
-        return total;
     }
 
     /** Who this spool is: stable across restarts, new when the directory is new. */
@@ -292,14 +221,7 @@ public final class DurableSpool implements AutoCloseable {
             if (seg == null || seg.size > 0 && seg.size + need > segmentBytes) {
                 seg = newSegment(nextSeq);
             }
-            CRC32C crc = new CRC32C();
-            crc.update(record.duplicate());
-            ByteBuffer header = ByteBuffer.allocate(HEADER).putInt(length).putInt((int) crc.getValue()).flip();
-            long at = seg.size;
-            writeFully(seg.channel, header, at);
-            writeFully(seg.channel, record, at + HEADER);
-            seg.size += need;
-            seg.records++;
+            seg.append(record);
             bytes += need;
             dirty = true;
             return nextSeq++;
@@ -319,13 +241,6 @@ public final class DurableSpool implements AutoCloseable {
             previous.channel.force(false); // a closed segment is complete on disk before the next begins
         }
         return seg;
-    }
-
-    private static void writeFully(FileChannel ch, ByteBuffer from, long at) throws IOException {
-        long pos = at;
-        while (from.hasRemaining()) {
-            pos += ch.write(from, pos);
-        }
     }
 
     /**
@@ -427,24 +342,18 @@ public final class DurableSpool implements AutoCloseable {
             }
             Segment seg = e.getValue();
             try {
-                ByteBuffer header = ByteBuffer.allocate(HEADER);
                 if (segmentFirst != seg.first) { // entering a segment: find the record's offset once
                     segmentFirst = seg.first;
                     offset = 0;
                     for (long s = seg.first; s < next; s++) {
-                        header.clear();
-                        readFully(seg.channel, header, offset);
-                        offset += HEADER + header.flip().getInt();
+                        offset += HEADER + seg.lengthAt(offset);
                     }
                 }
-                header.clear();
-                readFully(seg.channel, header, offset);
-                int length = header.flip().getInt();
-                ByteBuffer payload = ByteBuffer.allocate(length);
-                readFully(seg.channel, payload, offset + HEADER);
+                int length = seg.lengthAt(offset);
+                ByteBuffer payload = seg.payloadAt(offset, length);
                 offset += HEADER + length;
                 next++;
-                return payload.flip();
+                return payload;
             } catch (IOException ex) {
                 throw new UncheckedIOException("reading the spool in " + dir, ex);
             }
