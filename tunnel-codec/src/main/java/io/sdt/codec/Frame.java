@@ -224,11 +224,19 @@ public sealed interface Frame
      * the far node's audit trail, or {@code null}.
      */
     record Open(int channel, int tunnelId, int window, boolean udp, boolean push, boolean sole, HostPort target,
-                HostPort origin) implements Frame {
+                HostPort origin, boolean relp) implements Frame {
         public Open {
             checkVarint(channel, "channel id");
             checkVarint(tunnelId, "tunnel id");
             checkVarint(window, "window");
+            if (relp && (udp || !push)) {
+                throw new IllegalArgumentException("relp applies to TCP push channels only");
+            }
+        }
+
+        public Open(int channel, int tunnelId, int window, boolean udp, boolean push, boolean sole, HostPort target,
+                    HostPort origin) {
+            this(channel, tunnelId, window, udp, push, sole, target, origin, false);
         }
 
         public Open(int channel, int tunnelId, int window, boolean udp, boolean push, boolean sole, HostPort target) {

@@ -131,11 +131,15 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             case OPEN -> {
                 int tunnel = Varint.read(f, "tunnel id");
                 int window = Varint.read(f, "window");
-                int flags = readFlags(f, type, FLAG_UDP | FLAG_PUSH | FLAG_SOLE | FLAG_ORIGIN);
+                int flags = readFlags(f, type, FLAG_UDP | FLAG_PUSH | FLAG_SOLE | FLAG_ORIGIN | FLAG_RELP);
+                if ((flags & FLAG_RELP) != 0 && (flags & (FLAG_UDP | FLAG_PUSH)) != FLAG_PUSH) {
+                    throw new FrameException(FrameException.Reason.MALFORMED_FRAME,
+                            String.format("OPEN: the relp flag needs push without udp (flags 0x%02x)", flags));
+                }
                 HostPort target = HostPort.decode(f);
                 HostPort origin = (flags & FLAG_ORIGIN) != 0 ? HostPort.decode(f) : null;
                 yield new Frame.Open(channel, tunnel, window, (flags & FLAG_UDP) != 0, (flags & FLAG_PUSH) != 0,
-                        (flags & FLAG_SOLE) != 0, target, origin);
+                        (flags & FLAG_SOLE) != 0, target, origin, (flags & FLAG_RELP) != 0);
             }
             case OPEN_OK -> new Frame.OpenOk(channel, Varint.read(f, "window"));
             case OPEN_FAIL -> new Frame.OpenFail(channel, ErrorCode.of(readByte(f, type)), readText(f));
@@ -187,6 +191,8 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     static final int FLAG_DYNAMIC = 16;
     /** OPEN only: the customer's address (the origin) follows the target. */
     static final int FLAG_ORIGIN = 32;
+    /** OPEN only, with push: the egress speaks RELP to the target (rsyslog's reliable event logging protocol). */
+    static final int FLAG_RELP = 64;
 
     private static int readFlags(ByteBuf f, FrameType type, int allowed) {
         int flags = readByte(f, type);

@@ -280,6 +280,8 @@ class FrameDecoderErrorTest {
     @ValueSource(strings = {
         "10 01 00 00 04 01 7f000001 0050", // OPEN flags 0x04 (peer is BIND-only)
         "10 01 00 00 80 01 7f000001 0050", // OPEN flags 0x80
+        "10 01 00 00 40 01 7f000001 0050", // OPEN relp without push
+        "10 01 00 00 43 01 7f000001 0050", // OPEN relp on a UDP push channel
         "10 01 00 00 ff 01 7f000001 0050", // OPEN flags 0xff
         "08 07 20 00 00 01 7f000001 0050", // BIND flags 0x20
         "08 07 11 00 00 01 7f000001 0050", // BIND dynamic with udp

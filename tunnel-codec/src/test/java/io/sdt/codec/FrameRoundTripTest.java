@@ -99,6 +99,8 @@ class FrameRoundTripTest {
                         new HostPort("127.0.0.1", 40000)), "13 10 01 02 01 20 01 0a000001 0050 01 7f000001 9c40"),
                 Arguments.of(new Frame.Open(1, 2, 65_536, false, new HostPort("example.com", 443)),
                         "16 10 01 02 808004 00 03 0b 6578616d706c652e636f6d 01bb"),
+                Arguments.of(new Frame.Open(4, 1, 65_536, false, true, false, new HostPort("127.0.0.1", 2514), null,
+                        true), "0e 10 04 01 808004 42 01 7f000001 09d2"),
                 Arguments.of(new Frame.OpenOk(2, 1 << 20), "05 11 02 808040"),
                 Arguments.of(new Frame.OpenFail(3, ErrorCode.REFUSED, "x"), "04 12 03 03 78"),
                 Arguments.of(new Frame.Window(128, 16_384), "06 14 8001 808001"),

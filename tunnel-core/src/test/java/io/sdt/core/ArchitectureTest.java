@@ -66,6 +66,11 @@ class ArchitectureTest {
     }
 
     @Test
+    void relpKnowsNothingOfOurs() {
+        onlyUses("io.sdt.core.tunnel.push.relp").check(CLASSES);
+    }
+
+    @Test
     void theLinkKnowsNoTunnelNoPolicyAndNoNode() {
         onlyUses("io.sdt.core.link", "io.sdt.codec", "io.sdt.core.metrics", "io.sdt.core.secret").check(CLASSES);
     }
@@ -84,7 +89,8 @@ class ArchitectureTest {
                 "io.sdt.core.tunnel"};
         onlyUses("io.sdt.core.tunnel.forward",
                 concat(base, "io.sdt.core.tunnel.stream", "io.sdt.core.tunnel.datagram")).check(CLASSES);
-        onlyUses("io.sdt.core.tunnel.push", concat(base, "io.sdt.core.tunnel.datagram", "io.sdt.core.tunnel.push.spool"))
+        onlyUses("io.sdt.core.tunnel.push", concat(base, "io.sdt.core.tunnel.datagram", "io.sdt.core.tunnel.push.spool",
+                "io.sdt.core.tunnel.push.relp"))
                 .check(CLASSES);
         onlyUses("io.sdt.core.tunnel.router", concat(base, "io.sdt.core.tunnel.stream",
                 "io.sdt.core.tunnel.datagram", "io.sdt.core.tunnel.router.proxy")).check(CLASSES);

@@ -94,7 +94,7 @@ class ConfigFileTest {
     /** A spec without the text the operator typed: what the node runs. */
     static TunnelSpec normal(TunnelSpec t) {
         return new TunnelSpec(t.direction(), t.udp(), t.bind(), t.target(), t.maxChannels(), t.idle(), t.push(), t.peer(),
-                t.recordMax(), t.spoolMax(), t.durable(), "");
+                t.recordMax(), t.spoolMax(), t.durable(), t.relp(), "");
     }
 
     static List<TunnelSpec> normal(List<TunnelSpec> specs) {

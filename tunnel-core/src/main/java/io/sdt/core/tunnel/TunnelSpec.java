@@ -25,15 +25,41 @@ import java.util.List;
  * @param idle        {@code idle=}: a UDP source tuple expires after this long without traffic
  * @param push        {@code push}: one way, every source into one channel, no reply path
  * @param peer        {@code peer=IP:PORT|IP:*}: direct mode, the only source the ingress accepts
- * @param recordMax   {@code record=}: longest newline-terminated record of a TCP push tunnel
+ * @param recordMax   {@code record=}: longest newline-terminated record of a TCP push tunnel (default 8 KiB, or
+ *                    64 KiB when producers speak RELP: a RELP message plus its newline)
  * @param spoolMax    {@code spool=}: bytes a TCP push egress holds while its target is away
  * @param durable     {@code spool-dir=} and its options: the ingress's durable spool of a TCP push tunnel,
  *                    or {@code null} (records are held in memory only)
+ * @param relp        {@code relp[=in|out|both]}: which ends of a TCP push tunnel speak RELP (rsyslog's reliable
+ *                    event logging protocol) instead of newline-terminated text
  * @param text        the spec as the user wrote it
  */
 public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPort target, int maxChannels,
                          Duration idle, boolean push, HostPort peer, int recordMax, int spoolMax,
-                         DurablePush durable, String text) {
+                         DurablePush durable, Relp relp, String text) {
+
+    /**
+     * Which ends of a TCP push tunnel speak RELP: {@code in}, the ingress towards its producers (they are
+     * answered once a record is in the durable spool); {@code out}, the egress towards the target (a record
+     * counts as delivered when the log server acknowledged it); {@code relp} alone means both.
+     */
+    public enum Relp {
+        NONE, IN, OUT, BOTH;
+
+        public boolean in() {
+            return this == IN || this == BOTH;
+        }
+
+        public boolean out() {
+            return this == OUT || this == BOTH;
+        }
+    }
+
+    public TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPort target, int maxChannels,
+                      Duration idle, boolean push, HostPort peer, int recordMax, int spoolMax,
+                      DurablePush durable, String text) {
+        this(direction, udp, bind, target, maxChannels, idle, push, peer, recordMax, spoolMax, durable, Relp.NONE, text);
+    }
 
     /**
      * A TCP push tunnel's durable spool at its ingress: {@code spool-dir=DIR}, {@code fsync=always|interval|never}
@@ -62,8 +88,12 @@ public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPo
         if (idle == null) {
             idle = DEFAULT_UDP_IDLE;
         }
+        if (relp == null) {
+            relp = Relp.NONE;
+        }
         if (recordMax <= 0) {
-            recordMax = DEFAULT_RECORD_MAX;
+            // rsyslog's messages may be up to its maxMessageSize, 8k by default, and more where raised
+            recordMax = relp.in() ? RECORD_LIMIT : DEFAULT_RECORD_MAX;
         }
         if (spoolMax <= 0) {
             spoolMax = DEFAULT_SPOOL_MAX;

@@ -53,6 +53,7 @@ public final class TunnelSpecParser {
         String fsync = null;
         String overflow = null;
         long spoolDiskMax = 0;
+        TunnelSpec.Relp relp = TunnelSpec.Relp.NONE;
         List<String> unsupported = new ArrayList<>();
         for (int i = 1; i < parts.length; i++) {
             String opt = parts[i].strip();
@@ -108,17 +109,25 @@ public final class TunnelSpecParser {
                     requireValue(where, key, value);
                     spoolDiskMax = parseSize(where, "spool-max", value, 64 * 1024, Integer.MAX_VALUE);
                 }
+                case "relp" -> relp = switch (value == null ? "both" : value) {
+                    case "both" -> TunnelSpec.Relp.BOTH;
+                    case "in" -> TunnelSpec.Relp.IN;
+                    case "out" -> TunnelSpec.Relp.OUT;
+                    default -> throw new SpecException(where + "relp=" + value + ": expected in, out or both (relp alone"
+                            + " is both)");
+                };
                 case "" -> throw new SpecException(where + "empty option");
                 default -> throw new SpecException(where + "unknown option '" + key
                         + "' (expected push, peer=IP:PORT, idle=DURATION, max=N, record=SIZE, spool=SIZE, spool-dir=DIR,"
-                        + " fsync=always|interval|never, overflow=block|drop or spool-max=SIZE)");
+                        + " fsync=always|interval|never, overflow=block|drop, spool-max=SIZE or relp[=in|out|both])");
             }
         }
         List<String> tokens = splitColons(where, addr);
         if (tokens.size() == 1 || tokens.size() == 2) {
             if (direction == Direction.REMOTE) {
                 // reverse dynamic forwarding, OpenSSH's -R [BIND_ADDR:]PORT
-                if (udp || push || peer != null || idle != null || recordMax > 0 || spoolMax > 0 || spoolDir != null) {
+                if (udp || push || peer != null || idle != null || recordMax > 0 || spoolMax > 0 || spoolDir != null
+                        || relp != TunnelSpec.Relp.NONE) {
                     throw new SpecException(where + "a reverse dynamic listener (no target) takes only max=N");
                 }
                 return dynamic(direction, where, tokens, max, text);
@@ -156,6 +165,21 @@ public final class TunnelSpecParser {
         if (spoolDir != null && spoolDir.isBlank()) {
             throw new SpecException(where + "spool-dir= needs a directory");
         }
+        if (relp != TunnelSpec.Relp.NONE && (udp || !push)) {
+            throw new SpecException(where + "relp applies to TCP push tunnels only (,push,relp)");
+        }
+        if (relp != TunnelSpec.Relp.NONE && direction == Direction.REMOTE) {
+            throw new SpecException(where + "relp applies to -L push tunnels: with -R the server would run the RELP"
+                    + " listener and its durable spool, and it does not take directories from its clients");
+        }
+        if (relp.in() && spoolDir == null) {
+            throw new SpecException(where + "relp (or relp=in) answers producers only once a record is on disk, so it"
+                    + " needs spool-dir=DIR; use relp=out to speak RELP only towards the target");
+        }
+        if (relp.in() && "drop".equals(overflow)) {
+            throw new SpecException(where + "relp (or relp=in) with overflow=drop: RELP producers wait for their"
+                    + " acknowledgements, so a full spool holds them (overflow=block) instead of dropping");
+        }
         TunnelSpec.DurablePush durable = spoolDir == null ? null : new TunnelSpec.DurablePush(
                 java.nio.file.Path.of(spoolDir), fsync == null ? TunnelSpec.DurablePush.DEFAULT_FSYNC : fsync,
                 "drop".equals(overflow), spoolDiskMax > 0 ? spoolDiskMax : TunnelSpec.DurablePush.DEFAULT_MAX_BYTES);
@@ -164,7 +188,7 @@ public final class TunnelSpecParser {
         }
         try {
             return new TunnelSpec(direction, udp, new HostPort(bindHost, bindPort), new HostPort(host, hostPort), max,
-                    idle, push, peer, recordMax, spoolMax, durable, text);
+                    idle, push, peer, recordMax, spoolMax, durable, relp, text);
         } catch (IllegalArgumentException e) {
             throw new SpecException(where + e.getMessage());
         }

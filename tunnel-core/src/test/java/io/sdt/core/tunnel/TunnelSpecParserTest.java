@@ -91,6 +91,12 @@ class TunnelSpecParserTest {
             "80:host:80,push,spool-dir=/s,fsync=sometimes | fsync=sometimes: expected always, interval or never",
             "80:host:80,push,spool-dir=/s,overflow=maybe | overflow=maybe: expected block or drop",
             "80:host:80,push,spool-dir=/s,spool-max=1k | spool-max=1k is out of range",
+            "80:host:80,relp=out       | relp applies to TCP push tunnels only",
+            "80:host:80/udp,push,relp=out | relp applies to TCP push tunnels only",
+            "80:host:80,push,relp=sideways | relp=sideways: expected in, out or both",
+            "80:host:80,push,relp      | needs spool-dir=DIR; use relp=out",
+            "80:host:80,push,relp=in   | needs spool-dir=DIR; use relp=out",
+            "80:host:80,push,relp,spool-dir=/s,overflow=drop | relp (or relp=in) with overflow=drop",
     })
     void rejectsBadSpecsNamingTheProblem(String spec, String expected) {
         SpecException e = assertThrows(SpecException.class, () -> TunnelSpecParser.parse(Direction.LOCAL, spec));
@@ -113,6 +119,23 @@ class TunnelSpecParserTest {
         SpecException remote = assertThrows(SpecException.class,
                 () -> TunnelSpecParser.parse(Direction.REMOTE, "1:h:2,push,spool-dir=/s"));
         assertTrue(remote.getMessage().contains("applies to -L push tunnels"), remote.getMessage());
+    }
+
+    @Test
+    void relpNamesTheEndsThatSpeakIt() {
+        TunnelSpec both = TunnelSpecParser.parse(Direction.LOCAL, "1:h:2,push,relp,spool-dir=/s");
+        assertEquals(TunnelSpec.Relp.BOTH, both.relp());
+        assertTrue(both.relp().in() && both.relp().out());
+        assertEquals(TunnelSpec.RECORD_LIMIT, both.recordMax(), "room for rsyslog's messages by default");
+        TunnelSpec out = TunnelSpecParser.parse(Direction.LOCAL, "1:h:2,push,relp=out");
+        assertEquals(TunnelSpec.Relp.OUT, out.relp());
+        assertEquals(TunnelSpec.DEFAULT_RECORD_MAX, out.recordMax(), "its producers write lines");
+        assertEquals(TunnelSpec.Relp.IN, TunnelSpecParser.parse(Direction.LOCAL, "1:h:2,push,relp=in,spool-dir=s,record=16k")
+                .relp());
+        assertEquals(TunnelSpec.Relp.NONE, TunnelSpecParser.parse(Direction.LOCAL, "1:h:2,push").relp());
+        SpecException remote = assertThrows(SpecException.class,
+                () -> TunnelSpecParser.parse(Direction.REMOTE, "1:h:2,push,relp=out"));
+        assertTrue(remote.getMessage().contains("relp applies to -L push tunnels"), remote.getMessage());
     }
 
     @Test

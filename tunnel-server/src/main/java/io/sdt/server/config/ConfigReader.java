@@ -42,7 +42,7 @@ public final class ConfigReader {
     private static final Set<String> SHUTDOWN = Set.of("drain_timeout");
     private static final Set<String> PUSH = Set.of("spool_dir");
     private static final Set<String> TUNNEL = Set.of("direction", "mode", "protocol", "bind", "target", "peer", "idle",
-            "max", "record", "spool", "spool_dir", "fsync", "overflow", "spool_max");
+            "max", "record", "spool", "spool_dir", "fsync", "overflow", "spool_max", "relp");
     static final Set<String> LEVELS = Set.of("off", "fatal", "error", "warn", "info", "debug", "trace", "all");
     static final Set<String> AUDIT = Set.of("text", "json", "off");
 
@@ -241,7 +241,8 @@ public final class ConfigReader {
         if (peer != null) {
             spec.append(",peer=").append(peer);
         }
-        for (String option : List.of("idle", "max", "record", "spool", "spool_dir", "fsync", "overflow", "spool_max")) {
+        for (String option : List.of("idle", "max", "record", "spool", "spool_dir", "fsync", "overflow", "spool_max",
+                "relp")) {
             String v = string(m, option, path + "." + option);
             if (v != null) {
                 if (option.equals("spool_dir")) {

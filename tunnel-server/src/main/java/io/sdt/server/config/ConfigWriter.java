@@ -129,6 +129,9 @@ public final class ConfigWriter {
                     plain(2, "overflow", t.durable().drop() ? "drop" : "block");
                     plain(2, "spool_max", size(t.durable().maxBytes()));
                 }
+                if (t.relp() != TunnelSpec.Relp.NONE) {
+                    plain(2, "relp", t.relp().name().toLowerCase(java.util.Locale.ROOT));
+                }
             }
         }
     }

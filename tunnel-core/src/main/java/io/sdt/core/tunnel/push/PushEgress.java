@@ -4,6 +4,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
@@ -18,6 +19,8 @@ import io.sdt.core.link.LinkChannel;
 import io.sdt.core.link.ReceiveWindow;
 import io.sdt.core.transport.Outbound;
 import io.sdt.core.tunnel.datagram.Datagrams;
+import io.sdt.core.tunnel.push.relp.RelpClient;
+import io.sdt.core.tunnel.push.relp.RelpDecoder;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -45,6 +48,11 @@ import java.util.concurrent.TimeUnit;
  * ({@link Outbound#deliveredPush()}: for the life of the process, or across restarts with
  * {@code push.spool_dir}).
  *
+ * <p>With the relp flag ({@code ,relp}) the upstream connection is a RELP session ({@link RelpClient}):
+ * each record goes as one syslog message, and it is delivered when the log server answered it, not
+ * when the kernel took it. Records the log server never answered (it died, refused one, or closed the
+ * session) go back to the head of the spool and are sent again on the next session.
+ *
  * <p>Confined to the link's event loop.
  */
 public final class PushEgress implements LinkChannel {
@@ -56,6 +64,9 @@ public final class PushEgress implements LinkChannel {
     private final HostPort target;
     private final Outbound outbound;
     private final int spoolMax;
+    private final boolean relp;
+    /** The RELP session of {@link #upstream}, once it is open; null without relp. */
+    private RelpClient session;
     private final ArrayDeque<ByteBuf> spool = new ArrayDeque<>();
     private final ArrayDeque<ByteBuf> inFlight = new ArrayDeque<>();
     /** Durable only: the sequence of each record in {@link #spool} and {@link #inFlight}, in lockstep. */
@@ -76,8 +87,9 @@ public final class PushEgress implements LinkChannel {
     /** What the ingress may send: credit goes back as soon as a record is spooled (or dropped). */
     private final ReceiveWindow window;
 
-    private PushEgress(Link link, int id, HostPort target, Outbound outbound, int spoolMax) {
+    private PushEgress(Link link, int id, HostPort target, Outbound outbound, int spoolMax, boolean relp) {
         this.link = link;
+        this.relp = relp;
         this.id = id;
         this.target = target;
         this.outbound = outbound;
@@ -87,7 +99,7 @@ public final class PushEgress implements LinkChannel {
 
     /** Accepts a push channel the peer opened; policy has been checked. */
     public static PushEgress open(Link link, Frame.Open open, HostPort target, Outbound outbound, int spoolMax) {
-        PushEgress egress = new PushEgress(link, open.channel(), target, outbound, spoolMax);
+        PushEgress egress = new PushEgress(link, open.channel(), target, outbound, spoolMax, open.relp());
         link.register(egress.id, egress);
         link.stats().channelOpened();
         link.writeAndFlush(new Frame.OpenOk(egress.id, egress.window.size()));
@@ -110,7 +122,15 @@ public final class PushEgress implements LinkChannel {
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) link.settings().connectTimeout().toMillis())
-                .handler(new UpstreamHandler())
+                .handler(new io.netty.channel.ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        if (relp) {
+                            ch.pipeline().addLast(new RelpDecoder(RelpClient.MAX_ANSWER), new RelpClient(new Session(ch)));
+                        }
+                        ch.pipeline().addLast(new UpstreamHandler());
+                    }
+                })
                 .connect(target.toSocketAddress()).addListener((ChannelFuture f) -> {
                     connecting = false;
                     if (closed) {
@@ -121,10 +141,13 @@ public final class PushEgress implements LinkChannel {
                         retry("cannot reach " + target + ": " + f.cause().getMessage());
                         return;
                     }
-                    attempts = 0;
+                    if (!relp) {
+                        attempts = 0; // with relp, once the session is open
+                    }
                     draining = false;
                     upstream = f.channel();
-                    log.info("{}: push channel {} connected to {} ({} bytes spooled)", link, id, target, spooled);
+                    log.info("{}: push channel {} connected to {}{} ({} bytes spooled)", link, id, target,
+                            relp ? " (RELP)" : "", spooled);
                     pump();
                 });
     }
@@ -140,17 +163,22 @@ public final class PushEgress implements LinkChannel {
     /** Writes spooled records while the upstream takes them. */
     private void pump() {
         Channel up = upstream;
-        if (up == null || draining || closed) {
+        if (up == null || draining || closed || (relp && session == null)) {
             return;
         }
         boolean wrote = false;
-        while (!spool.isEmpty() && up.isWritable()) {
+        while (!spool.isEmpty() && up.isWritable() && (session == null || session.canSend())) {
             ByteBuf r = spool.poll();
             inFlight.add(r);
             if (spoolKey != null) {
                 inFlightSeqs.add(spoolSeqs.poll());
             }
-            up.write(r.retainedDuplicate()).addListener(f -> written(up, f.isSuccess()));
+            if (session != null) {
+                // delivered when the log server answers; a failed write ends the session, which requeues
+                session.send(r.retainedDuplicate()).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+            } else {
+                up.write(r.retainedDuplicate()).addListener(f -> written(up, f.isSuccess()));
+            }
             wrote = true;
         }
         if (wrote) {
@@ -175,7 +203,11 @@ public final class PushEgress implements LinkChannel {
             }
             return;
         }
-        // the connection failed: everything in flight goes back to the head of the spool, in order
+        requeue();
+    }
+
+    /** The connection failed: everything in flight goes back to the head of the spool, in order. */
+    private void requeue() {
         ByteBuf r;
         while ((r = inFlight.pollLast()) != null) {
             spool.addFirst(r);
@@ -266,6 +298,38 @@ public final class PushEgress implements LinkChannel {
         pump();
     }
 
+    /** The RELP session's news, on the link's loop. */
+    private final class Session implements RelpClient.Events {
+        private final Channel ch;
+
+        Session(Channel ch) {
+            this.ch = ch;
+        }
+
+        @Override
+        public void ready() {
+            if (upstream == ch) {
+                attempts = 0;
+                session = ch.pipeline().get(RelpClient.class);
+                pump();
+            }
+        }
+
+        @Override
+        public void delivered() {
+            if (upstream == ch) {
+                written(ch, true);
+                pump();
+            }
+        }
+
+        @Override
+        public void broken(String why) {
+            log.warn("{}: push channel {}: RELP session with {} ends: {}; {} unanswered record(s) go again", link, id,
+                    target, why, inFlight.size());
+        }
+    }
+
     private final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -279,7 +343,9 @@ public final class PushEgress implements LinkChannel {
 
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof ChannelInputShutdownEvent) {
+            if (evt instanceof ChannelInputShutdownEvent && relp) {
+                ctx.close(); // a RELP server that stops talking answers nothing more: send it all again
+            } else if (evt instanceof ChannelInputShutdownEvent) {
                 // the target ended its side: finish what is in flight, then close and reconnect
                 draining = true;
                 if (inFlight.isEmpty()) {
@@ -299,6 +365,10 @@ public final class PushEgress implements LinkChannel {
         public void channelInactive(ChannelHandlerContext ctx) {
             if (upstream == ctx.channel()) {
                 upstream = null;
+                if (relp) {
+                    session = null;
+                    requeue(); // what the log server did not answer is not delivered
+                }
                 if (!closed) {
                     retry("the connection to " + target + " closed");
                 }

@@ -21,6 +21,8 @@ import io.sdt.core.metrics.ModeTag;
 import io.sdt.core.tunnel.IngressContext;
 import io.sdt.core.tunnel.Tunnel;
 import io.sdt.core.tunnel.TunnelSpec;
+import io.sdt.core.tunnel.push.relp.RelpDecoder;
+import io.sdt.core.tunnel.push.relp.RelpServer;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -44,6 +46,11 @@ import java.util.function.Supplier;
  * restart of this node, everything unacknowledged is sent again; the egress drops what it had already
  * delivered. A full spool stops reading the producers (overflow=block) or drops and counts
  * (overflow=drop).
+ *
+ * <p>With {@code relp} (or {@code relp=in}) producers speak RELP instead ({@link RelpServer}): each
+ * syslog message becomes a record with a newline appended, and is answered only once it is in the
+ * durable spool, so a producer such as rsyslog's omrelp sends again whatever this node had not made
+ * safe when it died.
  *
  * <p>Confined to one event loop, which must be the loop of every link it uses.
  */
@@ -75,6 +82,9 @@ public final class PushIngress {
     private boolean fetching;
     /** Bytes handed to the spool thread and not appended yet: above QUEUE_HIGH the producers wait. */
     private long toSpool;
+    /** Records offered to the spool, and how many of them it has settled: RELP answers wait for these. */
+    private long offered;
+    private long settled;
     /** A spool at its limit flips between full and free with every acknowledgement: ration those lines. */
     private final io.sdt.core.link.LogBudget spoolNews = io.sdt.core.link.LogBudget.perMinute(log,
             "durable spool full/free changes");
@@ -112,7 +122,13 @@ public final class PushIngress {
                             ch.close();
                             return;
                         }
-                        ch.pipeline().addLast(new LineBasedFrameDecoder(tunnel.spec().recordMax(), false, true));
+                        if (tunnel.spec().relp().in()) {
+                            // a RELP message plus the newline it gets must fit record=
+                            ch.pipeline().addLast(new RelpDecoder(tunnel.spec().recordMax() - 1),
+                                    new RelpServer(ingress::offerTicket, ingress::relpBroken));
+                        } else {
+                            ch.pipeline().addLast(new LineBasedFrameDecoder(tunnel.spec().recordMax(), false, true));
+                        }
                         ch.pipeline().addLast(ingress.new Producer());
                         ingress.producers.add(ch);
                         ch.config().setAutoRead(!ingress.paused);
@@ -143,6 +159,25 @@ public final class PushIngress {
         queued = 0;
     }
 
+    /** A RELP producer's record: its ticket settles once the spool has it ({@link RelpServer#settled}). */
+    private long offerTicket(ByteBuf record) {
+        if (closing) {
+            record.release();
+            return Long.MAX_VALUE; // never answered: the producer sends it again to the next run
+        }
+        offer(record);
+        return offered;
+    }
+
+    private final io.sdt.core.link.LogBudget relpNews = io.sdt.core.link.LogBudget.perMinute(log,
+            "broken RELP sessions");
+
+    private void relpBroken(ChannelHandlerContext ctx, String why) {
+        tunnel.channelFailed("RELP: " + why);
+        relpNews.log(org.apache.logging.log4j.Level.WARN, "{}: RELP producer {} broke the protocol ({}); closing its"
+                + " session, it sends its unanswered messages again", tunnel, ctx.channel().remoteAddress(), why);
+    }
+
     private void offer(ByteBuf record) {
         if (closing) {
             record.release();
@@ -150,6 +185,7 @@ public final class PushIngress {
         }
         tunnel.datagramIn();
         if (pump != null) {
+            offered++;
             pump.offer(record);
             return;
         }
@@ -239,9 +275,20 @@ public final class PushIngress {
     /** The durable spool's news, on the loop. */
     private final class SpoolEvents implements SpoolPump.Listener {
         @Override
-        public void appended(long last, boolean full, long taken) {
+        public void appended(long last, boolean full, long taken, long done) {
             appended = last;
             toSpool -= taken;
+            if (done > settled) {
+                settled = done;
+                if (tunnel.spec().relp().in()) {
+                    for (Channel p : producers) {
+                        RelpServer relp = p.pipeline().get(RelpServer.class);
+                        if (relp != null) {
+                            relp.settled(settled);
+                        }
+                    }
+                }
+            }
             if (full != spoolFull) {
                 spoolFull = full;
                 spoolNews.log(org.apache.logging.log4j.Level.WARN, "{}: the durable spool is {}", tunnel,
@@ -349,7 +396,8 @@ public final class PushIngress {
             tunnel.acquired();
             openSentAt = link.stats().openSent();
             // a push egress sends nothing back, so OPEN's window field tells it the spool size instead
-            link.writeAndFlush(new Frame.Open(id, tunnel.id(), tunnel.spec().spoolMax(), false, true, target));
+            link.writeAndFlush(new Frame.Open(id, tunnel.id(), tunnel.spec().spoolMax(), false, true, false, target, null,
+                    tunnel.spec().relp().out()));
         }
 
         @Override

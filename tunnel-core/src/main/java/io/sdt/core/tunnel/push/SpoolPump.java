@@ -41,9 +41,10 @@ final class SpoolPump {
     interface Listener {
         /**
          * Records up to {@code last} are in the spool; {@code full} while overflow=block holds records back;
-         * {@code taken} bytes handed over by {@link #flush} have been dealt with.
+         * {@code taken} bytes handed over by {@link #flush} have been dealt with; the first {@code settled}
+         * records ever {@link #offer}ed are in the spool (synced as the fsync policy says) or dropped.
          */
-        void appended(long last, boolean full, long taken);
+        void appended(long last, boolean full, long taken, long settled);
 
         /** Records dropped because the spool was full (overflow=drop). */
         void dropped(int records);
@@ -63,6 +64,8 @@ final class SpoolPump {
     // the spool thread's
     private final ArrayDeque<ByteBuffer> held = new ArrayDeque<>();
     private DurableSpool.Reader reader;
+    /** Records offered and then appended or dropped, in the order offered. */
+    private long settled;
     // the loop's
     private List<ByteBuffer> batch = new ArrayList<>();
     private boolean closed;
@@ -147,12 +150,13 @@ final class SpoolPump {
         for (ByteBuffer r : records) {
             if (!held.isEmpty()) {
                 held.add(r); // keep the order behind what already waits
-            } else if (spool.append(r) < 0) {
-                if (drop) {
-                    dropped++;
-                } else {
-                    held.add(r);
-                }
+            } else if (spool.append(r) >= 0) {
+                settled++;
+            } else if (drop) {
+                dropped++;
+                settled++;
+            } else {
+                held.add(r);
             }
         }
         spool.sync();
@@ -162,11 +166,12 @@ final class SpoolPump {
     private void tell(int dropped, long taken) {
         long last = spool.nextSequence() - 1;
         boolean full = !held.isEmpty();
+        long done = settled;
         loop.execute(() -> {
             if (dropped > 0) {
                 listener.dropped(dropped);
             }
-            listener.appended(last, full, taken);
+            listener.appended(last, full, taken, done);
         });
     }
 
@@ -210,6 +215,7 @@ final class SpoolPump {
             if (!held.isEmpty()) {
                 while (!held.isEmpty() && spool.append(held.peek()) >= 0) {
                     held.poll();
+                    settled++;
                 }
                 spool.sync();
                 tell(0, 0);
