@@ -94,8 +94,26 @@ final class ClientTunnels {
     }
 
     void closeListeners() {
-        for (Channel ch : listeners.values()) {
-            ch.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        for (Tunnel t : list) {
+            Channel ch = listeners.get(t.id());
+            if (ch != null) {
+                close(t, ch);
+            }
+        }
+    }
+
+    /**
+     * Closes {@code t}'s listener and waits, bounded, until its ingress released what it keeps beyond it: a
+     * durable spool appends and syncs what it was handed before the process may exit.
+     */
+    private static void close(Tunnel t, Channel ch) {
+        ch.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        try {
+            t.stopped().get(10, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            log.warn("tunnel {}: its ingress did not finish stopping within 10 s: {}", t.spec().label(), e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -158,7 +176,7 @@ final class ClientTunnels {
         for (Tunnel t : removed) {
             Channel ch = listeners.remove(t.id());
             if (ch != null) {
-                ch.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+                close(t, ch);
             }
         }
         List<Tunnel> added = new ArrayList<>();

@@ -84,7 +84,8 @@ public final class SdtClient implements AutoCloseable {
         dialer = new Dialer(config, ssl, linkLoop, stats, hooks, down -> tunnels.linkDown(), fatal);
         try {
             tunnels.listenAll(new IngressContext(group, linkLoop, config.transport(), dialer::link, config.ticker(),
-                    false, RouterSettings.of(config.proxyAuth(), config.transport().datagramChannel()), routerStats));
+                    false, RouterSettings.of(config.proxyAuth(), config.transport().datagramChannel()), routerStats,
+                    stats));
         } catch (Exception e) {
             close();
             throw new IllegalStateException("cannot listen: " + e.getMessage(), e);

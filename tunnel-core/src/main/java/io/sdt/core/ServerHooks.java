@@ -144,7 +144,7 @@ final class ServerHooks implements LinkHooks {
         // reverse dynamic: customers here name targets and the client's policy decides; no credentials here
         IngressContext in = new IngressContext(node.group(), link.eventLoop(), node.transport(), () -> link,
                 node.ticker(), bind.sole() && tunnel.spec().exactPeer(),
-                RouterSettings.of(null, node.transport().datagramChannel()), node.routerStats());
+                RouterSettings.of(null, node.transport().datagramChannel()), node.routerStats(), node.stats());
         ChannelFuture listening = TunnelModes.of(tunnel.spec().mode()).listen(tunnel, in);
         listening.addListener(f -> link.eventLoop().execute(() -> {
             Channel ch = listening.channel();

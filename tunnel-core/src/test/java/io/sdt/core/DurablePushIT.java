@@ -136,8 +136,7 @@ class DurablePushIT {
             }
             Await.until("the ingress read every line", Duration.ofSeconds(30),
                     () -> first.tunnels().get(0).datagramsIn() >= total);
-            Thread.sleep(1500); // the spool thread has appended and synced the last burst
-            first.close();
+            first.close(); // returns once the spool thread has appended and synced everything the ingress read
 
             b.start(sinkPort);
             nodes.client(server, bld -> bld.forward(Direction.LOCAL,
@@ -205,6 +204,7 @@ class DurablePushIT {
             Await.until("what was kept arrives", Duration.ofSeconds(60), () -> b.lines.size() >= total - dropped);
             Thread.sleep(500);
             assertEquals(total - dropped, b.lines.size(), "the sink saw exactly what was not counted as dropped");
+            assertEquals(dropped, client.stats().pushOverflows(), "and /metrics counts the same drops");
             assertEquals(0, duplicates(b));
         } finally {
             threads.shutdownNow();

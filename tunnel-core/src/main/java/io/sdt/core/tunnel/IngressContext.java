@@ -25,15 +25,16 @@ import java.util.function.Supplier;
  * @param routerStats router mode's front-end counters
  */
 public record IngressContext(EventLoopGroup group, EventLoop loop, Transport transport, Supplier<Link> links,
-                             Ticker ticker, boolean sole, RouterSettings router, RouterStats routerStats) {
+                             Ticker ticker, boolean sole, RouterSettings router, RouterStats routerStats,
+                             io.sdt.core.metrics.NodeStats stats) {
 
     /** The same context for a listener whose link set is or is not a sole direct tunnel. */
     public IngressContext withSole(boolean soleTunnel) {
-        return new IngressContext(group, loop, transport, links, ticker, soleTunnel, router, routerStats);
+        return new IngressContext(group, loop, transport, links, ticker, soleTunnel, router, routerStats, stats);
     }
 
     /** The same context with other router settings (a reload changed the credentials). */
     public IngressContext withRouter(RouterSettings settings) {
-        return new IngressContext(group, loop, transport, links, ticker, sole, settings, routerStats);
+        return new IngressContext(group, loop, transport, links, ticker, sole, settings, routerStats, stats);
     }
 }

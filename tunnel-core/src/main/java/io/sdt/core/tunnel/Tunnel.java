@@ -27,6 +27,22 @@ public final class Tunnel {
     private volatile InetSocketAddress boundAddress;
     private volatile String lastError;
 
+    private volatile java.util.concurrent.CompletableFuture<Void> stopped =
+            java.util.concurrent.CompletableFuture.completedFuture(null);
+
+    /**
+     * The ingress keeps state beyond its listener (a durable spool's thread and files): {@code f} completes
+     * once that is released, after the listener closed.
+     */
+    public void stopsWith(java.util.concurrent.CompletableFuture<Void> f) {
+        stopped = f;
+    }
+
+    /** Completes once the ingress released everything; at once for modes that keep nothing beyond the listener. */
+    public java.util.concurrent.CompletableFuture<Void> stopped() {
+        return stopped;
+    }
+
     public Tunnel(int id, TunnelSpec spec) {
         this.id = id;
         this.spec = spec;

@@ -19,6 +19,12 @@ public final class TestLinks {
         return new Link(ch, client, settings, stats, hooks);
     }
 
+    /** A link over any channel (a real socket whose pipeline carries the frame codec, say). */
+    public static Link over(io.netty.channel.Channel ch, boolean client, LinkSettings settings, NodeStats stats,
+                            LinkHooks hooks) {
+        return new Link(ch, client, settings, stats, hooks);
+    }
+
     /** A client-side link with default settings that refuses every OPEN from the peer. */
     public static Link over(EmbeddedChannel ch, NodeStats stats) {
         return over(ch, true, LinkSettings.defaults(), stats, (link, open) ->

@@ -66,6 +66,7 @@ public final class PushIngress {
     private final Supplier<Link> links;
     private final EventLoop loop;
     private final ModeTag mode;
+    private final io.sdt.core.metrics.NodeStats stats;
     private final List<Channel> producers = new ArrayList<>();
     private final ArrayDeque<ByteBuf> queue = new ArrayDeque<>();
     private int queued;
@@ -82,6 +83,8 @@ public final class PushIngress {
     private boolean fetching;
     /** Bytes handed to the spool thread and not appended yet: above QUEUE_HIGH the producers wait. */
     private long toSpool;
+    /** Completes once the durable spool is closed (what was handed to it is on disk). */
+    private final java.util.concurrent.CompletableFuture<Void> stopped = new java.util.concurrent.CompletableFuture<>();
     /** Records offered to the spool, and how many of them it has settled: RELP answers wait for these. */
     private long offered;
     private long settled;
@@ -89,7 +92,8 @@ public final class PushIngress {
     private final io.sdt.core.link.LogBudget spoolNews = io.sdt.core.link.LogBudget.perMinute(log,
             "durable spool full/free changes");
 
-    private PushIngress(Tunnel tunnel, Supplier<Link> links, EventLoop loop) {
+    private PushIngress(Tunnel tunnel, Supplier<Link> links, EventLoop loop, io.sdt.core.metrics.NodeStats stats) {
+        this.stats = stats;
         this.tunnel = tunnel;
         this.target = tunnel.spec().target();
         this.links = links;
@@ -101,10 +105,11 @@ public final class PushIngress {
     /** Binds the producers' listener of {@code tunnel}; their sockets are registered on the context's loop. */
     public static ChannelFuture bind(Tunnel tunnel, IngressContext in) {
         EventLoop loop = in.loop();
-        PushIngress ingress = new PushIngress(tunnel, in.links(), loop);
+        PushIngress ingress = new PushIngress(tunnel, in.links(), loop, in.stats());
         TunnelSpec.DurablePush durable = tunnel.spec().durable();
         if (durable != null) {
             ingress.pump = SpoolPump.open(loop, durable, ingress.new SpoolEvents(), tunnel.toString());
+            tunnel.stopsWith(ingress.stopped);
             ingress.appended = ingress.pump.lastAppended();
             ingress.acked = ingress.pump.ackedAtStart();
             if (ingress.appended > ingress.acked) {
@@ -139,6 +144,8 @@ public final class PushIngress {
                 .addListener((ChannelFuture f) -> {
                     if (f.isSuccess()) {
                         f.channel().closeFuture().addListener(x -> loop.execute(ingress::closed));
+                    } else {
+                        loop.execute(ingress::closed); // no listener: the spool and its thread go now
                     }
                 });
     }
@@ -151,7 +158,7 @@ public final class PushIngress {
         }
         Link.releaseAll(queue);
         if (pump != null) {
-            pump.close();
+            pump.close().whenComplete((v, e) -> stopped.complete(null));
         }
         if (queued > 0) {
             log.warn("{}: closed with {} bytes of records never sent", tunnel, queued);
@@ -305,6 +312,7 @@ public final class PushIngress {
         public void dropped(int records) {
             for (int i = 0; i < records; i++) {
                 tunnel.datagramDropped();
+                stats.pushOverflow();
             }
             spoolNews.log(org.apache.logging.log4j.Level.WARN, "{}: the durable spool is full; {} record(s) dropped"
                     + " (overflow=drop)", tunnel, records);

@@ -69,6 +69,7 @@ final class SpoolPump {
     // the loop's
     private List<ByteBuffer> batch = new ArrayList<>();
     private boolean closed;
+    private final java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
 
     private SpoolPump(EventLoop loop, DurableSpool spool, boolean drop, Listener listener, String name) {
         this.loop = loop;
@@ -234,19 +235,29 @@ final class SpoolPump {
         };
     }
 
-    /** Stops the spool thread and closes the spool; what is on disk stays for the next start. */
-    void close() {
+    /**
+     * Appends what the loop still holds, then stops the spool thread and closes the spool; what is on disk
+     * stays for the next start. The future completes once the spool is closed.
+     */
+    java.util.concurrent.CompletableFuture<Void> close() {
         if (closed) {
-            return;
+            return done;
         }
+        flush();
         closed = true;
-        batch.clear();
         thread.execute(() -> {
-            if (!held.isEmpty()) {
-                log.warn("{}: closed with {} record(s) that did not fit the full spool", name, held.size());
+            try {
+                if (!held.isEmpty()) {
+                    log.warn("{}: closed with {} record(s) that did not fit the full spool", name, held.size());
+                }
+                spool.close();
+            } catch (RuntimeException e) {
+                log.error("{}: closing the durable spool failed: {}", name, e.toString(), e);
+            } finally {
+                done.complete(null);
             }
-            spool.close();
         });
         thread.shutdown();
+        return done;
     }
 }
