@@ -180,6 +180,29 @@ class ConfigFileTest {
         assertEquals(fromFlags.transport(), fromFile.transport());
     }
 
+    @Test
+    void pushSpoolDirMakesEveryLocalTcpPushTunnelDurableUnlessItNamesItsOwn() throws Exception {
+        Path yaml = Files.writeString(dir.resolve("p.yaml"), """
+                node: client
+                link: {server: "127.0.0.1:7000", token: "0123456789abcdef0123456789abcdef"}
+                push: {spool_dir: spools}
+                tunnels:
+                  - {mode: push, bind: 5140, target: "logs.example:514"}
+                  - {mode: push, bind: 5141, target: "logs.example:514", spool_dir: /var/spool/mine}
+                  - {mode: push, bind: 5142, target: "logs.example:2514", relp: both}
+                  - {mode: push, protocol: udp, bind: 5143, target: "logs.example:514"}
+                  - {bind: 8080, target: "web:80"}
+                """);
+        List<TunnelSpec> t = ConfigReader.read(yaml).tunnels();
+        Path spools = dir.resolve("spools");
+        assertEquals(spools.resolve("L-5140-logs.example_514"), t.get(0).durable().dir());
+        assertEquals(Path.of("/var/spool/mine"), t.get(1).durable().dir(), "its own spool_dir wins");
+        assertEquals(spools.resolve("L-5142-logs.example_2514"), t.get(2).durable().dir(), "relp finds its spool too");
+        assertEquals(TunnelSpec.Relp.BOTH, t.get(2).relp());
+        assertEquals(null, t.get(3).durable(), "UDP push keeps no spool");
+        assertEquals(null, t.get(4).durable(), "not a push tunnel");
+    }
+
     private static List<String> problems(String yaml) {
         return assertThrows(ConfigException.class, () -> ConfigReader.parse("t.yaml", yaml, Map.of("SET", "x")::get))
                 .problems();

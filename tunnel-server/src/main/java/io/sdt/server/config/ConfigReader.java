@@ -144,6 +144,7 @@ public final class ConfigReader {
         }
         List<String> allowTarget = strings(policy, "allow_target", "policy.allow_target");
         List<String> allowBind = strings(policy, "allow_bind", "policy.allow_bind");
+        pushDir = path(push, "spool_dir", "push.spool_dir");
         List<TunnelSpec> tunnels = tunnels(top);
         if (role == NodeConfig.Role.SERVER) {
             require(listen, "link.listen", "a server needs the address it accepts links on, e.g. \"0.0.0.0:7000\"");
@@ -176,7 +177,19 @@ public final class ConfigReader {
                 new NodeConfig.Logging(level == null ? null : level.toLowerCase(Locale.ROOT), audit,
                         path(logging, "audit_file", "logging.audit_file"),
                         string(logging, "audit_file_size", "logging.audit_file_size")), drain,
-                path(push, "spool_dir", "push.spool_dir"));
+                pushDir);
+    }
+
+    /** {@code push.spool_dir}: also where local TCP push tunnels without their own spool_dir keep their spools. */
+    private Path pushDir;
+
+    /**
+     * The durable spool directory of a local TCP push tunnel that names none, under {@code push.spool_dir}: one
+     * per bind address and target, so a restart with the same tunnels finds its spools again.
+     */
+    static Path defaultSpool(Path pushDir, String bind, String target) {
+        String name = (bind + "-" + target).replaceAll("[^A-Za-z0-9._-]", "_");
+        return pushDir.resolve("L-" + name);
     }
 
     private List<TunnelSpec> tunnels(Map<?, ?> top) {
@@ -250,6 +263,10 @@ public final class ConfigReader {
                 }
                 spec.append(',').append(option.replace('_', '-')).append('=').append(v);
             }
+        }
+        if (pushDir != null && "push".equals(mode) && "tcp".equals(protocol) && !"remote".equals(direction)
+                && m.get("spool_dir") == null && bind != null && target != null) {
+            spec.append(",spool-dir=").append(defaultSpool(pushDir, bind, target));
         }
         if (problems.size() > before) {
             return null;
