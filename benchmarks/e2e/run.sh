@@ -233,8 +233,26 @@ run_sockperf() {
   RESULT="$p50 $p99"
 }
 
+# run_hol PATH SECONDS TAG -> RESULT="p50 p99" in usec: sockperf through PATH's latency entry while one
+# iperf3 stream runs through its throughput entry (for ssh and sdt: another -L of the same connection),
+# the interactive-under-bulk case; returns 1 on failure
+run_hol() {
+  local path=$1 secs=$2 tag=$3 bulk_pid rc=0
+  kill -0 "$IPERF_PID" 2>/dev/null || { log "iperf3 server gone, restarting"; start_iperf_server; }
+  "${PIN_LOAD_CMD[@]}" iperf3 -c 127.0.0.1 -p "${ENTRY_IPERF[$path]}" -t $((secs + 3)) --connect-timeout 5000 \
+    >"$WORK/iperf3-hol-$path-$tag.log" 2>&1 </dev/null &
+  bulk_pid=$!
+  sleep 1.5   # the bulk stream is at speed, its queues full
+  run_sockperf "$path" "$secs" "hol-$tag" || rc=1
+  wait "$bulk_pid" 2>/dev/null || true
+  return $rc
+}
+
+HOL=0
+((HAVE_IPERF && HAVE_SOCKPERF)) && HOL=${BENCH_HOL:-1}
 n_active=${#ACTIVE[@]}
-per_round=$(( (HAVE_IPERF * 2 * (DURATION + OMIT + PAUSE) + HAVE_SOCKPERF * (DURATION + 1 + PAUSE)) * n_active ))
+per_round=$(( (HAVE_IPERF * 2 * (DURATION + OMIT + PAUSE) + HAVE_SOCKPERF * (DURATION + 1 + PAUSE)
+  + HOL * (DURATION + 5 + PAUSE)) * n_active ))
 log "paths: ${ACTIVE[*]}; ${ROUNDS} round(s) x ~${per_round}s + warmup; ports from $BASE_PORT: ${PICKED[*]}"
 
 if ((WARMUP > 0)); then
@@ -251,6 +269,7 @@ fi
 METRICS=()
 ((HAVE_IPERF)) && METRICS+=(tp1 tp4)
 ((HAVE_SOCKPERF)) && METRICS+=(lat)
+((HOL)) && METRICS+=(hol)
 for ((r = 1; r <= ROUNDS; r++)); do
   # rotate the order each round so that no path is always measured first
   order=()
@@ -273,6 +292,14 @@ for ((r = 1; r <= ROUNDS; r++)); do
           else
             FAILS+=("round $r: $p sockperf")
           fi ;;
+        hol)
+          if run_hol "$p" "$DURATION" "r$r"; then
+            read -r p50 p99 <<<"$RESULT"
+            record "$p" b50 "$r" "$p50"; record "$p" b99 "$r" "$p99"
+            log "round $r/$ROUNDS $p sockperf under iperf3 bulk: p50 $p50 us, p99 $p99 us"
+          else
+            FAILS+=("round $r: $p sockperf under bulk")
+          fi ;;
       esac
       sleep "$PAUSE"
     done
@@ -282,7 +309,7 @@ done
 # ---- report --------------------------------------------------------------------------------------
 declare -A MED=()
 for p in "${ACTIVE[@]}"; do
-  for m in tp1 tp4 p50 p99; do MED[$p,$m]=$(median "$p" "$m"); done
+  for m in tp1 tp4 p50 p99 b99; do MED[$p,$m]=$(median "$p" "$m"); done
 done
 
 REPORT=$WORK/report.txt
@@ -292,22 +319,24 @@ REPORT=$WORK/report.txt
   host_line
   echo "per measurement: ${DURATION}s (iperf3 also -O ${OMIT}s omitted), rounds: ${ROUNDS} interleaved, warmup ${WARMUP}s/path; cells = median over rounds"
   echo "latency: sockperf TCP ping-pong, default 14 B messages, ${SOCKPERF_KIND}, microseconds"
+  ((HOL)) && echo "bulk p99: the same sockperf while one iperf3 stream runs through the path's other entry (ssh, sdt: the same connection)"
   echo "pinning: load=${PIN_LOAD:-none} tunnel=${PIN_TUNNEL:-none}; tools: $(iperf3 --version 2>/dev/null | head -1 | awk '{print "iperf3 " $2}'), $(sockperf --version 2>/dev/null | awk '/version/ {print "sockperf " $3; exit}')"
   [[ " ${ACTIVE[*]} " == *" sdt "* ]] && echo "sdt: $SDT_CMD${SDT_TRANSPORT:+ (--transport $SDT_TRANSPORT)}"
   echo
-  printf '%-9s %15s %15s %10s %10s\n' path "1-stream Gbit/s" "4-stream Gbit/s" "p50 us" "p99 us"
-  printf '%-9s %15s %15s %10s %10s\n' --------- --------------- --------------- ---------- ----------
+  printf '%-9s %15s %15s %10s %10s %14s\n' path "1-stream Gbit/s" "4-stream Gbit/s" "p50 us" "p99 us" "bulk p99 us"
+  printf '%-9s %15s %15s %10s %10s %14s\n' --------- --------------- --------------- ---------- ---------- --------------
   for p in "${ACTIVE[@]}"; do
-    printf '%-9s %15s %15s %10s %10s\n' "$p" \
+    printf '%-9s %15s %15s %10s %10s %14s\n' "$p" \
       "$(fmt '%.2f' "${MED[$p,tp1]}")" "$(fmt '%.2f' "${MED[$p,tp4]}")" \
-      "$(fmt '%.1f' "${MED[$p,p50]}")" "$(fmt '%.1f' "${MED[$p,p99]}")"
+      "$(fmt '%.1f' "${MED[$p,p50]}")" "$(fmt '%.1f' "${MED[$p,p99]}")" "$(fmt '%.1f' "${MED[$p,b99]}")"
   done
   if [[ " ${ACTIVE[*]} " == *" sdt "* ]]; then
     for base in ssh socat; do
       [[ " ${ACTIVE[*]} " == *" $base "* ]] || continue
-      printf '%-9s %15s %15s %10s %10s\n' "sdt/$base" \
+      printf '%-9s %15s %15s %10s %10s %14s\n' "sdt/$base" \
         "$(ratio "${MED[sdt,tp1]}" "${MED[$base,tp1]}")" "$(ratio "${MED[sdt,tp4]}" "${MED[$base,tp4]}")" \
-        "$(ratio "${MED[sdt,p50]}" "${MED[$base,p50]}")" "$(ratio "${MED[sdt,p99]}" "${MED[$base,p99]}")"
+        "$(ratio "${MED[sdt,p50]}" "${MED[$base,p50]}")" "$(ratio "${MED[sdt,p99]}" "${MED[$base,p99]}")" \
+        "$(ratio "${MED[sdt,b99]}" "${MED[$base,b99]}")"
     done
     echo "(ratio rows: sdt value / other value; throughput > 1 and latency < 1 favour sdt)"
   fi
@@ -316,7 +345,7 @@ REPORT=$WORK/report.txt
   for p in "${PATHS[@]}"; do [[ -n ${SKIP[$p]:-} ]] && printf '  %-8s SKIPPED: %s\n' "$p:" "${SKIP[$p]}"; done
   for p in "${ACTIVE[@]}"; do
     for m in "${METRICS[@]}"; do
-      mm=$m; [[ $m == lat ]] && mm=p50
+      mm=$m; [[ $m == lat ]] && mm=p50; [[ $m == hol ]] && mm=b50
       c=$(count "$p" "$mm")
       ((c < ROUNDS)) && printf '  %-8s %s: only %d of %d rounds succeeded\n' "$p:" "$m" "$c" "$ROUNDS"
     done

@@ -255,6 +255,81 @@ class ForwardingIT {
     }
 
     @Test
+    void aWindowThatGrewStillBoundsWhatAStalledReaderHolds() throws Exception {
+        long fast = 64L << 20;
+        long size = 256L << 20;
+        CountDownLatch resume = new CountDownLatch(1);
+        long[] sinkCount = new long[1];
+        CountDownLatch sinkDone = new CountDownLatch(1);
+        try (Nodes nodes = new Nodes(); Targets sink = new Targets(s -> {
+            try {
+                var in = s.getInputStream();
+                byte[] buf = new byte[64 * 1024];
+                long n = 0;
+                while (n < fast) { // reads quickly at first: the window grows
+                    int r = in.read(buf);
+                    if (r < 0) {
+                        return;
+                    }
+                    n += r;
+                }
+                resume.await(); // then stalls
+                while (true) {
+                    int r = in.read(buf);
+                    if (r < 0) {
+                        break;
+                    }
+                    n += r;
+                }
+                sinkCount[0] = n;
+                sinkDone.countDown();
+            } catch (Exception e) {
+                // the test fails on the count
+            }
+        })) {
+            LinkSettings settings = LinkSettings.defaults().withWindows(256 * 1024, 16 << 20, 1L << 30);
+            SdtServer server = nodes.server(b -> b.settings(settings).allowTarget("127.0.0.1:*"));
+            SdtClient client = nodes.client(server, b -> b.settings(settings)
+                    .forward(Direction.LOCAL, "0:127.0.0.1:" + sink.port()));
+            try (Socket producer = new Socket()) {
+                producer.connect(client.tunnels().get(0).boundAddress(), 5000);
+                CompletableFuture<byte[]> pushed = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        byte[] d = Payloads.write(producer.getOutputStream(), size, 12);
+                        producer.shutdownOutput();
+                        return d;
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }, threads);
+                long[] last = {-1, System.nanoTime()};
+                Await.until("sender stalls on the window", Duration.ofSeconds(60), () -> {
+                    long now = client.stats().bytesToLink();
+                    if (now != last[0]) {
+                        last[0] = now;
+                        last[1] = System.nanoTime();
+                        return false;
+                    }
+                    return now >= fast && System.nanoTime() - last[1] > 300_000_000L;
+                });
+                assertTrue(server.stats().windowGrowths() > 0, "the egress window grew while the reader was fast");
+                long window = server.stats().windowBytes(); // this one channel's window on the server now
+                assertTrue(window > 256 * 1024 && window <= 16 << 20, "a grown window: " + window);
+                assertTrue(server.stats().bufferedBytes() <= window,
+                        "the server holds at most the channel's current window: " + server.stats().bufferedBytes()
+                                + " of " + window);
+                assertTrue(!pushed.isDone(), "the sender is still blocked");
+                resume.countDown();
+                pushed.get(90, TimeUnit.SECONDS);
+                assertTrue(sinkDone.await(90, TimeUnit.SECONDS));
+                assertEquals(size, sinkCount[0]);
+            }
+            Await.until("every window given back", Duration.ofSeconds(10),
+                    () -> server.stats().windowBytes() == 0 && client.stats().windowBytes() == 0);
+        }
+    }
+
+    @Test
     void clientReconnectsAfterServerRestartAndForwardsWorkAgain() throws Exception {
         try (Nodes nodes = new Nodes(); Targets echo = Targets.echo()) {
             SdtServer first = nodes.server(b -> b.allowTarget("127.0.0.1:*").allowBind("127.0.0.1:*"));

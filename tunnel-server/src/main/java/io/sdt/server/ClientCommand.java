@@ -81,7 +81,7 @@ final class ClientCommand implements Callable<Integer> {
         }
         return new NodeConfig(NodeConfig.Role.CLIENT, null, server, node.tokenFile, null, node.transport, node.window,
                 new NodeConfig.Tls(ca, cert, key, null), allowTarget, List.of(), proxyAuthFile, null, specs, node.admin,
-                NodeConfig.Logging.auditTo(node.auditFile), node.drainTimeout(), null);
+                NodeConfig.Logging.auditTo(node.auditFile), node.drainTimeout(), null, node.windowMax, node.bufferBudget);
     }
 
     /** The client's settings, every problem reported against its flag. */

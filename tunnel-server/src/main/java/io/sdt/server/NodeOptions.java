@@ -21,8 +21,17 @@ final class NodeOptions {
             description = "I/O transport (default: ${DEFAULT-VALUE}: epoll, else io_uring, else nio).")
     String transport;
 
-    @Option(names = "--window", paramLabel = "BYTES", description = "Per-channel receive window, e.g. 4m (default 4 MiB).")
+    @Option(names = "--window", paramLabel = "BYTES",
+            description = "Per-channel receive window when a channel opens, e.g. 256k (default 256 KiB); it grows where that pays, up to --window-max.")
     String window;
+
+    @Option(names = "--window-max", paramLabel = "BYTES",
+            description = "Largest a channel's receive window may grow, e.g. 32m (default 32 MiB: 1 Gbit/s at 250 ms); equal to --window: fixed windows.")
+    String windowMax;
+
+    @Option(names = "--buffer-budget", paramLabel = "BYTES",
+            description = "Most bytes the receive windows of all channels may add up to (default 1g); windows grow only within it.")
+    String bufferBudget;
 
     @Option(names = "--admin", paramLabel = "[HOST:]PORT", description = "Admin HTTP endpoint: GET /metrics (Prometheus), /healthz, /tunnels. HOST defaults to 127.0.0.1; port 0 picks one.")
     String admin;

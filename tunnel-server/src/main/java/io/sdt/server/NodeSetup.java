@@ -42,7 +42,8 @@ final class NodeSetup {
     static final Function<String, String> FLAGS = path -> Map.ofEntries(
             Map.entry("link.listen", "--listen"), Map.entry("link.server", "--server"),
             Map.entry("link.token_file", "--token-file"), Map.entry("link.transport", "--transport"),
-            Map.entry("link.window", "--window"), Map.entry("tls.ca", "--ca"), Map.entry("tls.cert", "--cert"),
+            Map.entry("link.window", "--window"), Map.entry("link.window_max", "--window-max"),
+            Map.entry("link.buffer_budget", "--buffer-budget"), Map.entry("tls.ca", "--ca"), Map.entry("tls.cert", "--cert"),
             Map.entry("tls.key", "--key"), Map.entry("tls.client_ca", "--client-ca"),
             Map.entry("policy.allow_target", "--allow-target"), Map.entry("policy.allow_bind", "--allow-bind"),
             Map.entry("policy.proxy_auth_file", "--proxy-auth-file"), Map.entry("admin", "--admin"),
@@ -268,16 +269,43 @@ final class NodeSetup {
         }
     }
 
+    /**
+     * Windows: {@code window} is where a channel starts; {@code window_max} how far it may grow (default 32 MiB,
+     * or the initial window if that is larger); {@code buffer_budget} bounds them all. A window_max equal to the
+     * window fixes every window at that size.
+     */
     private LinkSettings settings() {
         LinkSettings s = LinkSettings.defaults();
-        if (config.window() != null) {
+        int window = size("link.window", config.window(), s.window());
+        int max = size("link.window_max", config.windowMax(), Math.max(LinkSettings.DEFAULT_WINDOW_MAX, window));
+        long budget = LinkSettings.DEFAULT_BUFFER_BUDGET;
+        if (config.bufferBudget() != null) {
             try {
-                s = s.withWindow(Sizes.parse(config.window()));
+                budget = Sizes.parseLong(config.bufferBudget());
             } catch (IllegalArgumentException e) {
-                problems.add(names.apply("link.window") + " " + config.window() + ": " + e.getMessage());
+                problems.add(names.apply("link.buffer_budget") + " " + config.bufferBudget() + ": " + e.getMessage());
             }
         }
-        return s;
+        try {
+            return s.withWindows(window, max, Math.max(budget, window));
+        } catch (IllegalArgumentException e) {
+            boolean maxIsWrong = config.windowMax() != null && window >= LinkSettings.MIN_WINDOW;
+            problems.add(maxIsWrong ? names.apply("link.window_max") + " " + config.windowMax() + ": " + e.getMessage()
+                    : names.apply("link.window") + " " + config.window() + ": " + e.getMessage());
+            return s;
+        }
+    }
+
+    private int size(String key, String text, int otherwise) {
+        if (text == null) {
+            return otherwise;
+        }
+        try {
+            return Sizes.parse(text);
+        } catch (IllegalArgumentException e) {
+            problems.add(names.apply(key) + " " + text + ": " + e.getMessage());
+            return otherwise;
+        }
     }
 
     private void tlsPairs() {

@@ -53,7 +53,7 @@ final class ServerCommand implements Callable<Integer> {
     NodeConfig nodeConfig() {
         return new NodeConfig(NodeConfig.Role.SERVER, listen, null, node.tokenFile, null, node.transport, node.window,
                 new NodeConfig.Tls(null, cert, key, clientCa), allowTarget, allowBind, null, null, List.of(), node.admin,
-                NodeConfig.Logging.auditTo(node.auditFile), node.drainTimeout(), null);
+                NodeConfig.Logging.auditTo(node.auditFile), node.drainTimeout(), null, node.windowMax, node.bufferBudget);
     }
 
     /** The server's settings, every problem reported against its flag. */

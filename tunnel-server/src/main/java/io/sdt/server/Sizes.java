@@ -9,6 +9,15 @@ final class Sizes {
     }
 
     static int parse(String text) {
+        long v = parseLong(text);
+        if (v > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("size out of range");
+        }
+        return (int) v;
+    }
+
+    /** Like {@link #parse} but up to 2^62 bytes (a budget may exceed 2 GiB). */
+    static long parseLong(String text) {
         String t = text.strip().toLowerCase(Locale.ROOT);
         if (t.endsWith("ib")) {
             t = t.substring(0, t.length() - 2);
@@ -28,11 +37,11 @@ final class Sizes {
             }
         }
         try {
-            long v = Long.parseLong(t) * mult;
-            if (v <= 0 || v > Integer.MAX_VALUE) {
+            long n = Long.parseLong(t);
+            if (n <= 0 || n > (1L << 62) / mult) {
                 throw new IllegalArgumentException("size out of range");
             }
-            return (int) v;
+            return n * mult;
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("not a size (expected e.g. 65536, 512k, 4m)");
         }

@@ -64,6 +64,11 @@ class CliTest {
         cases.add(List.of("server --listen 7000 --token-file " + t + " --frobnicate", "Unknown option: '--frobnicate'"));
         cases.add(List.of("server --listen 7000 --token-file " + t + " --window 1k", "--window 1k: window must be between"));
         cases.add(List.of("server --listen 7000 --token-file " + t + " --window lots", "--window lots: not a size"));
+        cases.add(List.of("server --listen 7000 --token-file " + t + " --window 1m --window-max 512k",
+                "--window-max 512k: the largest window must be between the initial window"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " --window-max 1t", "--window-max 1t: not a size"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " --buffer-budget none",
+                "--buffer-budget none: not a size"));
         cases.add(List.of("client --server host --token-file " + t, "--server host: expected HOST:PORT"));
         cases.add(List.of("client --server host:0 --token-file " + t, "--server host:0: port 0 is out of range"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -L bad", "-L bad: missing target"));

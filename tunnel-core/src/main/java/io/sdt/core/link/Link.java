@@ -136,6 +136,17 @@ public final class Link {
         return channels.size();
     }
 
+    /**
+     * A receive window for a new channel: the settings' initial window, sizing itself up to the settings'
+     * maximum within the node's budget ({@link ReceiveWindow}); the channel must {@link ReceiveWindow#close}
+     * it when it ends.
+     */
+    public ReceiveWindow newReceiveWindow() {
+        return new ReceiveWindow(settings.window(), settings.autotune()
+                ? new ReceiveWindow.Tuning(settings.windowMax(), settings.bufferBudget(), stats, System::nanoTime)
+                : null);
+    }
+
     public boolean isWritable() {
         return channel.isWritable();
     }

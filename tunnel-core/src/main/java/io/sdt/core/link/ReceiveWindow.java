@@ -1,31 +1,98 @@
 package io.sdt.core.link;
 
+import io.sdt.core.metrics.NodeStats;
+
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
 /**
- * The receiving half of one channel's flow control: the window this node advertised, the bytes the peer
- * sent that have not been credited back, and when to send WINDOW. Credit goes back only for bytes the
- * channel has consumed (written to its local socket, or spooled), and only once a quarter of the window
- * has been consumed, so a slow local reader stalls its own channel and one WINDOW frame covers many DATA
- * frames. Numbers only; confined to the link's event loop.
+ * The receiving half of one channel's flow control: the window this node advertises, what the peer
+ * sent, and when to send WINDOW. Credit goes back only for bytes the channel has consumed (written to
+ * its local socket, or spooled), and only once a quarter of the window is due, so a slow local reader
+ * stalls its own channel and one WINDOW frame covers many DATA frames.
+ *
+ * <p>With {@link Tuning} the window also sizes itself. It starts at the initial size and probes upward:
+ * each time a whole window has been consumed (an epoch, at least {@link #MIN_EPOCH_NANOS} long) in at
+ * most a second, it doubles, and the next epoch tells whether that paid. Consumption that grew by at
+ * least {@link #KEEP_GROWING} per doubling means the window was what held the channel back (a long fat
+ * path): keep doubling, up to {@link Tuning#max()}. Less than {@link #WORTH_KEEPING} means something
+ * else limits the channel (the path's bandwidth, a CPU, the local reader): go back to the previous size,
+ * so no more bytes than useful sit in the queues between the two nodes, and try again only after
+ * {@link #REPROBE_NANOS}. In between, keep the size and stop. A settled window above the initial size is
+ * tried at half its size every {@link #REPROBE_NANOS} and kept there unless that cost throughput, so a
+ * window that grew once (a path that was slower then, a JIT still warming) does not stay large forever. The signal is the consumption rate, not a
+ * round-trip time: a round trip measured through the link includes the very queues a larger window
+ * fills, and growing on it feeds itself. The node's {@link NodeStats#reserveWindow account} bounds the sum
+ * of all windows: a channel grows only while the node's budget has room. A channel whose reader stalls
+ * consumes nothing, ends no epoch, and keeps its current window.
+ *
+ * <p>Numbers only; confined to the link's event loop.
  */
 public final class ReceiveWindow {
 
-    private final int window;
-    private final int threshold;
-    /** Received and not yet credited back: never above {@link #window} from a peer that keeps the rules. */
-    private long unacked;
-    /** Consumed and not yet credited back. */
-    private int consumed;
+    /** An epoch lasts at least this long, so that a rate is not measured over one loop turn. */
+    static final long MIN_EPOCH_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    /** A window consumed more slowly than this is not what limits the channel: no growth. */
+    static final long MAX_EPOCH_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** After a doubling that did not pay, the next probe waits this long. */
+    static final long REPROBE_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** Consumption growth per doubling that says "the window was the limit: double again". */
+    static final double KEEP_GROWING = 1.10;
+    /** Below this growth per doubling the larger window only queues bytes: go back. */
+    static final double WORTH_KEEPING = 1.03;
 
-    /** @param window the window advertised to the peer, in bytes (at least 1) */
-    public ReceiveWindow(int window) {
-        if (window < 1) {
-            throw new IllegalArgumentException("window must be positive: " + window);
-        }
-        this.window = window;
-        this.threshold = Math.max(1, window / 4);
+    /**
+     * How a window sizes itself.
+     *
+     * @param max     largest window ({@code --window-max})
+     * @param budget  most bytes all windows of the node may add up to ({@code --buffer-budget})
+     * @param account the node's account of granted windows
+     * @param clock   nanoseconds, monotonic
+     */
+    public record Tuning(int max, long budget, NodeStats account, LongSupplier clock) {
     }
 
-    /** The window advertised to the peer. */
+    private final Tuning tuning;
+    private int window;
+    private int threshold;
+    /** Totals since the channel opened: what the peer sent, what was consumed, the credit granted. */
+    private long received;
+    private long consumedTotal;
+    private long granted;
+    // tuning
+    private long epochStart = -1;
+    private long epochBytes;
+    private double baseRate;
+    private int previous;
+    private Probe probe = Probe.NONE;
+    private final int initial;
+    private boolean settled;
+    private long settledAt;
+    private boolean closed;
+
+    private enum Probe { NONE, UP, DOWN }
+
+    /** A window of fixed size. */
+    public ReceiveWindow(int window) {
+        this(window, null);
+    }
+
+    /** @param initial the window advertised in OPEN or OPEN_OK (at least 1); @param tuning null for a fixed size */
+    public ReceiveWindow(int initial, Tuning tuning) {
+        if (initial < 1) {
+            throw new IllegalArgumentException("window must be positive: " + initial);
+        }
+        this.tuning = tuning;
+        this.initial = initial;
+        this.window = initial;
+        this.threshold = Math.max(1, initial / 4);
+        this.granted = initial;
+        if (tuning != null) {
+            tuning.account().reserveWindow(initial, Long.MAX_VALUE); // a channel always gets its initial window
+        }
+    }
+
+    /** The window now: what the peer may have sent and not yet had credited back. */
     public int size() {
         return window;
     }
@@ -33,11 +100,11 @@ public final class ReceiveWindow {
     /**
      * Counts {@code bytes} arriving from the peer.
      *
-     * @return false if they overrun the window: the peer broke the protocol
+     * @return false if they overrun the credit granted: the peer broke the protocol
      */
     public boolean receive(int bytes) {
-        unacked += bytes;
-        return unacked <= window;
+        received += bytes;
+        return received <= granted;
     }
 
     /**
@@ -46,18 +113,109 @@ public final class ReceiveWindow {
      * @return the increment to send in a WINDOW frame now, or 0 while less than a quarter window is due
      */
     public int consume(int bytes) {
-        consumed += bytes;
-        if (consumed < threshold) {
+        consumedTotal += bytes;
+        if (tuning != null && !closed) {
+            tune(bytes);
+        }
+        long due = consumedTotal + window - granted;
+        if (due < threshold) {
             return 0;
         }
-        int increment = consumed;
-        unacked -= increment;
-        consumed = 0;
-        return increment;
+        granted += due;
+        return (int) due;
+    }
+
+    private void tune(int bytes) {
+        long now = tuning.clock().getAsLong();
+        if (epochStart < 0) {
+            epochStart = now;
+            epochBytes = 0;
+        }
+        epochBytes += bytes;
+        long elapsed = now - epochStart;
+        if (epochBytes < window || elapsed < MIN_EPOCH_NANOS) {
+            return;
+        }
+        double rate = epochBytes / (double) elapsed;
+        epochStart = now;
+        epochBytes = 0;
+        switch (probe) {
+            case UP -> {
+                probe = Probe.NONE;
+                if (rate < baseRate * WORTH_KEEPING) {
+                    resize(previous); // the doubling did not pay: back, and rest
+                    settle(now);
+                    return;
+                }
+                if (rate < baseRate * KEEP_GROWING) {
+                    settle(now); // worth keeping, not worth doubling again for a while
+                    return;
+                }
+            }
+            case DOWN -> {
+                probe = Probe.NONE;
+                if (rate * WORTH_KEEPING < baseRate) {
+                    grow(previous); // the halving cost throughput: the larger window was needed
+                }
+                settle(now);
+                return;
+            }
+            case NONE -> {
+                if (settled && now - settledAt >= REPROBE_NANOS && window > initial) {
+                    // a settled window is tried at half its size now and then: what paid once (a path, or a
+                    // warming JIT) may not pay any more, and a window larger than needed only fills queues
+                    baseRate = rate;
+                    previous = window;
+                    resize(Math.max(initial, window / 2));
+                    probe = Probe.DOWN;
+                    return;
+                }
+            }
+        }
+        if ((settled && now - settledAt < REPROBE_NANOS) || elapsed > MAX_EPOCH_NANOS || window >= tuning.max()) {
+            return;
+        }
+        int was = window;
+        if (grow((int) Math.min(tuning.max(), 2L * window))) {
+            tuning.account().windowGrew();
+            baseRate = rate;
+            previous = was;
+            probe = Probe.UP;
+        }
+    }
+
+    private void settle(long now) {
+        settled = true;
+        settledAt = now;
+    }
+
+    /** Grows to {@code size} if the node's budget has room. */
+    private boolean grow(int size) {
+        if (!tuning.account().reserveWindow(size - window, tuning.budget())) {
+            return false; // the node's budget is spent: stay
+        }
+        window = size;
+        threshold = Math.max(1, window / 4);
+        return true;
+    }
+
+    /** Shrinks to {@code size}: credit resumes once consumption catches up with the smaller window. */
+    private void resize(int size) {
+        tuning.account().releaseWindow(window - size);
+        window = size;
+        threshold = Math.max(1, window / 4);
     }
 
     /** Received bytes not yet credited back (consumed or not). */
     public long outstanding() {
-        return unacked;
+        return received - (granted - window);
+    }
+
+    /** The channel is gone: its window goes back to the node's budget. Idempotent. */
+    public void close() {
+        if (!closed && tuning != null) {
+            tuning.account().releaseWindow(window);
+        }
+        closed = true;
     }
 }

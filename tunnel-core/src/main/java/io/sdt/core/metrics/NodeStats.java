@@ -83,6 +83,42 @@ public final class NodeStats {
         protocolErrors.increment();
     }
 
+    private final AtomicLong windowBytes = new AtomicLong();
+    private final LongAdder windowGrowths = new LongAdder();
+
+    /**
+     * Adds {@code bytes} to the receive windows this node has granted, if the sum stays within
+     * {@code budget}; a channel's initial window is always granted (pass {@link Long#MAX_VALUE}).
+     */
+    public boolean reserveWindow(long bytes, long budget) {
+        while (true) {
+            long now = windowBytes.get();
+            if (now + bytes > budget && bytes > 0) {
+                return false;
+            }
+            if (windowBytes.compareAndSet(now, now + bytes)) {
+                return true;
+            }
+        }
+    }
+
+    public void releaseWindow(long bytes) {
+        windowBytes.addAndGet(-bytes);
+    }
+
+    public void windowGrew() {
+        windowGrowths.increment();
+    }
+
+    /** The sum of the receive windows of this node's open channels. */
+    public long windowBytes() {
+        return windowBytes.get();
+    }
+
+    public long windowGrowths() {
+        return windowGrowths.sum();
+    }
+
     public void channelOpened() {
         channelsOpened.increment();
         channelsOpen.incrementAndGet();

@@ -59,6 +59,9 @@ final class NodeMeterBinder implements MeterBinder {
                 s, NodeStats::pushSpoolBytes, Tags.empty(), BaseUnits.BYTES);
         gauge(r, "sdt.push.spool.records", "Records held now in TCP push egress spools", s,
                 NodeStats::pushSpoolRecords, Tags.empty(), null);
+        gauge(r, "sdt.window", "Receive windows granted now, summed over open channels (within --buffer-budget)", s,
+                NodeStats::windowBytes, Tags.empty(), BaseUnits.BYTES);
+        counter(r, "sdt.window.growths", "Times a channel's receive window doubled", s, NodeStats::windowGrowths);
         counter(r, "sdt.sole.datagrams", "Datagrams sent as SOLE_DATAGRAM", s, NodeStats::soleDatagrams);
         counter(r, "sdt.gso.sends", "UDP GSO sends", s, NodeStats::gsoSends);
         counter(r, "sdt.gso.segments", "Datagrams that left in UDP GSO sends", s, NodeStats::gsoSegments);

@@ -35,7 +35,8 @@ public final class ConfigReader {
     private static final Pattern ENV = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
     private static final Set<String> TOP = Set.of("node", "link", "tls", "policy", "tunnels", "admin", "logging",
             "shutdown", "push");
-    private static final Set<String> LINK = Set.of("listen", "server", "token_file", "token", "transport", "window");
+    private static final Set<String> LINK = Set.of("listen", "server", "token_file", "token", "transport", "window",
+            "window_max", "buffer_budget");
     private static final Set<String> TLS = Set.of("ca", "cert", "key", "client_ca");
     private static final Set<String> POLICY = Set.of("allow_target", "allow_bind", "proxy_auth_file", "proxy_auth");
     private static final Set<String> LOGGING = Set.of("level", "audit", "audit_file", "audit_file_size");
@@ -177,7 +178,7 @@ public final class ConfigReader {
                 new NodeConfig.Logging(level == null ? null : level.toLowerCase(Locale.ROOT), audit,
                         path(logging, "audit_file", "logging.audit_file"),
                         string(logging, "audit_file_size", "logging.audit_file_size")), drain,
-                pushDir);
+                pushDir, string(link, "window_max", "link.window_max"), string(link, "buffer_budget", "link.buffer_budget"));
     }
 
     /** {@code push.spool_dir}: also where local TCP push tunnels without their own spool_dir keep their spools. */

@@ -42,7 +42,10 @@ public final class ConfigWriter {
             out.append("  # token: from the environment variable SDT_TOKEN\n");
         }
         line(1, "transport", c.transport());
-        line(1, "window", c.window() == null ? "4m" : c.window());
+        line(1, "window", c.window() == null ? "256k" : c.window());
+        line(1, "window_max", c.windowMax() == null ? (c.window() == null ? "32m" : "32m or window, the larger")
+                : c.windowMax());
+        line(1, "buffer_budget", c.bufferBudget() == null ? "1g" : c.bufferBudget());
         NodeConfig.Tls tls = c.tls();
         if (!tls.equals(NodeConfig.Tls.NONE)) {
             out.append("tls:\n");

@@ -32,11 +32,13 @@ import java.util.Objects;
  * @param drainTimeout  {@code shutdown.drain_timeout}
  * @param pushStateDir  {@code push.spool_dir}: the node's push state directory (what its push egresses
  *                      delivered, kept across restarts), or {@code null}
+ * @param windowMax     {@code link.window_max}: largest a channel's receive window may grow, or {@code null}
+ * @param bufferBudget  {@code link.buffer_budget}: most bytes all receive windows may add up to, or {@code null}
  */
 public record NodeConfig(Role role, String listen, String server, Path tokenFile, Secret token, String transport,
                          String window, Tls tls, List<String> allowTarget, List<String> allowBind, Path proxyAuthFile,
                          Secret proxyAuth, List<TunnelSpec> tunnels, String admin, Logging logging,
-                         Duration drainTimeout, Path pushStateDir) {
+                         Duration drainTimeout, Path pushStateDir, String windowMax, String bufferBudget) {
 
     /** How long SIGTERM waits for open channels when the configuration does not say. */
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
@@ -102,6 +104,8 @@ public record NodeConfig(Role role, String listen, String server, Path tokenFile
         diff(changed, "link.token", token, next.token);
         diff(changed, "link.transport", transport, next.transport);
         diff(changed, "link.window", window, next.window);
+        diff(changed, "link.window_max", windowMax, next.windowMax);
+        diff(changed, "link.buffer_budget", bufferBudget, next.bufferBudget);
         diff(changed, "tls", tls, next.tls);
         diff(changed, "admin", admin, next.admin);
         diff(changed, "push.spool_dir", pushStateDir, next.pushStateDir);

@@ -94,7 +94,7 @@ public final class PushEgress implements LinkChannel {
         this.target = target;
         this.outbound = outbound;
         this.spoolMax = spoolMax;
-        this.window = new ReceiveWindow(link.settings().window());
+        this.window = link.newReceiveWindow();
     }
 
     /** Accepts a push channel the peer opened; policy has been checked. */
@@ -391,6 +391,7 @@ public final class PushEgress implements LinkChannel {
             return;
         }
         closed = true;
+        window.close();
         link.unregister(id);
         link.stats().channelClosed();
         if (spooled > 0) {

@@ -72,7 +72,7 @@ public final class StreamChannel implements LinkChannel {
         this.id = id;
         this.tunnel = tunnel;
         this.state = state;
-        this.window = new ReceiveWindow(link.settings().window());
+        this.window = link.newReceiveWindow();
         this.held = new HeldBytes(link.stats());
     }
 
@@ -116,6 +116,7 @@ public final class StreamChannel implements LinkChannel {
         }
         if (!f.isSuccess()) {
             state = State.CLOSED;
+            window.close(); // back to the node's budget
             link.unregister(id);
             link.stats().openFailed();
             log.info("{}: channel {}: connect to {} failed: {}", link, id, target, f.cause().toString());
@@ -155,6 +156,7 @@ public final class StreamChannel implements LinkChannel {
         }
         link.stats().openAnswered(tunnel.spec().tag(), false, openSentAt);
         state = State.CLOSED;
+        window.close(); // back to the node's budget
         link.unregister(id);
         if (code == ErrorCode.DENIED) {
             log.warn("{}: {} refused by the peer: {}", link, tunnel, message);
@@ -263,6 +265,7 @@ public final class StreamChannel implements LinkChannel {
     public void onClose(ErrorCode code) {
         State was = state;
         state = State.CLOSED;
+        window.close(); // back to the node's budget
         link.unregister(id);
         held.release();
         if (was == State.CONNECTING || was == State.CLOSED) {
@@ -285,6 +288,7 @@ public final class StreamChannel implements LinkChannel {
     public void onLinkClosed() {
         State was = state;
         state = State.CLOSED;
+        window.close(); // back to the node's budget
         held.release();
         if (was == State.CONNECTING || was == State.CLOSED) {
             return;
@@ -337,6 +341,7 @@ public final class StreamChannel implements LinkChannel {
             return;
         }
         state = State.CLOSED;
+        window.close(); // back to the node's budget
         link.unregister(id);
         held.release();
         finishedFrom(was);
