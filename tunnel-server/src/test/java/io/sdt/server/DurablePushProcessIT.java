@@ -194,6 +194,12 @@ class DurablePushProcessIT {
             for (Future<?> f : all) {
                 f.get(60, TimeUnit.SECONDS); // they fail and stop
             }
+            long appended; // what the killed ingress had made safe: the spool's own count
+            try (io.sdt.core.tunnel.push.spool.DurableSpool spool = io.sdt.core.tunnel.push.spool.DurableSpool.open(
+                    dir.resolve("spool"), 1L << 30, 16L << 20, io.sdt.core.tunnel.push.spool.DurableSpool.Fsync.NEVER,
+                    TimeUnit.SECONDS.toNanos(1))) {
+                appended = spool.nextSequence() - 1;
+            }
             client(token, port, sink.port()); // the same spool directory
             // until the resend is done: the sink's count unchanged for 3 s (a reconnect takes at most ~1 s)
             long settled = -1;
@@ -205,6 +211,7 @@ class DurablePushProcessIT {
                 Thread.sleep(500);
             }
             long[] highest = checkedPrefixes(sink);
+            assertEquals(appended, sink.total.get(), "every record the ingress had appended arrived, each exactly once");
             long lost = 0;
             for (int p = 0; p < PRODUCERS; p++) {
                 lost += Math.max(0, written.get(p) - (highest[p] + 1));

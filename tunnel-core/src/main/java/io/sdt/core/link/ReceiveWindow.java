@@ -24,7 +24,9 @@ import java.util.function.LongSupplier;
  * round-trip time: a round trip measured through the link includes the very queues a larger window
  * fills, and growing on it feeds itself. The node's {@link NodeStats#reserveWindow account} bounds the sum
  * of all windows: a channel grows only while the node's budget has room. A channel whose reader stalls
- * consumes nothing, ends no epoch, and keeps its current window.
+ * consumes nothing, ends no epoch, and keeps its current window. Shrinking withholds credit until
+ * consumption catches up; credit already granted stands, so a channel holds at most the largest window
+ * it granted.
  *
  * <p>Numbers only; confined to the link's event loop.
  */

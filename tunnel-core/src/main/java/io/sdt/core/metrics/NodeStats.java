@@ -84,6 +84,7 @@ public final class NodeStats {
     }
 
     private final AtomicLong windowBytes = new AtomicLong();
+    private final AtomicLong windowBytesMax = new AtomicLong();
     private final LongAdder windowGrowths = new LongAdder();
 
     /**
@@ -97,6 +98,7 @@ public final class NodeStats {
                 return false;
             }
             if (windowBytes.compareAndSet(now, now + bytes)) {
+                windowBytesMax.accumulateAndGet(now + bytes, Math::max);
                 return true;
             }
         }
@@ -113,6 +115,11 @@ public final class NodeStats {
     /** The sum of the receive windows of this node's open channels. */
     public long windowBytes() {
         return windowBytes.get();
+    }
+
+    /** The most {@link #windowBytes()} has been since the node started. */
+    public long windowBytesMax() {
+        return windowBytesMax.get();
     }
 
     public long windowGrowths() {
