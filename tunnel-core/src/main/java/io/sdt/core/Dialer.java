@@ -3,7 +3,6 @@ package io.sdt.core;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.Promise;
 import io.sdt.codec.HostPort;
@@ -106,8 +105,8 @@ final class Dialer {
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.settings().connectTimeout().toMillis())
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
                 .handler(pipelines.client(ssl, server.host(), server.port(), result));
+        io.sdt.core.link.LinkSockets.client(b, config.transport().notSentLowat());
         b.connect(server.toSocketAddress()).addListener(f -> {
             if (!f.isSuccess()) {
                 result.tryFailure(f.cause());

@@ -4,7 +4,6 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -91,8 +90,8 @@ public final class SdtServer implements AutoCloseable {
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.SO_KEEPALIVE, true)
-                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
                     .childHandler(pipelines.server(tls, waiting));
+            io.sdt.core.link.LinkSockets.server(b, config.transport().notSentLowat());
             listener = b.bind(config.listen().toSocketAddress()).sync().channel();
             group.scheduleAtFixedRate(pipelines::summarizeLogs, 10, 10, TimeUnit.SECONDS);
         } catch (Exception e) {

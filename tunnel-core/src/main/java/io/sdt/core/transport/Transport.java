@@ -76,6 +76,18 @@ public enum Transport {
         }
     }
 
+    /**
+     * The socket option that bounds a TCP socket's unsent bytes ({@code TCP_NOTSENT_LOWAT}: the socket
+     * reports writable only while fewer are queued), or null where Netty has none (NIO).
+     */
+    public io.netty.channel.ChannelOption<Long> notSentLowat() {
+        return switch (this) {
+            case EPOLL -> io.netty.channel.epoll.EpollChannelOption.TCP_NOTSENT_LOWAT;
+            case IO_URING -> io.netty.channel.uring.IoUringChannelOption.TCP_NOTSENT_LOWAT;
+            case NIO -> null;
+        };
+    }
+
     public Class<? extends ServerSocketChannel> serverChannel() {
         return serverChannel;
     }
