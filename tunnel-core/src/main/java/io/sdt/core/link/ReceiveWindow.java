@@ -13,14 +13,17 @@ import java.util.function.LongSupplier;
  *
  * <p>With {@link Tuning} the window also sizes itself. It starts at the initial size and probes upward:
  * each time a whole window has been consumed (an epoch, at least {@link #MIN_EPOCH_NANOS} long) in at
- * most a second, it doubles, and the next epoch tells whether that paid. Consumption that grew by at
+ * most a second, it doubles, and the best epoch of the next {@link #PROBE_NANOS} tells whether that paid
+ * (the peer's new credit takes a round trip to arrive, the link's own congestion control seconds to
+ * follow). Consumption that grew by at
  * least {@link #KEEP_GROWING} per doubling means the window was what held the channel back (a long fat
  * path): keep doubling, up to {@link Tuning#max()}. Less than {@link #WORTH_KEEPING} means something
  * else limits the channel (the path's bandwidth, a CPU, the local reader): go back to the previous size,
  * so no more bytes than useful sit in the queues between the two nodes, and try again only after
  * {@link #REPROBE_NANOS}. In between, keep the size and stop. A settled window above the initial size is
  * tried at half its size every {@link #REPROBE_NANOS} and kept there unless that cost throughput, so a
- * window that grew once (a path that was slower then, a JIT still warming) does not stay large forever. The signal is the consumption rate, not a
+ * window that grew once (a path that was slower then, a JIT still warming) does not stay large forever;
+ * a halving that cost throughput is undone, and the next probe tries larger again. The signal is the consumption rate, not a
  * round-trip time: a round trip measured through the link includes the very queues a larger window
  * fills, and growing on it feeds itself. The node's {@link NodeStats#reserveWindow account} bounds the sum
  * of all windows: a channel grows only while the node's budget has room. A channel whose reader stalls
@@ -36,6 +39,8 @@ public final class ReceiveWindow {
     static final long MIN_EPOCH_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     /** A window consumed more slowly than this is not what limits the channel: no growth. */
     static final long MAX_EPOCH_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** How long a probe runs before its best epoch is compared with the rate before it. */
+    static final long PROBE_NANOS = TimeUnit.SECONDS.toNanos(2);
     /** After a doubling that did not pay, the next probe waits this long. */
     static final long REPROBE_NANOS = TimeUnit.SECONDS.toNanos(10);
     /** Consumption growth per doubling that says "the window was the limit: double again". */
@@ -67,6 +72,9 @@ public final class ReceiveWindow {
     private double baseRate;
     private int previous;
     private Probe probe = Probe.NONE;
+    private long probeStart;
+    private double bestRate;
+    private boolean nextDown = true;
     private final int initial;
     private boolean settled;
     private long settledAt;
@@ -141,6 +149,16 @@ public final class ReceiveWindow {
         double rate = epochBytes / (double) elapsed;
         epochStart = now;
         epochBytes = 0;
+        if (probe != Probe.NONE) {
+            // a change takes a while to turn into rate: the peer's new credit a round trip, the link's own
+            // congestion control (BBR raises its estimate by a quarter every eight round trips) seconds.
+            // Judge a probe by the best epoch of PROBE_NANOS.
+            bestRate = Math.max(bestRate, rate);
+            if (now - probeStart < PROBE_NANOS) {
+                return;
+            }
+            rate = bestRate;
+        }
         switch (probe) {
             case UP -> {
                 probe = Probe.NONE;
@@ -158,18 +176,21 @@ public final class ReceiveWindow {
                 probe = Probe.NONE;
                 if (rate * WORTH_KEEPING < baseRate) {
                     grow(previous); // the halving cost throughput: the larger window was needed
+                    nextDown = false; // so next time, see whether a larger one pays
                 }
                 settle(now);
                 return;
             }
             case NONE -> {
-                if (settled && now - settledAt >= REPROBE_NANOS && window > initial) {
+                if (settled && now - settledAt >= REPROBE_NANOS && window > initial && nextDown) {
                     // a settled window is tried at half its size now and then: what paid once (a path, or a
                     // warming JIT) may not pay any more, and a window larger than needed only fills queues
                     baseRate = rate;
                     previous = window;
                     resize(Math.max(initial, window / 2));
                     probe = Probe.DOWN;
+                    probeStart = now;
+                    bestRate = 0;
                     return;
                 }
             }
@@ -183,6 +204,9 @@ public final class ReceiveWindow {
             baseRate = rate;
             previous = was;
             probe = Probe.UP;
+            probeStart = now;
+            bestRate = 0;
+            nextDown = true; // after this climb settles, the next probe tries smaller first
         }
     }
 

@@ -54,7 +54,7 @@ class WindowTuningTest {
         long rtt = TimeUnit.MILLISECONDS.toNanos(100);
         double gbit = 125e6; // 1 Gbit/s: a bandwidth-delay product of 12.5 MB at 100 ms
         long bdp = (long) (gbit * 0.1);
-        for (int i = 0; i < 100; i++) {
+        for (int i = 0; i < 200; i++) { // 20 s: a doubling is judged after two seconds
             round(w, rtt, gbit);
         }
         assertTrue(w.size() >= bdp, "covers the path: " + w.size() + " >= " + bdp);
@@ -73,12 +73,12 @@ class WindowTuningTest {
         ReceiveWindow w = window(1L << 40);
         long rtt = TimeUnit.MICROSECONDS.toNanos(100);
         double cpuBound = 1e9; // 1 GB/s whatever the window: the limit is elsewhere (a CPU, the local reader)
-        for (int i = 0; i < 2_000; i++) { // 0.2 s: many epochs
+        for (int i = 0; i < 30_000; i++) { // 3 s: the probe of two seconds is over
             round(w, rtt, cpuBound);
         }
         assertEquals(INITIAL, w.size(), "one doubling tried, it did not pay, back to the start");
         assertEquals(1, stats.windowGrowths());
-        for (int i = 0; i < 110_000; i++) { // 11 s more: one more probe
+        for (int i = 0; i < 120_000; i++) { // 12 s more: one more probe, judged and undone
             round(w, rtt, cpuBound);
         }
         assertEquals(INITIAL, w.size());
@@ -88,7 +88,7 @@ class WindowTuningTest {
     @Test
     void aWindowThatNoLongerPaysComesBackDown() {
         ReceiveWindow w = window(1L << 40);
-        for (int i = 0; i < 60; i++) { // first a long fat path: the window grows to its 12.5 MB
+        for (int i = 0; i < 200; i++) { // first a long fat path: the window grows to its 12.5 MB
             round(w, TimeUnit.MILLISECONDS.toNanos(100), 125e6);
         }
         int grown = w.size();
@@ -117,7 +117,7 @@ class WindowTuningTest {
     void aReaderThatStallsAfterGrowingHoldsAtMostItsCurrentWindow() {
         ReceiveWindow w = window(1L << 40);
         long rtt = TimeUnit.MILLISECONDS.toNanos(100);
-        for (int i = 0; i < 30; i++) {
+        for (int i = 0; i < 60; i++) {
             round(w, rtt, 125e6);
         }
         int grown = w.size();
@@ -142,7 +142,7 @@ class WindowTuningTest {
             channels.add(window(budget));
         }
         long rtt = TimeUnit.MILLISECONDS.toNanos(100);
-        for (int r = 0; r < 60; r++) {
+        for (int r = 0; r < 200; r++) {
             for (int i = 0; i < channels.size(); i++) {
                 now = clocks.get(i)[0];
                 round(channels.get(i), rtt, 125e6);
