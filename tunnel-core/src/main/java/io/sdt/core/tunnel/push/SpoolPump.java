@@ -14,7 +14,8 @@ import java.util.ArrayDeque;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedTransferQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -78,11 +79,17 @@ final class SpoolPump {
         this.listener = listener;
         this.name = name;
         this.id = HexFormat.of().parseHex(spool.id());
-        this.thread = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "sdt-spool " + name);
-            t.setDaemon(true);
-            return t;
-        });
+        // the loop hands work over without ever parking: a lock-free queue, and the one thread started now
+        // (a ThreadPoolExecutor's own queue and its first execute() take locks the loop could wait on;
+        // BlockHound caught the loop parking in LinkedBlockingQueue.offer)
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedTransferQueue<>(),
+                r -> {
+                    Thread t = new Thread(r, "sdt-spool " + name);
+                    t.setDaemon(true);
+                    return t;
+                });
+        pool.prestartAllCoreThreads();
+        this.thread = pool;
     }
 
     /**
