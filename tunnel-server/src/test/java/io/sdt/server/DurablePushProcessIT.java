@@ -66,19 +66,7 @@ class DurablePushProcessIT {
 
     /** A server from a configuration file whose push.spool_dir keeps what its egress delivered across restarts. */
     private SdtProcesses.Node server(Path token, int port, int sink) throws Exception {
-        Path yaml = Files.writeString(dir.resolve("server.yaml"), String.join("\n",
-                "node: server",
-                "link:",
-                "  listen: \"127.0.0.1:" + port + "\"",
-                "  token_file: " + token,
-                "policy:",
-                "  allow_target: [\"127.0.0.1:" + sink + "\"]",
-                "push:",
-                "  spool_dir: " + dir.resolve("server-state"),
-                ""));
-        SdtProcesses.Node s = processes.start("run", yaml.toString());
-        s.await("server listening on 127\\.0\\.0\\.1:" + port);
-        return s;
+        return processes.pushServer(dir, token, port, sink);
     }
 
     /** A client with the durable push tunnel; returns it with the port its producers connect to. */

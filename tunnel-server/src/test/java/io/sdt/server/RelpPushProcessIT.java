@@ -135,19 +135,7 @@ class RelpPushProcessIT {
     }
 
     private SdtProcesses.Node server(Path token, int port, int target) throws Exception {
-        Path yaml = Files.writeString(dir.resolve("server.yaml"), String.join("\n",
-                "node: server",
-                "link:",
-                "  listen: \"127.0.0.1:" + port + "\"",
-                "  token_file: " + token,
-                "policy:",
-                "  allow_target: [\"127.0.0.1:" + target + "\"]",
-                "push:",
-                "  spool_dir: " + dir.resolve("server-state"),
-                ""));
-        SdtProcesses.Node s = processes.start("run", yaml.toString());
-        s.await("server listening on 127\\.0\\.0\\.1:" + port);
-        return s;
+        return processes.pushServer(dir, token, port, target);
     }
 
     private SdtProcesses.Node client(Path token, int port, int ingress, int target) throws Exception {
@@ -239,7 +227,17 @@ class RelpPushProcessIT {
 
         producer.get(60, TimeUnit.SECONDS);
         Await.until("every message arrived", Duration.ofSeconds(90), () -> received(out).size() >= MESSAGES);
-        Thread.sleep(2000); // anything resent late would show now
+        // until the file holds still for 2 s: anything resent late would show by then
+        long[] last = {-1, System.nanoTime()};
+        Await.until("the receiver's file holds still", Duration.ofSeconds(30), () -> {
+            long size = out.toFile().length();
+            if (size != last[0]) {
+                last[0] = size;
+                last[1] = System.nanoTime();
+                return false;
+            }
+            return System.nanoTime() - last[1] >= TimeUnit.SECONDS.toNanos(2);
+        });
         Map<Integer, Integer> seen = received(out);
         List<Integer> missing = new ArrayList<>();
         for (int n = 0; n < MESSAGES; n++) {

@@ -94,6 +94,27 @@ final class SdtProcesses implements AutoCloseable {
         return start(Map.of(), args);
     }
 
+    /**
+     * A server from a configuration file written into {@code dir}: link on 127.0.0.1:{@code port}, one allowed
+     * target, and {@code push.spool_dir} in {@code dir}/server-state so its push egresses remember what they
+     * delivered across a restart (a restart with the same arguments finds it again). Returns once listening.
+     */
+    Node pushServer(java.nio.file.Path dir, java.nio.file.Path token, int port, int target) throws Exception {
+        java.nio.file.Path yaml = java.nio.file.Files.writeString(dir.resolve("server.yaml"), String.join("\n",
+                "node: server",
+                "link:",
+                "  listen: \"127.0.0.1:" + port + "\"",
+                "  token_file: " + token,
+                "policy:",
+                "  allow_target: [\"127.0.0.1:" + target + "\"]",
+                "push:",
+                "  spool_dir: " + dir.resolve("server-state"),
+                ""));
+        Node s = start("run", yaml.toString());
+        s.await("server listening on 127\\.0\\.0\\.1:" + port);
+        return s;
+    }
+
     /** Starts {@code sdt args...} with {@code env} added to a copy of this environment (SDT_TOKEN removed). */
     Node start(Map<String, String> env, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),

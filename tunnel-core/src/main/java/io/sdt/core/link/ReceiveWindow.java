@@ -136,12 +136,15 @@ public final class ReceiveWindow {
     }
 
     private void tune(int bytes) {
-        long now = tuning.clock().getAsLong();
         if (epochStart < 0) {
-            epochStart = now;
+            epochStart = tuning.clock().getAsLong();
             epochBytes = 0;
         }
         epochBytes += bytes;
+        if (epochBytes < window) {
+            return; // the clock is read only when an epoch may end: this runs for every write completion
+        }
+        long now = tuning.clock().getAsLong();
         long elapsed = now - epochStart;
         if (epochBytes < window || elapsed < MIN_EPOCH_NANOS) {
             return;

@@ -115,8 +115,7 @@ public final class StreamChannel implements LinkChannel {
             return;
         }
         if (!f.isSuccess()) {
-            state = State.CLOSED;
-            window.close(); // back to the node's budget
+            closed();
             link.unregister(id);
             link.stats().openFailed();
             log.info("{}: channel {}: connect to {} failed: {}", link, id, target, f.cause().toString());
@@ -155,8 +154,7 @@ public final class StreamChannel implements LinkChannel {
             return;
         }
         link.stats().openAnswered(tunnel.spec().tag(), false, openSentAt);
-        state = State.CLOSED;
-        window.close(); // back to the node's budget
+        closed();
         link.unregister(id);
         if (code == ErrorCode.DENIED) {
             log.warn("{}: {} refused by the peer: {}", link, tunnel, message);
@@ -264,8 +262,7 @@ public final class StreamChannel implements LinkChannel {
     @Override
     public void onClose(ErrorCode code) {
         State was = state;
-        state = State.CLOSED;
-        window.close(); // back to the node's budget
+        closed();
         link.unregister(id);
         held.release();
         if (was == State.CONNECTING || was == State.CLOSED) {
@@ -287,8 +284,7 @@ public final class StreamChannel implements LinkChannel {
     @Override
     public void onLinkClosed() {
         State was = state;
-        state = State.CLOSED;
-        window.close(); // back to the node's budget
+        closed();
         held.release();
         if (was == State.CONNECTING || was == State.CLOSED) {
             return;
@@ -340,8 +336,7 @@ public final class StreamChannel implements LinkChannel {
         if (was == State.CLOSED) {
             return;
         }
-        state = State.CLOSED;
-        window.close(); // back to the node's budget
+        closed();
         link.unregister(id);
         held.release();
         finishedFrom(was);
@@ -392,6 +387,12 @@ public final class StreamChannel implements LinkChannel {
         }
     }
 
+
+    /** The one way into state CLOSED: the receive window goes back to the node's budget. */
+    private void closed() {
+        state = State.CLOSED;
+        window.close();
+    }
 
     /** Gives back what the channel held when it left state {@code was}: the open count and the tunnel slot. */
     private void finishedFrom(State was) {
