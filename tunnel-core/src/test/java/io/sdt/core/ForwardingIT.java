@@ -1,6 +1,7 @@
 package io.sdt.core;
 
 import io.sdt.core.link.LinkSettings;
+import io.sdt.core.link.LinkSockets;
 import io.sdt.core.testing.Await;
 import io.sdt.core.testing.LeakGuard;
 import io.sdt.core.testing.Nodes;
@@ -227,6 +228,10 @@ class ForwardingIT {
                 assertTrue(client.stats().bytesToLink() - others <= stalledAt + 256 * 1024,
                         "the stalled channel did not move while its receiver did not read");
                 assertTrue(!pushed.isDone(), "the sender is still blocked");
+                assertTrue(client.stats().windowStalls() > 0, "the ingress counted its stall on the window");
+                assertTrue(client.stats().linkQueuedBytes() <= LinkSockets.CHANNEL_QUEUE + 64 * 1024,
+                        "nothing piles up in the link's scheduler beyond one channel queue: "
+                                + client.stats().linkQueuedBytes());
                 // the claim under test: while the reader stalls, each node holds at most the windows
                 assertTrue(server.stats().bufferedBytesMax() <= 2L * window + slack,
                         "server buffered at most the windows while stalled: " + server.stats().bufferedBytesMax());

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.collection.IntObjectHashMap;
 import io.netty.util.collection.IntObjectMap;
 import io.sdt.codec.ErrorCode;
@@ -16,13 +17,15 @@ import org.apache.logging.log4j.Logger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
+import java.util.function.LongConsumer;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An authenticated link: the channel table, frame dispatch and the write side. Confined to the
  * link channel's event loop: every method that touches the table or writes asserts it runs there
  * (run tests with {@code -ea}); {@link #eventLoop()}, {@link #isActive()}, {@link #isClosed()},
- * {@link #isWritable()}, the getters and {@link #close} may be called from anywhere. Channels opened
+ * the getters and {@link #close} may be called from anywhere. Frames written wait in the link's
+ * {@link FrameScheduler} until a flush moves them to the socket in their fair order. Channels opened
  * by the client have odd ids, those opened by the server even ones.
  */
 public final class Link {
@@ -39,6 +42,11 @@ public final class Link {
     private final String name;
     private final IntObjectMap<LinkChannel> channels = new IntObjectHashMap<>();
     private final List<LinkChannel> toFlush = new ArrayList<>();
+    private final FrameScheduler scheduler = new FrameScheduler();
+    /** A channel was told the link's queue is full; all are woken when it has drained. */
+    private boolean queueFull;
+    /** In {@link #flush}: a channel woken there that flushes again adds to the same pass. */
+    private boolean draining;
     private int nextId;
     private int soleChannel = -1;
     /** Written on the loop; read anywhere (a listener on another loop asks before it hands a socket over). */
@@ -92,7 +100,7 @@ public final class Link {
             if (nextId > Varint.MAX_VALUE) {
                 nextId = client ? 1 : 2;
             }
-            if (!channels.containsKey(id)) {
+            if (!channels.containsKey(id) && scheduler.queued(id) == 0) { // a queued CLOSE still names it
                 return id;
             }
         }
@@ -139,31 +147,122 @@ public final class Link {
     /**
      * A receive window for a new channel: the settings' initial window, sizing itself up to the settings'
      * maximum within the node's budget ({@link ReceiveWindow}); the channel must {@link ReceiveWindow#close}
-     * it when it ends.
+     * it when it ends. {@code sizes} (may be null) is told every change of the window's size: a tunnel's
+     * gauge of the windows of its channels.
      */
-    public ReceiveWindow newReceiveWindow() {
+    public ReceiveWindow newReceiveWindow(LongConsumer sizes) {
         return new ReceiveWindow(settings.window(), settings.autotune()
                 ? new ReceiveWindow.Tuning(settings.windowMax(), settings.bufferBudget(), stats, System::nanoTime)
-                : null);
+                : null, sizes);
     }
 
+    /**
+     * True while the link's scheduler holds less than {@link LinkSockets#QUEUE} bytes: a channel may
+     * queue more. Once it has said no, every channel is woken ({@link LinkChannel#onLinkWritable}) when
+     * the queue is down to a quarter.
+     */
     public boolean isWritable() {
-        return channel.isWritable();
+        assert inLoop() : LOOP_ONLY;
+        if (scheduler.queuedBytes() < LinkSockets.QUEUE) {
+            return true;
+        }
+        queueFull = true;
+        return false;
     }
 
+    /**
+     * True if channel {@code id} may queue more: the link is writable and the channel's own queue holds
+     * less than {@link LinkSockets#CHANNEL_QUEUE} bytes. If not, the channel is woken
+     * ({@link LinkChannel#onLinkWritable}) once its queue has drained to half that.
+     */
+    public boolean canQueue(int id) {
+        if (!isWritable()) {
+            return false;
+        }
+        if (scheduler.queued(id) < LinkSockets.CHANNEL_QUEUE) {
+            return true;
+        }
+        scheduler.markFull(id);
+        return false;
+    }
+
+    /**
+     * True if a datagram of channel {@code id} ({@code sole}: the sole datagram channel) would wait behind
+     * at most {@link LinkSockets#DATAGRAM_BACKLOG} bytes of its own channel in a writable link; sends what
+     * the link can take before saying no. UDP never waits: the caller drops and counts otherwise.
+     */
+    public boolean canTakeDatagram(int id, boolean sole) {
+        assert inLoop() : LOOP_ONLY;
+        int key = sole ? FrameScheduler.SOLE : id;
+        if (scheduler.queued(key) <= LinkSockets.DATAGRAM_BACKLOG && scheduler.queuedBytes() < LinkSockets.QUEUE) {
+            return true;
+        }
+        flush();
+        return scheduler.queued(key) <= LinkSockets.DATAGRAM_BACKLOG && scheduler.queuedBytes() < LinkSockets.QUEUE;
+    }
+
+    /** Queues {@code frame} in the link's scheduler ({@link FrameScheduler}); it is sent at the next flush. */
     public void write(Frame frame) {
         assert inLoop() : LOOP_ONLY;
-        channel.write(frame, channel.voidPromise());
+        if (closed) {
+            ReferenceCountUtil.release(frame);
+            return;
+        }
+        long before = scheduler.queuedBytes();
+        scheduler.add(frame);
+        stats.linkQueued(scheduler.queuedBytes() - before);
     }
 
     public void writeAndFlush(Frame frame) {
-        assert inLoop() : LOOP_ONLY;
-        channel.writeAndFlush(frame, channel.voidPromise());
+        write(frame);
+        flush();
     }
 
+    /**
+     * Moves frames from the scheduler to the link's socket: every control frame, then channel frames in
+     * their fair order while the socket's buffer is below its high water mark; then flushes the socket
+     * and wakes channels whose queues have drained.
+     */
     public void flush() {
         assert inLoop() : LOOP_ONLY;
-        channel.flush();
+        if (draining) {
+            return;
+        }
+        draining = true;
+        try {
+            long before = scheduler.queuedBytes();
+            Frame f;
+            while ((f = scheduler.pollControl()) != null) {
+                channel.write(f, channel.voidPromise());
+            }
+            while (channel.isWritable() && (f = scheduler.poll()) != null) {
+                channel.write(f, channel.voidPromise());
+            }
+            channel.flush();
+            stats.linkQueued(scheduler.queuedBytes() - before);
+        } finally {
+            draining = false;
+        }
+        wake();
+    }
+
+    /** Wakes the channels whose own queues have drained to half, and all of them if the link's queue has. */
+    private void wake() {
+        if (closed) {
+            return;
+        }
+        scheduler.drainedBelow(LinkSockets.CHANNEL_QUEUE / 2, id -> {
+            LinkChannel ch = channels.get(id);
+            if (ch != null) {
+                ch.onLinkWritable();
+            }
+        });
+        if (queueFull && scheduler.queuedBytes() <= LinkSockets.QUEUE / 4) {
+            queueFull = false;
+            for (LinkChannel ch : channels.values().toArray(new LinkChannel[0])) {
+                ch.onLinkWritable();
+            }
+        }
     }
 
     /** Asks for {@link LinkChannel#flushLocal()} at the end of the current read burst. */
@@ -268,6 +367,9 @@ public final class Link {
                 }
             }
             case Frame.Close c -> {
+                long before = scheduler.queuedBytes();
+                scheduler.discard(c.channel()); // what this node still queued for it would go nowhere
+                stats.linkQueued(scheduler.queuedBytes() - before);
                 LinkChannel ch = channels.get(c.channel());
                 if (ch != null) {
                     ch.onClose(c.code());
@@ -323,16 +425,11 @@ public final class Link {
         }
     }
 
+    /** The link's socket buffer went below its low water mark: more frames may go. */
     void onWritable() {
         assert inLoop() : LOOP_ONLY;
-        if (channels.isEmpty()) {
-            return;
-        }
-        for (LinkChannel ch : channels.values().toArray(new LinkChannel[0])) {
-            if (!channel.isWritable()) {
-                return;
-            }
-            ch.onLinkWritable();
+        if (!closed) {
+            flush();
         }
     }
 
@@ -350,6 +447,8 @@ public final class Link {
         }
         closed = true;
         toFlush.clear();
+        stats.linkQueued(-scheduler.queuedBytes());
+        scheduler.clear();
         LinkChannel[] all = channels.values().toArray(new LinkChannel[0]);
         channels.clear();
         for (LinkChannel ch : all) {

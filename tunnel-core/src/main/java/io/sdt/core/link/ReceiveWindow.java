@@ -3,6 +3,7 @@ package io.sdt.core.link;
 import io.sdt.core.metrics.NodeStats;
 
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -15,7 +16,8 @@ import java.util.function.LongSupplier;
  * each time a whole window has been consumed (an epoch, at least {@link #MIN_EPOCH_NANOS} long) in at
  * most a second, it doubles, and the best epoch of the next {@link #PROBE_NANOS} tells whether that paid
  * (the peer's new credit takes a round trip to arrive, the link's own congestion control seconds to
- * follow). Consumption that grew by at
+ * follow); an epoch that already moved {@link #CLEARLY_PAID} times the rate before ends the probe at
+ * once. Consumption that grew by at
  * least {@link #KEEP_GROWING} per doubling means the window was what held the channel back (a long fat
  * path): keep doubling, up to {@link Tuning#max()}. Less than {@link #WORTH_KEEPING} means something
  * else limits the channel (the path's bandwidth, a CPU, the local reader): go back to the previous size,
@@ -45,6 +47,18 @@ public final class ReceiveWindow {
     static final long REPROBE_NANOS = TimeUnit.SECONDS.toNanos(10);
     /** Consumption growth per doubling that says "the window was the limit: double again". */
     static final double KEEP_GROWING = 1.10;
+    /**
+     * Growth in one epoch of an upward probe that settles it at once: the window was plainly the limit
+     * (a window-limited channel moves twice as much per round trip after a doubling), so the next
+     * doubling need not wait out {@link #PROBE_NANOS}. On a 100 ms path that makes a doubling cost a few
+     * round trips instead of two seconds. Only an epoch of at least {@link #LONG_EPOCH_NANOS} counts:
+     * a window-limited epoch lasts a round trip of the path, while on a short path a fast epoch's rate
+     * jumps for other reasons too (a JIT compiling the data path right after start made windows on
+     * loopback climb to their maximum in three seconds).
+     */
+    static final double CLEARLY_PAID = 1.5;
+    /** The shortest epoch whose rate may settle an upward probe early: a round trip of a long path. */
+    static final long LONG_EPOCH_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     /** Below this growth per doubling the larger window only queues bytes: go back. */
     static final double WORTH_KEEPING = 1.03;
 
@@ -60,6 +74,8 @@ public final class ReceiveWindow {
     }
 
     private final Tuning tuning;
+    /** Told every change of the window's size (+initial at the start, -size at close); may be null. */
+    private final LongConsumer sizes;
     private int window;
     private int threshold;
     /** Totals since the channel opened: what the peer sent, what was consumed, the credit granted. */
@@ -84,11 +100,20 @@ public final class ReceiveWindow {
 
     /** A window of fixed size. */
     public ReceiveWindow(int window) {
-        this(window, null);
+        this(window, null, null);
     }
 
     /** @param initial the window advertised in OPEN or OPEN_OK (at least 1); @param tuning null for a fixed size */
     public ReceiveWindow(int initial, Tuning tuning) {
+        this(initial, tuning, null);
+    }
+
+    /**
+     * @param initial the window advertised in OPEN or OPEN_OK (at least 1)
+     * @param tuning  null for a fixed size
+     * @param sizes   told each change of the window's size, null for none (a tunnel's gauge of its windows)
+     */
+    public ReceiveWindow(int initial, Tuning tuning, LongConsumer sizes) {
         if (initial < 1) {
             throw new IllegalArgumentException("window must be positive: " + initial);
         }
@@ -97,8 +122,12 @@ public final class ReceiveWindow {
         this.window = initial;
         this.threshold = Math.max(1, initial / 4);
         this.granted = initial;
+        this.sizes = sizes;
         if (tuning != null) {
             tuning.account().reserveWindow(initial, Long.MAX_VALUE); // a channel always gets its initial window
+        }
+        if (sizes != null) {
+            sizes.accept(initial);
         }
     }
 
@@ -157,7 +186,8 @@ public final class ReceiveWindow {
             // congestion control (BBR raises its estimate by a quarter every eight round trips) seconds.
             // Judge a probe by the best epoch of PROBE_NANOS.
             bestRate = Math.max(bestRate, rate);
-            if (now - probeStart < PROBE_NANOS) {
+            boolean clearlyPaid = probe == Probe.UP && elapsed >= LONG_EPOCH_NANOS && rate >= baseRate * CLEARLY_PAID;
+            if (now - probeStart < PROBE_NANOS && !clearlyPaid) {
                 return;
             }
             rate = bestRate;
@@ -223,6 +253,7 @@ public final class ReceiveWindow {
         if (!tuning.account().reserveWindow(size - window, tuning.budget())) {
             return false; // the node's budget is spent: stay
         }
+        told(size - window);
         window = size;
         threshold = Math.max(1, window / 4);
         return true;
@@ -231,6 +262,7 @@ public final class ReceiveWindow {
     /** Shrinks to {@code size}: credit resumes once consumption catches up with the smaller window. */
     private void resize(int size) {
         tuning.account().releaseWindow(window - size);
+        told(size - window);
         window = size;
         threshold = Math.max(1, window / 4);
     }
@@ -242,9 +274,18 @@ public final class ReceiveWindow {
 
     /** The channel is gone: its window goes back to the node's budget. Idempotent. */
     public void close() {
-        if (!closed && tuning != null) {
-            tuning.account().releaseWindow(window);
+        if (!closed) {
+            if (tuning != null) {
+                tuning.account().releaseWindow(window);
+            }
+            told(-window);
         }
         closed = true;
+    }
+
+    private void told(long delta) {
+        if (sizes != null) {
+            sizes.accept(delta);
+        }
     }
 }

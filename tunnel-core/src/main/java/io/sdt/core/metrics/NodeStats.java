@@ -86,6 +86,9 @@ public final class NodeStats {
     private final AtomicLong windowBytes = new AtomicLong();
     private final AtomicLong windowBytesMax = new AtomicLong();
     private final LongAdder windowGrowths = new LongAdder();
+    private final LongAdder windowStalls = new LongAdder();
+    private final AtomicLong linkQueuedBytes = new AtomicLong();
+    private final AtomicLong linkQueuedBytesMax = new AtomicLong();
 
     /**
      * Adds {@code bytes} to the receive windows this node has granted, if the sum stays within
@@ -184,6 +187,37 @@ public final class NodeStats {
         if (delta > 0) {
             bufferedBytesMax.accumulateAndGet(now, Math::max);
         }
+    }
+
+    /**
+     * Bytes waiting in the links' schedulers ({@code FrameScheduler}), summed over this node's links: the
+     * queue where channels' frames wait for their turn. Bounded per channel and per link.
+     */
+    public void linkQueued(long delta) {
+        if (delta != 0) {
+            long now = linkQueuedBytes.addAndGet(delta);
+            if (delta > 0) {
+                linkQueuedBytesMax.accumulateAndGet(now, Math::max);
+            }
+        }
+    }
+
+    public long linkQueuedBytes() {
+        return linkQueuedBytes.get();
+    }
+
+    /** The most {@link #linkQueuedBytes()} has been since the node started. */
+    public long linkQueuedBytesMax() {
+        return linkQueuedBytesMax.get();
+    }
+
+    /** A channel had data to send and no credit left: its sender is window-limited. */
+    public void windowStall() {
+        windowStalls.increment();
+    }
+
+    public long windowStalls() {
+        return windowStalls.sum();
     }
 
     public void datagramToLink() {

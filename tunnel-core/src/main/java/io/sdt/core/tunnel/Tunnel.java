@@ -3,6 +3,7 @@ package io.sdt.core.tunnel;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -16,6 +17,7 @@ public final class Tunnel {
     private final PeerFilter peers;
     private final AtomicInteger active = new AtomicInteger();
     private final LongAdder opened = new LongAdder();
+    private final AtomicLong windowBytes = new AtomicLong();
     private final LongAdder rejected = new LongAdder();
     private final LongAdder datagramsIn = new LongAdder();
     private final LongAdder datagramsOut = new LongAdder();
@@ -163,6 +165,19 @@ public final class Tunnel {
 
     public void tableSize(java.util.function.LongSupplier size) {
         this.tableSize = size;
+    }
+
+    /** The receive windows of this tunnel's channels on this node changed by {@code delta} bytes. */
+    public void windowChanged(long delta) {
+        windowBytes.addAndGet(delta);
+    }
+
+    /**
+     * The receive windows of this tunnel's channels on this node now: the ingress's windows, for the bytes
+     * coming back from the egress (the egress node's windows belong to no tunnel of its own).
+     */
+    public long windowBytes() {
+        return windowBytes.get();
     }
 
     /** Counts a channel opened without a cap check (UDP tuples are capped by their table). */

@@ -25,8 +25,11 @@ class WindowTuningTest {
     private final NodeStats stats = new NodeStats();
     private long now = 1_000_000_000L;
 
+    /** What a tunnel's gauge would show: the sum of the size changes the windows told. */
+    private long told;
+
     private ReceiveWindow window(long budget) {
-        return new ReceiveWindow(INITIAL, new ReceiveWindow.Tuning(MAX, budget, stats, () -> now));
+        return new ReceiveWindow(INITIAL, new ReceiveWindow.Tuning(MAX, budget, stats, () -> now), d -> told += d);
     }
 
     /**
@@ -54,7 +57,14 @@ class WindowTuningTest {
         long rtt = TimeUnit.MILLISECONDS.toNanos(100);
         double gbit = 125e6; // 1 Gbit/s: a bandwidth-delay product of 12.5 MB at 100 ms
         long bdp = (long) (gbit * 0.1);
-        for (int i = 0; i < 200; i++) { // 20 s: a doubling is judged after two seconds
+        int rounds = 0;
+        while (w.size() < bdp && rounds < 200) {
+            round(w, rtt, gbit);
+            rounds++;
+        }
+        // a doubling that plainly paid is judged within a few round trips, not after the two-second probe
+        assertTrue(rounds <= 30, "covered the path in " + rounds + " round trips of 100 ms");
+        for (int i = rounds; i < 200; i++) { // 20 s in all: it settles there
             round(w, rtt, gbit);
         }
         assertTrue(w.size() >= bdp, "covers the path: " + w.size() + " >= " + bdp);
@@ -66,6 +76,25 @@ class WindowTuningTest {
         assertTrue(moved >= 0.95 * gbit, "a full second at the path's rate: " + moved);
         assertTrue(stats.windowGrowths() >= 6, "256 KiB to 16 MiB is six doublings: " + stats.windowGrowths());
         assertEquals(w.size(), stats.windowBytes(), "the node's account holds this one window");
+        assertEquals(w.size(), told, "and so does the tunnel's gauge");
+        w.close();
+        assertEquals(0, stats.windowBytes());
+        assertEquals(0, told, "a closed channel's window leaves the tunnel's gauge");
+    }
+
+    @Test
+    void aRateJumpOnAShortPathDoesNotSettleAProbeEarly() {
+        ReceiveWindow w = window(1L << 40);
+        long rtt = TimeUnit.MICROSECONDS.toNanos(100);
+        long start = now;
+        // a node warming up: the rate doubles and doubles again whatever the window (a JIT, not the path)
+        while (now - start < TimeUnit.MILLISECONDS.toNanos(1_500)) {
+            double warm = now - start < TimeUnit.MILLISECONDS.toNanos(300) ? 2.5e8
+                    : now - start < TimeUnit.MILLISECONDS.toNanos(600) ? 5e8 : 1e9;
+            round(w, rtt, warm);
+        }
+        assertEquals(1, stats.windowGrowths(), "one doubling, judged over the whole probe, not on one fast epoch");
+        assertEquals(2 * INITIAL, w.size());
     }
 
     @Test

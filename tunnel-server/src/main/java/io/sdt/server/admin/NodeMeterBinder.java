@@ -62,6 +62,10 @@ final class NodeMeterBinder implements MeterBinder {
         gauge(r, "sdt.window", "Receive windows granted now, summed over open channels (within --buffer-budget)", s,
                 NodeStats::windowBytes, Tags.empty(), BaseUnits.BYTES);
         counter(r, "sdt.window.growths", "Times a channel's receive window doubled", s, NodeStats::windowGrowths);
+        counter(r, "sdt.window.stalls", "Times a channel had bytes to send and no credit: window-limited", s,
+                NodeStats::windowStalls);
+        gauge(r, "sdt.link.queue", "Bytes of channel frames waiting in the links' fair schedulers", s,
+                NodeStats::linkQueuedBytes, Tags.empty(), BaseUnits.BYTES);
         counter(r, "sdt.sole.datagrams", "Datagrams sent as SOLE_DATAGRAM", s, NodeStats::soleDatagrams);
         counter(r, "sdt.gso.sends", "UDP GSO sends", s, NodeStats::gsoSends);
         counter(r, "sdt.gso.segments", "Datagrams that left in UDP GSO sends", s, NodeStats::gsoSegments);
@@ -92,6 +96,8 @@ final class NodeMeterBinder implements MeterBinder {
                     Tunnel::channelsRejected, tags, null);
             gauge(r, "sdt.tunnel.channels.active", "Channels of the tunnel open now", t, Tunnel::activeChannels,
                     tags, null);
+            gauge(r, "sdt.tunnel.window", "Receive windows of the tunnel's channels on this node now (its ingress)",
+                    t, Tunnel::windowBytes, tags, BaseUnits.BYTES);
             if (t.spec().udp() || t.spec().dynamic()) { // datagram meters only where datagrams flow
                 String dg = "Datagrams accepted at the ingress (in) or sent back to their source (out)";
                 counter(r, "sdt.tunnel.datagrams", dg, t, Tunnel::datagramsIn, tags.and("direction", "in"), null);

@@ -164,6 +164,11 @@ class AdminEndpointIT {
                 assertEquals(0, m.value("sdt_auth_failures_total"), who);
                 assertEquals("counter", m.types.get("sdt_link_payload_bytes_total"));
                 assertEquals("gauge", m.types.get("sdt_links_up"));
+                // the traffic is done: nothing waits in the link's scheduler; windows are back to the budget
+                assertEquals(0, m.value("sdt_link_queue_bytes"), who);
+                assertEquals("gauge", m.types.get("sdt_link_queue_bytes"));
+                assertEquals("counter", m.types.get("sdt_window_stalls_total"));
+                assertEquals("gauge", m.types.get("sdt_window_bytes"));
                 assertFalse(m.find("jvm_memory_used_bytes", Map.of()).isEmpty(), "JVM binders are on");
                 assertFalse(m.find("jvm_threads_live_threads", Map.of()).isEmpty(), "JVM thread binder is on");
                 assertTrue(m.value("sdt_netty_direct_memory_used_bytes") != 0, "direct memory gauge");
@@ -174,6 +179,11 @@ class AdminEndpointIT {
             assertEquals(datagrams, c.value("sdt_tunnel_datagrams_total", "tunnel", udpSpec, "mode", "udp", "direction", "in"));
             assertEquals(datagrams, c.value("sdt_tunnel_datagrams_total", "tunnel", udpSpec, "mode", "udp", "direction", "out"));
             assertEquals(0, c.value("sdt_tunnel_datagrams_dropped_total", "tunnel", udpSpec));
+            assertEquals("gauge", c.types.get("sdt_tunnel_window_bytes"));
+            // the window of an open channel counts; a closed one's is given back
+            boolean channelOpen = c.value("sdt_tunnel_channels_active", "tunnel", tcpSpec) > 0;
+            assertEquals(channelOpen, c.value("sdt_tunnel_window_bytes", "tunnel", tcpSpec, "mode", "tcp") > 0,
+                    "a tunnel's windows are there while its channels are");
             assertEquals(1, c.value("sdt_tunnel_channels_opened_total", "tunnel", tcpSpec, "mode", "tcp"), "one connection");
             assertEquals(1, c.value("sdt_tunnel_channels_opened_total", "tunnel", udpSpec, "mode", "udp"), "one source tuple");
             assertEquals(1, c.value("sdt_tunnel_tuples", "tunnel", udpSpec), "the tuple is still in the table");

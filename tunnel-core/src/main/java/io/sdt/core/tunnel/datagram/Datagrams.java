@@ -18,8 +18,6 @@ public final class Datagrams {
      * that an overloaded ingress drops instead of queueing for hundreds of milliseconds.
      */
     private static final int SOCKET_BUFFER = 1 << 20;
-    /** A datagram is dropped rather than queued once the link holds this much unsent. */
-    static final int LINK_BACKLOG = 512 * 1024;
     /** Datagrams read from one socket per wake-up before the loop serves others (and flushes). */
     static final int READ_BURST = 64;
 
@@ -45,23 +43,6 @@ public final class Datagrams {
         a.respectMaybeMoreData(false);
         a.maxMessagesPerRead(READ_BURST);
         return a;
-    }
-
-    /**
-     * True if the link can take a datagram without it waiting behind more than {@link #LINK_BACKLOG}
-     * bytes; flushes once before saying no. UDP never waits: callers drop and count otherwise.
-     */
-    public static boolean linkCanTake(Channel link) {
-        if (backlog(link) <= LINK_BACKLOG) {
-            return true;
-        }
-        link.flush();
-        return backlog(link) <= LINK_BACKLOG;
-    }
-
-    private static long backlog(Channel ch) {
-        long pending = ch.config().getWriteBufferHighWaterMark() - ch.bytesBeforeUnwritable();
-        return ch.isWritable() ? Math.max(0, pending) : Long.MAX_VALUE;
     }
 
     static boolean canWrite(Channel ch) {

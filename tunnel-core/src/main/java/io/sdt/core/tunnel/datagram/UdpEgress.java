@@ -188,7 +188,7 @@ public final class UdpEgress implements LinkChannel {
             if (push) {
                 return; // a push channel has no reply path; the packet is released by the superclass
             }
-            if (closed || link.isClosed() || !Datagrams.linkCanTake(link.channel())) {
+            if (closed || link.isClosed() || !link.canTakeDatagram(id, sole)) {
                 link.stats().datagramDropped();
                 return;
             }

@@ -138,7 +138,7 @@ public final class UdpIngress {
         if (t == null || t.link != link) {
             t = open(link, source);
         }
-        if (t.refused || !Datagrams.linkCanTake(link.channel())) {
+        if (t.refused || !link.canTakeDatagram(t.id, t.sole)) {
             drop(packet.content());
             return;
         }

@@ -94,7 +94,7 @@ public final class PushEgress implements LinkChannel {
         this.target = target;
         this.outbound = outbound;
         this.spoolMax = spoolMax;
-        this.window = link.newReceiveWindow();
+        this.window = link.newReceiveWindow(null);
     }
 
     /** Accepts a push channel the peer opened; policy has been checked. */

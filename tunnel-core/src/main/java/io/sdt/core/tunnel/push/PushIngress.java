@@ -229,7 +229,8 @@ public final class PushIngress {
             return;
         }
         boolean wrote = false;
-        while (!queue.isEmpty() && channel.credit.fits(queue.peek().readableBytes()) && link.isWritable()) {
+        while (!queue.isEmpty() && channel.credit.fits(queue.peek().readableBytes())
+                && link.canQueue(channel.id)) {
             ByteBuf r = queue.poll();
             queued -= r.readableBytes();
             channel.credit.consume(r.readableBytes());

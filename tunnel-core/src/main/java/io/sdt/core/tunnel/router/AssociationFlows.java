@@ -9,7 +9,6 @@ import io.sdt.core.link.LinkChannel;
 import io.sdt.core.metrics.ModeTag;
 import io.sdt.core.tunnel.Tunnel;
 import io.sdt.core.tunnel.router.proxy.UdpAssociation;
-import io.sdt.core.tunnel.datagram.Datagrams;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -67,7 +66,7 @@ final class AssociationFlows implements UdpAssociation.Sink {
             f.openSentAt = link.stats().openSent();
             link.write(new Frame.Open(f.id, tunnel.id(), 0, true, target));
         }
-        if (f.refused || !Datagrams.linkCanTake(link.channel())) {
+        if (f.refused || !link.canTakeDatagram(f.id, false)) {
             drop(payload);
             return;
         }

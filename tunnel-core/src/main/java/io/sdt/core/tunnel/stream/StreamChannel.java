@@ -60,6 +60,8 @@ public final class StreamChannel implements LinkChannel {
     private boolean eofReceived;
     private boolean outputShut;
     private boolean flushRequested;
+    /** Out of credit with bytes to send, since the last WINDOW. */
+    private boolean stalled;
     /** The local socket failed (RST from its peer, an I/O error): its CLOSE says RESET. */
     private boolean localFailed;
     /** Ingress, until the far node answers OPEN: who hears the answer. */
@@ -72,7 +74,7 @@ public final class StreamChannel implements LinkChannel {
         this.id = id;
         this.tunnel = tunnel;
         this.state = state;
-        this.window = link.newReceiveWindow();
+        this.window = link.newReceiveWindow(tunnel == null ? null : tunnel::windowChanged);
         this.held = new HeldBytes(link.stats());
     }
 
@@ -142,6 +144,7 @@ public final class StreamChannel implements LinkChannel {
         credit.open(peerWindow);
         link.stats().channelOpened();
         accepted();
+        stalled = false;
         drainHeld();
         link.flush();
         readIfPossible();
@@ -363,6 +366,9 @@ public final class StreamChannel implements LinkChannel {
         while (!held.isEmpty() && credit.available() > 0) {
             send(held.take(credit.available()));
         }
+        if (!held.isEmpty()) {
+            stalled();
+        }
         if (held.isEmpty() && inputEnded && !eofSent && state == State.OPEN) {
             sendEof();
         }
@@ -381,9 +387,21 @@ public final class StreamChannel implements LinkChannel {
     }
 
     private void readIfPossible() {
-        if (state == State.OPEN && !inputEnded && !eofSent && held.isEmpty() && credit.available() > 0
-                && link.isWritable() && socket.isActive()) {
+        if (state != State.OPEN || inputEnded || eofSent || !held.isEmpty() || !socket.isActive()) {
+            return;
+        }
+        if (credit.available() == 0) {
+            stalled();
+        } else if (link.canQueue(id)) {
             socket.read();
+        }
+    }
+
+    /** Bytes to send and no credit: the peer's window is what limits this channel; counted once per stall. */
+    private void stalled() {
+        if (!stalled) {
+            stalled = true;
+            link.stats().windowStall();
         }
     }
 
