@@ -85,7 +85,8 @@ lab_up() {
 # ---- what runs in the lab ------------------------------------------------------------------------
 # B (10.201.0.2) runs iperf3 on :5201, sockperf on :11111 and (--router) the ConnectRate target on
 # :5401; every tunnel has entries in A: 127.0.0.1:5301 -> iperf3, :5311 -> sockperf, sdt also
-# :5321/udp -> iperf3 and a SOCKS5 proxy on :1080 (ssh: :1080 too).
+# :5321 TCP and UDP -> iperf3 (iperf3's UDP test has a TCP control connection on the same port) and a
+# SOCKS5 proxy on :1080 (ssh: :1080 too).
 TUNNEL_PIDS=
 
 # stop_tunnels: the tunnel processes this script started, by pid
@@ -262,7 +263,7 @@ for RTT in $RTTS; do
           if ((UDP_MBIT > 0)); then udp_row direct 10.201.0.2 5201; fi ;;
         sdt*)
           if start_sdt "$path" -L 127.0.0.1:5301:127.0.0.1:5201 -L 127.0.0.1:5311:127.0.0.1:11111 \
-              -L 127.0.0.1:5321:127.0.0.1:5201/udp -D 127.0.0.1:1080; then
+              -L 127.0.0.1:5321:127.0.0.1:5201 -L 127.0.0.1:5321:127.0.0.1:5201/udp -D 127.0.0.1:1080; then
             measure "$path" 127.0.0.1 5301 5311
             if ((UDP_MBIT > 0)); then udp_row "$path" 127.0.0.1 5321; fi
             if ((ROUTER)); then router_row "$path"; fi
