@@ -5,6 +5,7 @@ import io.netty.buffer.DefaultByteBufHolder;
 
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
  * One frame of the link protocol. Payload frames ({@link Data}, {@link Datagram}) hold a reference
@@ -14,10 +15,17 @@ import java.util.HexFormat;
 public sealed interface Frame
         permits Frame.Hello, Frame.Challenge, Frame.Auth, Frame.AuthOk, Frame.GoAway, Frame.Ping, Frame.Pong,
         Frame.Bind, Frame.BindOk, Frame.BindFail, Frame.Unbind, Frame.Open, Frame.OpenOk, Frame.OpenFail, Frame.Data,
-        Frame.Window, Frame.Eof, Frame.Close, Frame.Datagram, Frame.SoleDatagram, Frame.PushSeq, Frame.PushAck {
+        Frame.Window, Frame.Eof, Frame.Close, Frame.Datagram, Frame.SoleDatagram, Frame.PushSeq, Frame.PushAck,
+        Frame.VpnConfig {
 
     /** Length of a durable push spool's identity in PUSH_SEQ. */
     int SPOOL_ID_LENGTH = 16;
+    /** Length of a VPN client's identity in VPN_CONFIG. */
+    int VPN_CLIENT_ID_LENGTH = 16;
+    /** Most addresses one VPN_CONFIG carries: a handful per family is plenty, and it bounds the frame. */
+    int VPN_MAX_ADDRESSES = 16;
+    /** Most routes one VPN_CONFIG carries: the count is one byte. */
+    int VPN_MAX_ROUTES = 255;
 
     /** Length of authentication nonces and proofs (HMAC-SHA256). */
     int NONCE_LENGTH = 32;
@@ -221,17 +229,31 @@ public sealed interface Frame
      * one-way channel, the acceptor sends nothing back on it. {@code sole}: this UDP channel is the
      * only one the link will carry, so both sides send its datagrams as {@link SoleDatagram}s.
      * {@code origin}: the address of the customer whose connection or datagram caused the open, for
-     * the far node's audit trail, or {@code null}.
+     * the far node's audit trail, or {@code null}. {@code vpn}: the channel carries the IP packets of
+     * the L3 VPN mode, one per {@link Datagram}, after a {@link VpnConfig} each way; it has no target
+     * ({@link #VPN_TARGET}), no window and none of the other flags (see {@link #vpn(int, int)}).
      */
     record Open(int channel, int tunnelId, int window, boolean udp, boolean push, boolean sole, HostPort target,
-                HostPort origin, boolean relp) implements Frame {
+                HostPort origin, boolean relp, boolean vpn) implements Frame {
+
+        /** The target of a vpn OPEN: its packets name their own destinations. */
+        public static final HostPort VPN_TARGET = new HostPort("0.0.0.0", 0);
+
         public Open {
             checkVarint(channel, "channel id");
             checkVarint(tunnelId, "tunnel id");
             checkVarint(window, "window");
+            if (vpn && (udp || push || sole || origin != null || relp)) {
+                throw new IllegalArgumentException("a vpn channel is not udp, push, sole or relp and has no origin");
+            }
             if (relp && (udp || !push)) {
                 throw new IllegalArgumentException("relp applies to TCP push channels only");
             }
+        }
+
+        public Open(int channel, int tunnelId, int window, boolean udp, boolean push, boolean sole, HostPort target,
+                    HostPort origin, boolean relp) {
+            this(channel, tunnelId, window, udp, push, sole, target, origin, relp, false);
         }
 
         public Open(int channel, int tunnelId, int window, boolean udp, boolean push, boolean sole, HostPort target,
@@ -249,6 +271,14 @@ public sealed interface Frame
 
         public Open(int channel, int tunnelId, int window, boolean udp, HostPort target) {
             this(channel, tunnelId, window, udp, false, false, target, null);
+        }
+
+        /**
+         * The OPEN of a VPN channel: target {@link #VPN_TARGET} and window 0, because its packets
+         * name their own destinations and are never flow controlled.
+         */
+        public static Open vpn(int channel, int tunnelId) {
+            return new Open(channel, tunnelId, 0, false, false, false, VPN_TARGET, null, false, true);
         }
 
         public FrameType type() {
@@ -359,6 +389,64 @@ public sealed interface Frame
 
         public FrameType type() {
             return FrameType.PUSH_ACK;
+        }
+    }
+
+    /**
+     * The configuration of a VPN channel, sent once each way right after its OPEN and OPEN_OK. From
+     * the client: its {@code clientId} (random, stable for the client process, so that a reconnecting
+     * client gets its old addresses back), {@code mtu} 0, the {@code addresses} it asks for (none: the
+     * server chooses) and no routes. From the server: the id echoed, the MTU the client's TUN must
+     * use, the addresses granted (with the pool's prefix length, e.g. {@code 10.8.0.2/24}) and the
+     * {@code routes} the client may send to through the server. The lists are immutable copies.
+     */
+    record VpnConfig(int channel, byte[] clientId, int mtu, List<IpPrefix> addresses, List<IpPrefix> routes)
+            implements Frame {
+        public VpnConfig {
+            checkVarint(channel, "channel id");
+            if (clientId == null || clientId.length != VPN_CLIENT_ID_LENGTH) {
+                throw new IllegalArgumentException("client id must be " + VPN_CLIENT_ID_LENGTH + " bytes");
+            }
+            if (mtu < 0 || mtu > 65535) {
+                throw new IllegalArgumentException("mtu out of range: " + mtu);
+            }
+            addresses = List.copyOf(addresses);
+            routes = List.copyOf(routes);
+            if (addresses.size() > VPN_MAX_ADDRESSES) {
+                throw new IllegalArgumentException("at most " + VPN_MAX_ADDRESSES + " addresses, not " + addresses.size());
+            }
+            if (routes.size() > VPN_MAX_ROUTES) {
+                throw new IllegalArgumentException("at most " + VPN_MAX_ROUTES + " routes, not " + routes.size());
+            }
+            clientId = clientId.clone();
+        }
+
+        /** A copy of the client's id. */
+        @Override
+        public byte[] clientId() {
+            return clientId.clone();
+        }
+
+        public FrameType type() {
+            return FrameType.VPN_CONFIG;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof VpnConfig v && v.channel == channel && v.mtu == mtu && Arrays.equals(v.clientId, clientId)
+                    && v.addresses.equals(addresses) && v.routes.equals(routes);
+        }
+
+        @Override
+        public int hashCode() {
+            return ((Arrays.hashCode(clientId) * 31 + addresses.hashCode()) * 31 + routes.hashCode()) * 31 + mtu + channel;
+        }
+
+        /** The id shortened like a nonce: enough to tell clients apart in a log, not to claim their addresses. */
+        @Override
+        public String toString() {
+            return "VpnConfig[channel=" + channel + ", client=" + HexFormat.of().formatHex(clientId, 0, 4) + ".., mtu="
+                    + mtu + ", addresses=" + addresses + ", routes=" + routes + "]";
         }
     }
 

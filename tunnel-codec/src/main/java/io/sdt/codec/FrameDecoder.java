@@ -23,10 +23,13 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     /** Default maximum of a frame's length (type, channel id and body). */
     public static final int DEFAULT_MAX_FRAME_LENGTH = 1 << 20;
     /**
-     * Smallest allowed maximum: the longest control frame must fit (OPEN_FAIL or BIND_FAIL with a
-     * four-byte id and a full {@link FrameEncoder#MAX_MESSAGE_BYTES} message: 1030 bytes).
+     * Smallest allowed maximum: the longest control frame must fit. That is a VPN_CONFIG with a
+     * four-byte channel id and the most IPv6 addresses and routes it may carry (4903 bytes); the
+     * next longest, OPEN_FAIL or BIND_FAIL with a four-byte id and a full
+     * {@link FrameEncoder#MAX_MESSAGE_BYTES} message, takes 1030.
      */
-    static final int MIN_MAX_FRAME_LENGTH = 1 + Varint.MAX_BYTES + 1 + FrameEncoder.MAX_MESSAGE_BYTES;
+    static final int MIN_MAX_FRAME_LENGTH = 1 + Varint.MAX_BYTES + Frame.VPN_CLIENT_ID_LENGTH + 2
+            + 1 + Frame.VPN_MAX_ADDRESSES * (1 + 16 + 1) + 1 + Frame.VPN_MAX_ROUTES * (1 + 16 + 1);
 
     private final int maxFrameLength;
     private boolean failed;
@@ -131,7 +134,11 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             case OPEN -> {
                 int tunnel = Varint.read(f, "tunnel id");
                 int window = Varint.read(f, "window");
-                int flags = readFlags(f, type, FLAG_UDP | FLAG_PUSH | FLAG_SOLE | FLAG_ORIGIN | FLAG_RELP);
+                int flags = readFlags(f, type, FLAG_UDP | FLAG_PUSH | FLAG_SOLE | FLAG_ORIGIN | FLAG_RELP | FLAG_VPN);
+                if ((flags & FLAG_VPN) != 0 && flags != FLAG_VPN) {
+                    throw new FrameException(FrameException.Reason.MALFORMED_FRAME, String.format(
+                            "OPEN: the vpn flag excludes udp, push, sole, origin and relp (flags 0x%02x)", flags));
+                }
                 if ((flags & FLAG_RELP) != 0 && (flags & (FLAG_UDP | FLAG_PUSH)) != FLAG_PUSH) {
                     throw new FrameException(FrameException.Reason.MALFORMED_FRAME,
                             String.format("OPEN: the relp flag needs push without udp (flags 0x%02x)", flags));
@@ -139,7 +146,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
                 HostPort target = HostPort.decode(f);
                 HostPort origin = (flags & FLAG_ORIGIN) != 0 ? HostPort.decode(f) : null;
                 yield new Frame.Open(channel, tunnel, window, (flags & FLAG_UDP) != 0, (flags & FLAG_PUSH) != 0,
-                        (flags & FLAG_SOLE) != 0, target, origin, (flags & FLAG_RELP) != 0);
+                        (flags & FLAG_SOLE) != 0, target, origin, (flags & FLAG_RELP) != 0, (flags & FLAG_VPN) != 0);
             }
             case OPEN_OK -> new Frame.OpenOk(channel, Varint.read(f, "window"));
             case OPEN_FAIL -> new Frame.OpenFail(channel, ErrorCode.of(readByte(f, type)), readText(f));
@@ -148,6 +155,13 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             case CLOSE -> new Frame.Close(channel, ErrorCode.of(readByte(f, type)));
             case PUSH_SEQ -> new Frame.PushSeq(channel, readBytes(f, Frame.SPOOL_ID_LENGTH, type), positive(readLong(f, type), type));
             case PUSH_ACK -> new Frame.PushAck(channel, positive(readLong(f, type), type));
+            case VPN_CONFIG -> {
+                byte[] clientId = readBytes(f, Frame.VPN_CLIENT_ID_LENGTH, type);
+                int mtu = readShort(f, type);
+                List<IpPrefix> addresses = readPrefixes(f, type, Frame.VPN_MAX_ADDRESSES, "addresses");
+                yield new Frame.VpnConfig(channel, clientId, mtu, addresses,
+                        readPrefixes(f, type, Frame.VPN_MAX_ROUTES, "routes"));
+            }
             case DATA, DATAGRAM, SOLE_DATAGRAM -> {
                 ByteBuf payload = cumulation.retainedSlice(frameStart + f.readerIndex(), f.readableBytes());
                 f.skipBytes(f.readableBytes());
@@ -193,6 +207,8 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     static final int FLAG_ORIGIN = 32;
     /** OPEN only, with push: the egress speaks RELP to the target (rsyslog's reliable event logging protocol). */
     static final int FLAG_RELP = 64;
+    /** OPEN only, alone: the channel carries the IP packets of the L3 VPN mode. */
+    static final int FLAG_VPN = 128;
 
     private static int readFlags(ByteBuf f, FrameType type, int allowed) {
         int flags = readByte(f, type);
@@ -201,6 +217,30 @@ public final class FrameDecoder extends ByteToMessageDecoder {
                     String.format("%s frame has unknown flags 0x%02x", type, flags));
         }
         return flags;
+    }
+
+    private static int readShort(ByteBuf f, FrameType type) {
+        if (f.readableBytes() < 2) {
+            throw truncated(type);
+        }
+        return f.readUnsignedShort();
+    }
+
+    /** A count byte and that many {@link IpPrefix}es; a count above {@code max} is a malformed frame. */
+    private static List<IpPrefix> readPrefixes(ByteBuf f, FrameType type, int max, String what) {
+        int count = readByte(f, type);
+        if (count > max) {
+            throw new FrameException(FrameException.Reason.MALFORMED_FRAME,
+                    type + " has " + count + " " + what + ", at most " + max);
+        }
+        if (count == 0) {
+            return List.of();
+        }
+        IpPrefix[] prefixes = new IpPrefix[count];
+        for (int i = 0; i < count; i++) {
+            prefixes[i] = IpPrefix.decode(f);
+        }
+        return List.of(prefixes);
     }
 
     private static long readLong(ByteBuf f, FrameType type) {

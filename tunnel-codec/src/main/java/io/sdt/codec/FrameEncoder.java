@@ -125,7 +125,7 @@ public final class FrameEncoder extends MessageToMessageEncoder<Frame> {
                 Varint.write(b, open.window());
                 b.writeByte((open.udp() ? FrameDecoder.FLAG_UDP : 0) | (open.push() ? FrameDecoder.FLAG_PUSH : 0)
                         | (open.sole() ? FrameDecoder.FLAG_SOLE : 0) | (open.origin() != null ? FrameDecoder.FLAG_ORIGIN : 0)
-                        | (open.relp() ? FrameDecoder.FLAG_RELP : 0));
+                        | (open.relp() ? FrameDecoder.FLAG_RELP : 0) | (open.vpn() ? FrameDecoder.FLAG_VPN : 0));
                 open.target().encode(b);
                 if (open.origin() != null) {
                     open.origin().encode(b);
@@ -157,6 +157,19 @@ public final class FrameEncoder extends MessageToMessageEncoder<Frame> {
             case Frame.PushAck a -> {
                 Varint.write(b, a.channel());
                 b.writeLong(a.seq());
+            }
+            case Frame.VpnConfig v -> {
+                Varint.write(b, v.channel());
+                b.writeBytes(v.clientId());
+                b.writeShort(v.mtu());
+                b.writeByte(v.addresses().size());
+                for (IpPrefix p : v.addresses()) {
+                    p.encode(b);
+                }
+                b.writeByte(v.routes().size());
+                for (IpPrefix p : v.routes()) {
+                    p.encode(b);
+                }
             }
             case Frame.Data d -> throw new IllegalArgumentException("payload frame " + d);
             case Frame.Datagram d -> throw new IllegalArgumentException("payload frame " + d);

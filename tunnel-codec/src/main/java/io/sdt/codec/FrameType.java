@@ -26,7 +26,8 @@ public enum FrameType {
     CLOSE(0x16),
     DATAGRAM(0x17),
     PUSH_SEQ(0x18),
-    PUSH_ACK(0x19);
+    PUSH_ACK(0x19),
+    VPN_CONFIG(0x1A);
 
     private static final FrameType[] BY_CODE = new FrameType[256];
 

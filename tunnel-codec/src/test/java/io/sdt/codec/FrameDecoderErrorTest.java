@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class FrameDecoderErrorTest {
 
-    private static final int SMALL_MAX = 4096;
+    private static final int SMALL_MAX = 8192;
 
     @RegisterExtension
     final LeakGuard guard = new LeakGuard();
@@ -53,9 +53,9 @@ class FrameDecoderErrorTest {
 
     @Test
     void tooLongIsRejectedBeforeTheBodyArrives() {
-        byte[] prefix = {(byte) 0x81, 0x20}; // 4097
+        byte[] prefix = {(byte) 0x81, 0x40}; // 8193
         FrameException e = assertRejected(Reason.TOO_LONG, prefix);
-        assertTrue(e.getMessage().contains("4097"), e.getMessage());
+        assertTrue(e.getMessage().contains("8193"), e.getMessage());
     }
 
     @Test
@@ -83,7 +83,7 @@ class FrameDecoderErrorTest {
         EmbeddedChannel ch = guard.codec(SMALL_MAX);
         byte[] good = Wire.encode(guard, new Frame.Ping(1), new Frame.Data(1, guard.pattern(300)));
         byte[] after = Wire.encode(guard, new Frame.Ping(2));
-        ByteBuf in = guard.buffer(Wire.concat(good, new byte[] {(byte) 0x81, 0x20}, after));
+        ByteBuf in = guard.buffer(Wire.concat(good, new byte[] {(byte) 0x81, 0x40}, after));
 
         FrameException e = assertThrows(FrameException.class, () -> ch.writeInbound(in));
         assertEquals(Reason.TOO_LONG, e.reason());
@@ -108,7 +108,7 @@ class FrameDecoderErrorTest {
             }
         };
         EmbeddedChannel ch = guard.channel(holdFirstClose, FrameEncoder.INSTANCE, new FrameDecoder(SMALL_MAX));
-        ByteBuf bad = guard.buffer(new byte[] {(byte) 0x81, 0x20});
+        ByteBuf bad = guard.buffer(new byte[] {(byte) 0x81, 0x40});
         assertEquals(Reason.TOO_LONG, assertThrows(FrameException.class, () -> ch.writeInbound(bad)).reason());
         assertEquals(1, closes.get(), "the decoder asked to close");
         assertFalse(ch.config().isAutoRead());
@@ -176,7 +176,9 @@ class FrameDecoderErrorTest {
         "10 01 81",          // OPEN: tunnel id cut
         "10 01 01 ff",       // OPEN: window cut
         "11 01 80",          // OPEN_OK: window cut
-        "14 01 ff ff ff ff 01" // WINDOW: five-byte increment
+        "14 01 ff ff ff ff 01", // WINDOW: five-byte increment
+        "1a 80",             // VPN_CONFIG: channel id cut
+        "1a 80 80 80 80 01"  // VPN_CONFIG: five-byte channel id
     })
     void badVarint(String body) {
         assertRejected(Reason.BAD_VARINT, Wire.framed(body));
@@ -218,6 +220,74 @@ class FrameDecoderErrorTest {
         assertRejected(Reason.MALFORMED_ADDRESS, Wire.framed("09 07 03 00 0050"));
     }
 
+    // ---- VPN_CONFIG (channel 1, client id 00..0f, mtu 1400, then the lists) ----
+
+    private static final String VPN_HEAD = "1a 01 000102030405060708090a0b0c0d0e0f 0578 ";
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "missing family             | ",
+        "family 0                   | 00 0a080002 18",
+        "family 2                   | 02 0a080002 18",
+        "family 3 (a name)          | 03 0a080002 18",
+        "family 5                   | 05 0a080002 18",
+        "family 255                 | ff 0a080002 18",
+        "IPv4 /33                   | 01 0a080002 21",
+        "IPv4 /255                  | 01 0a080002 ff",
+        "IPv6 /129                  | 04 fd000000000000000000000000000002 81",
+        "truncated IPv4             | 01 0a0800",
+        "IPv4 without length        | 01 0a080002",
+        "truncated IPv6             | 04 fd0000000000000000000000000000",
+        "IPv6 without length        | 04 fd000000000000000000000000000002"})
+    void malformedPrefix(String what, String prefix) {
+        String p = prefix == null ? "" : prefix;
+        assertRejected(Reason.MALFORMED_ADDRESS, Wire.framed(VPN_HEAD + "01 " + p));                 // an address
+        assertRejected(Reason.MALFORMED_ADDRESS, Wire.framed(VPN_HEAD + "02 01 0a080002 18 " + p));  // the second
+        assertRejected(Reason.MALFORMED_ADDRESS, Wire.framed(VPN_HEAD + "00 01 " + p));              // a route
+        assertRejected(Reason.MALFORMED_ADDRESS, Wire.framed(VPN_HEAD + "01 01 0a080002 18 02 01 0a090000 10 " + p));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "11 00",             // 17 addresses
+        "ff 00",             // 255 addresses
+        "11"                 // 17 addresses, nothing after the count
+    })
+    void vpnConfigWithTooManyAddresses(String lists) {
+        FrameException e = assertRejected(Reason.MALFORMED_FRAME, Wire.framed(VPN_HEAD + lists));
+        assertTrue(e.getMessage().contains("at most 16"), e.getMessage());
+    }
+
+    @Test
+    void vpnConfigWithTheMostAddressesIsAccepted() {
+        String sixteen = ("01 0a080002 18 ").repeat(Frame.VPN_MAX_ADDRESSES);
+        EmbeddedChannel ch = guard.codec(SMALL_MAX);
+        ch.writeInbound(guard.buffer(Wire.framed(VPN_HEAD + "10 " + sixteen + "00")));
+        Frame.VpnConfig v = (Frame.VpnConfig) Wire.readFrames(ch).getFirst();
+        assertEquals(Frame.VPN_MAX_ADDRESSES, v.addresses().size());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "1a 01",                                // no client id
+        "1a 01 000102030405060708090a0b0c0d0e", // a 15-byte client id
+        "1a 01 000102030405060708090a0b0c0d0e0f",      // no mtu
+        "1a 01 000102030405060708090a0b0c0d0e0f 05",   // half an mtu
+        "1a 01 000102030405060708090a0b0c0d0e0f 0578", // no address count
+        "1a 01 000102030405060708090a0b0c0d0e0f 0578 00", // no route count
+        "1a 01 000102030405060708090a0b0c0d0e0f 0578 01 01 0a080002 18" // no route count after an address
+    })
+    void truncatedVpnConfig(String body) {
+        FrameException e = assertRejected(Reason.MALFORMED_FRAME, Wire.framed(body));
+        assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+    }
+
+    @Test
+    void vpnConfigWithFewerPrefixesThanItsCount() {
+        assertRejected(Reason.MALFORMED_ADDRESS, Wire.framed(VPN_HEAD + "02 01 0a080002 18"));
+        assertRejected(Reason.MALFORMED_ADDRESS, Wire.framed(VPN_HEAD + "00 03 01 0a090000 10 01 0a0a0000 10"));
+    }
+
     // ---- body length and fields ----
 
     @ParameterizedTest
@@ -231,7 +301,9 @@ class FrameDecoderErrorTest {
         "11 01 01 00",                // OPEN_OK with a trailing byte
         "10 01 00 00 00 01 7f000001 0050 00", // OPEN after its address
         "08 07 00 00 00 01 7f000001 0050 00", // BIND after its address
-        "09 07 01 7f000001 0050 00"           // BIND_OK after its address
+        "09 07 01 7f000001 0050 00",          // BIND_OK after its address
+        "1a 01 000102030405060708090a0b0c0d0e0f 0000 00 00 00",          // VPN_CONFIG after its lists
+        "1a 01 000102030405060708090a0b0c0d0e0f 0000 00 01 01 0a090000 10 00" // VPN_CONFIG after a route
     })
     void trailingBytes(String body) {
         FrameException e = assertRejected(Reason.MALFORMED_FRAME, Wire.framed(body));
@@ -279,7 +351,13 @@ class FrameDecoderErrorTest {
     @ParameterizedTest
     @ValueSource(strings = {
         "10 01 00 00 04 01 7f000001 0050", // OPEN flags 0x04 (peer is BIND-only)
-        "10 01 00 00 80 01 7f000001 0050", // OPEN flags 0x80
+        "10 01 00 00 81 01 7f000001 0050", // OPEN vpn with udp
+        "10 01 00 00 82 01 7f000001 0050", // OPEN vpn with push
+        "10 01 00 00 88 01 7f000001 0050", // OPEN vpn with sole
+        "10 01 00 00 a0 01 00000000 0000 01 7f000001 0050", // OPEN vpn with an origin
+        "10 01 00 00 c0 01 00000000 0000", // OPEN vpn with relp
+        "10 01 00 00 c2 01 00000000 0000", // OPEN vpn with relp and push
+        "10 01 00 00 84 01 00000000 0000", // OPEN vpn with the BIND-only peer bit
         "10 01 00 00 40 01 7f000001 0050", // OPEN relp without push
         "10 01 00 00 43 01 7f000001 0050", // OPEN relp on a UDP push channel
         "10 01 00 00 ff 01 7f000001 0050", // OPEN flags 0xff

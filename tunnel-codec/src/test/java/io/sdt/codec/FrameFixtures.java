@@ -44,6 +44,35 @@ final class FrameFixtures {
         return b;
     }
 
+    /** The VPN client identity 00 01 02 ... 0f. */
+    static byte[] clientId() {
+        return spoolId();
+    }
+
+    /** Prefixes parsed from their text. */
+    static List<IpPrefix> prefixes(String... texts) {
+        return Arrays.stream(texts).map(IpPrefix::parse).toList();
+    }
+
+    /** A server's grant as the VPN mode sends it: one address per family, a few routes. */
+    static Frame.VpnConfig vpnGrant(int channel) {
+        return new Frame.VpnConfig(channel, clientId(), 1400, prefixes("10.8.0.2/24", "fd00::2/64"),
+                prefixes("10.9.0.0/16", "192.168.1.0/24", "::/0"));
+    }
+
+    /** The longest VPN_CONFIG: channel 2^28 - 1, the most addresses and routes, all IPv6. */
+    static Frame.VpnConfig vpnLargest() {
+        List<IpPrefix> addresses = new ArrayList<>();
+        for (int i = 0; i < Frame.VPN_MAX_ADDRESSES; i++) {
+            addresses.add(IpPrefix.parse("fd00::" + Integer.toHexString(i + 2) + "/64"));
+        }
+        List<IpPrefix> routes = new ArrayList<>();
+        for (int i = 0; i < Frame.VPN_MAX_ROUTES; i++) {
+            routes.add(IpPrefix.parse("2001:db8:" + Integer.toHexString(i) + "::/48"));
+        }
+        return new Frame.VpnConfig(MAX, clientId(), 65_535, addresses, routes);
+    }
+
     /** A 255-byte domain name (the longest the format carries) made of 63-char labels. */
     static String longestName() {
         String label = "a".repeat(63);
@@ -121,12 +150,21 @@ final class FrameFixtures {
         m.put("SOLE_DATAGRAM empty", g -> new Frame.SoleDatagram(g.pattern(0)));
         m.put("SOLE_DATAGRAM 1400", g -> new Frame.SoleDatagram(g.pattern(1400)));
         m.put("OPEN udp sole", g -> new Frame.Open(1, 1, 0, true, false, true, IPV4));
+        m.put("OPEN vpn", g -> Frame.Open.vpn(1, 1));
+        m.put("OPEN vpn max varints", g -> Frame.Open.vpn(MAX, MAX));
+        m.put("VPN_CONFIG request", g -> new Frame.VpnConfig(1, clientId(), 0, List.of(), List.of()));
+        m.put("VPN_CONFIG request for addresses", g -> new Frame.VpnConfig(3, clientId(), 0,
+                prefixes("10.8.0.7/32", "fd00::7/128"), List.of()));
+        m.put("VPN_CONFIG grant", g -> vpnGrant(1));
+        m.put("VPN_CONFIG host and default routes", g -> new Frame.VpnConfig(128, Arrays.copyOf(nonce(7), 16), 1280,
+                prefixes("100.64.0.1/10"), prefixes("0.0.0.0/0", "203.0.113.9", "2001:db8::1")));
+        m.put("VPN_CONFIG largest", g -> vpnLargest());
         m.put("BIND udp sole with peer", g -> new Frame.Bind(1, true, false, true, 0, 0, IPV4_ANY, new HostPort("10.0.0.5", 9)));
         return m;
     }
 
     /**
-     * A mixed sequence of all 19 types, small enough to be split at every byte position
+     * A mixed sequence of every type, small enough to be split at every byte position
      * (a few hundred bytes), including one payload over the copy threshold.
      */
     static List<Frame> sequence(LeakGuard g) {
@@ -141,6 +179,8 @@ final class FrameFixtures {
                 new Frame.Unbind(2),
                 new Frame.Open(1, 1, 65_536, false, IPV4),
                 new Frame.OpenOk(1, 300),
+                Frame.Open.vpn(5, 3),
+                vpnGrant(5),
                 new Frame.Data(1, g.pattern(FrameEncoder.COPY_THRESHOLD + 44)),
                 new Frame.Data(1, g.pattern(0)),
                 new Frame.Window(1, MAX),

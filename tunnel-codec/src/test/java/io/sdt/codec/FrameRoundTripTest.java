@@ -73,7 +73,7 @@ class FrameRoundTripTest {
                 })
                 .collect(Collectors.toCollection(() -> EnumSet.noneOf(FrameType.class)));
         assertEquals(EnumSet.allOf(FrameType.class), seen);
-        assertEquals(22, FrameType.values().length);
+        assertEquals(23, FrameType.values().length);
     }
 
     /** The byte layouts in docs/PROTOCOL.md, one per frame type. */
@@ -109,7 +109,17 @@ class FrameRoundTripTest {
                 Arguments.of(new Frame.Close(5, ErrorCode.RESET), "03 16 05 0c"),
                 Arguments.of(new Frame.PushSeq(3, FrameFixtures.spoolId(), 0x0102030405060708L),
                         "1a 18 03 000102030405060708090a0b0c0d0e0f 0102030405060708"),
-                Arguments.of(new Frame.PushAck(3, 300), "0a 19 03 000000000000012c"));
+                Arguments.of(new Frame.PushAck(3, 300), "0a 19 03 000000000000012c"),
+                Arguments.of(Frame.Open.vpn(1, 2), "0c 10 01 02 00 80 01 00000000 0000"),
+                Arguments.of(new Frame.VpnConfig(1, FrameFixtures.clientId(), 0, List.of(), List.of()),
+                        "16 1a 01 000102030405060708090a0b0c0d0e0f 0000 00 00"),
+                Arguments.of(new Frame.VpnConfig(1, FrameFixtures.clientId(), 1400, FrameFixtures.prefixes("10.8.0.2/24"),
+                        FrameFixtures.prefixes("10.9.0.0/16")),
+                        "22 1a 01 000102030405060708090a0b0c0d0e0f 0578 01 01 0a080002 18 01 01 0a090000 10"),
+                Arguments.of(new Frame.VpnConfig(2, FrameFixtures.clientId(), 1280,
+                        FrameFixtures.prefixes("10.8.0.2/24", "fd00::2/64"), FrameFixtures.prefixes("::/0")),
+                        "40 1a 02 000102030405060708090a0b0c0d0e0f 0500 02 01 0a080002 18"
+                                + " 04 fd000000000000000000000000000002 40 01 04 00000000000000000000000000000000 00"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -259,12 +269,19 @@ class FrameRoundTripTest {
         Frame bindFail = new Frame.BindFail(Varint.MAX_VALUE, ErrorCode.GENERAL, "m".repeat(5000));
         Frame goAway = new Frame.GoAway(ErrorCode.GENERAL, "m".repeat(5000));
         Frame challenge = new Frame.Challenge(FrameFixtures.nonce(0), FrameFixtures.nonce(0));
-        List<Frame> frames = List.of(open, fail, bindFail, goAway, challenge);
+        List<Frame> frames = List.of(open, fail, bindFail, goAway, challenge, FrameFixtures.vpnLargest());
 
         EmbeddedChannel ch = guard.codec(FrameDecoder.MIN_MAX_FRAME_LENGTH);
         ch.writeInbound(guard.buffer(Wire.encode(guard, frames.toArray(Frame[]::new))));
-        assertEquals(5, Wire.readFrames(ch).size());
+        assertEquals(6, Wire.readFrames(ch).size());
         assertTrue(ch.isOpen());
+    }
+
+    @Test
+    void smallestMaximumIsTheLargestVpnConfig() {
+        byte[] wire = Wire.encode(guard, FrameFixtures.vpnLargest());
+        assertEquals(4903, FrameDecoder.MIN_MAX_FRAME_LENGTH);
+        assertEquals(2 + FrameDecoder.MIN_MAX_FRAME_LENGTH, wire.length, "two bytes of length prefix, then the frame");
     }
 
     @Test
