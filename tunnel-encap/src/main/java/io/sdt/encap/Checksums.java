@@ -3,43 +3,24 @@ package io.sdt.encap;
 import io.netty.buffer.ByteBuf;
 
 /**
- * The Internet checksum (RFC 1071): the ones'-complement of the ones'-complement sum of 16-bit
- * big-endian words. Summing 32-bit words and folding gives the same result (RFC 1071 §2), which halves
- * the loop count. Stateless; never changes reader or writer indexes.
+ * The checksums of the encapsulation's IPv4 and TCP headers, on the Internet checksum of
+ * {@link io.sdt.core.tun.Checksums}. Stateless; never changes reader or writer indexes.
  */
 final class Checksums {
 
     private Checksums() {
     }
 
-    /** Adds {@code length} bytes of {@code buf} from {@code index} to {@code acc}; an odd tail is zero-padded. */
     static long add(long acc, ByteBuf buf, int index, int length) {
-        int i = index;
-        int end = index + length;
-        for (; i + 4 <= end; i += 4) {
-            acc += buf.getUnsignedInt(i);
-        }
-        if (i + 2 <= end) {
-            acc += buf.getUnsignedShort(i);
-            i += 2;
-        }
-        if (i < end) {
-            acc += buf.getUnsignedByte(i) << 8;
-        }
-        return acc;
+        return io.sdt.core.tun.Checksums.add(acc, buf, index, length);
     }
 
-    /** Adds a 32-bit value (an IPv4 address) as two 16-bit words. */
     static long add(long acc, int value) {
-        return acc + (value >>> 16) + (value & 0xFFFF);
+        return io.sdt.core.tun.Checksums.add(acc, value);
     }
 
-    /** Folds a sum to 16 bits and complements it: the value to store in a checksum field. */
     static int finish(long acc) {
-        while ((acc >>> 16) != 0) {
-            acc = (acc & 0xFFFF) + (acc >>> 16);
-        }
-        return (int) (~acc & 0xFFFF);
+        return io.sdt.core.tun.Checksums.finish(acc);
     }
 
     /** The checksum of the IPv4 header at {@code index} with its checksum field counted as zero. */

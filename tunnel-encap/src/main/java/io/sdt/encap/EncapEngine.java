@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import io.sdt.core.secret.Nonces;
 import io.sdt.core.tun.Interfaces;
 import io.sdt.core.tun.TunDevice;
+import io.sdt.core.tun.TunReader;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufAllocator;

@@ -16,22 +16,33 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The few libc calls the TUN device needs, through the Java 25 FFM API (no JNI of our own): {@code open},
- * {@code close}, {@code socket}, {@code ioctl} and {@code strerror}, with {@code errno} captured. Stateless
- * and thread-safe; every call allocates its errno slot in a confined arena.
+ * {@code close}, {@code socket}, {@code ioctl}, {@code setns} and {@code strerror}, with {@code errno}
+ * captured. Stateless and thread-safe; every call allocates its errno slot in a confined arena.
  */
 final class Native {
 
+    static final int O_RDONLY = 0;
     static final int O_RDWR = 2;
     static final int O_NONBLOCK = 0x800;
     static final int O_CLOEXEC = 0x80000;
     static final int AF_INET = 2;
+    static final int AF_INET6 = 10;
     static final int SOCK_DGRAM = 2;
     static final int SOCK_CLOEXEC = 0x80000;
+    /** {@code <linux/sched.h>}: the network namespace, for {@link #setns}. */
+    static final int CLONE_NEWNET = 0x40000000;
 
+    // <asm-generic/errno-base.h>, <asm-generic/errno.h>
     static final int EPERM = 1;
+    static final int ESRCH = 3;
+    static final int ENXIO = 6;
     static final int EACCES = 13;
+    static final int EEXIST = 17;
+    static final int ENODEV = 19;
     static final int EINVAL = 22;
+    static final int EAFNOSUPPORT = 97;
     static final int EADDRNOTAVAIL = 99;
+    static final int ENETDOWN = 100;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
@@ -39,6 +50,7 @@ final class Native {
     private static final MethodHandle OPEN = handle("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 2);
     private static final MethodHandle IOCTL = handle("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2);
     private static final MethodHandle SOCKET = handle("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), -1);
+    private static final MethodHandle SETNS = handle("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
     private static final MethodHandle CLOSE = handle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
     private static final MethodHandle STRERROR = LINKER.downcallHandle(
             LINKER.defaultLookup().find("strerror").orElseThrow(), FunctionDescriptor.of(ADDRESS, JAVA_INT));
@@ -98,6 +110,22 @@ final class Native {
             MemorySegment state = arena.allocate(CAPTURE);
             int rc = (int) IOCTL.invokeExact(state, fd, request, arg);
             check(what, rc, state);
+        } catch (NativeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * {@code setns(fd, nstype)}: moves the calling thread (only it: namespaces are per thread on Linux)
+     * into the namespace that {@code fd} refers to, e.g. an open {@code /var/run/netns/NAME}.
+     */
+    static void setns(int fd, int nstype) throws NativeException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE);
+            int rc = (int) SETNS.invokeExact(state, fd, nstype);
+            check("setns", rc, state);
         } catch (NativeException e) {
             throw e;
         } catch (Throwable t) {

@@ -15,8 +15,9 @@ import java.nio.ByteBuffer;
 /**
  * A Linux TUN device ({@code IFF_TUN | IFF_NO_PI}) opened non-blocking through {@code /dev/net/tun}:
  * attached if an interface of that name exists, created if absent. A device this process created lives
- * only as long as its file descriptor; a persistent one ({@code ip tuntap add}) stays. The administrator
- * owns addresses, MTU, link state and routes; {@link #interfaces()} reads what is currently there.
+ * only as long as its file descriptor (its addresses and routes go with it); a persistent one
+ * ({@code ip tuntap add}) stays. Addresses, MTU, link state and routes are the administrator's, or set by
+ * the mode through {@link InterfaceConfig}; {@link #interfaces()} reads what is currently there.
  * Reads and writes go through {@link #fd()} on the engine's event loop; {@link #close()} is idempotent.
  */
 public final class TunDevice implements AutoCloseable {

@@ -1,4 +1,4 @@
-package io.sdt.encap;
+package io.sdt.core.tun;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -20,10 +20,10 @@ import java.util.function.IntSupplier;
  * direct buffers sized to the TUN's MTU, hands each to {@code sink} (which takes ownership), then runs
  * {@code batchDone} once (to flush the UDP socket). Runs only on the event loop it is registered with.
  */
-final class TunReader implements EpollIoHandle {
+public final class TunReader implements EpollIoHandle {
 
     /** Packets read per wake-up before yielding to other channels on the loop. */
-    static final int BATCH = 64;
+    public static final int BATCH = 64;
 
     private final FileDescriptor fd;
     private final ByteBufAllocator alloc;
@@ -32,7 +32,7 @@ final class TunReader implements EpollIoHandle {
     private final Runnable batchDone;
     private final Consumer<Throwable> onError;
 
-    TunReader(FileDescriptor fd, ByteBufAllocator alloc, IntSupplier bufferSize, Consumer<ByteBuf> sink,
+    public TunReader(FileDescriptor fd, ByteBufAllocator alloc, IntSupplier bufferSize, Consumer<ByteBuf> sink,
               Runnable batchDone, Consumer<Throwable> onError) {
         this.fd = fd;
         this.alloc = alloc;
