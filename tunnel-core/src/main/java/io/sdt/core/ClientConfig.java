@@ -11,6 +11,7 @@ import io.sdt.core.transport.Transport;
 import io.sdt.core.tunnel.TunnelSpec;
 import io.sdt.core.tunnel.TunnelSpecParser;
 import io.sdt.core.tunnel.router.proxy.ProxyAuth;
+import io.sdt.core.tunnel.vpn.VpnSettings;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,11 +29,12 @@ import java.util.Objects;
  * @param proxyAuth  SOCKS5 / HTTP CONNECT credentials customers of {@code -D} must give, or {@code null}
  * @param pushStateDir {@code push.spool_dir}: where this node keeps what its push egresses ({@code -R ...,push})
  *                   delivered, or {@code null} to keep it in memory
+ * @param vpn        the L3 VPN ({@code --vpn}), or {@code null} for none
  */
 public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnels, TlsSetup.ClientOptions tls,
                            Transport transport, LinkSettings settings, Duration reconnectMin,
                            Duration reconnectMax, int threads, Ticker ticker, Policy exitPolicy,
-                           ProxyAuth proxyAuth, Path pushStateDir) {
+                           ProxyAuth proxyAuth, Path pushStateDir, VpnSettings.Client vpn) {
     public ClientConfig {
         if (exitPolicy == null) {
             exitPolicy = Policy.denyAll();
@@ -59,7 +61,7 @@ public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnel
                         Transport transport, LinkSettings settings, Duration reconnectMin, Duration reconnectMax,
                         int threads) {
         this(server, token, tunnels, tls, transport, settings, reconnectMin, reconnectMax, threads,
-                Ticker.systemTicker(), null, null, null);
+                Ticker.systemTicker(), null, null, null, null);
     }
 
     /**
@@ -86,6 +88,7 @@ public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnel
         private Duration reconnectMax = Duration.ofSeconds(10);
         private final List<PolicyRule> exitRules = new ArrayList<>();
         private ProxyAuth proxyAuth;
+        private VpnSettings.Client vpn;
 
         public Builder() {
             super(1);
@@ -130,6 +133,11 @@ public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnel
             return this;
         }
 
+        public Builder vpn(VpnSettings.Client vpn) {
+            this.vpn = vpn;
+            return this;
+        }
+
         public Builder tls(TlsSetup.ClientOptions tls) {
             this.tls = tls;
             return this;
@@ -146,7 +154,7 @@ public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnel
                 throw new IllegalArgumentException("a server address is required");
             }
             return new ClientConfig(server, requireToken(), tunnels, tls, transport, settings, reconnectMin, reconnectMax, threads,
-                    ticker, Policy.of(exitRules), proxyAuth, pushStateDir);
+                    ticker, Policy.of(exitRules), proxyAuth, pushStateDir, vpn);
         }
 
         public SdtClient build() {

@@ -11,6 +11,7 @@ import io.sdt.core.policy.PolicyRule;
 import io.sdt.core.transport.Outbound;
 import io.sdt.core.tunnel.Tunnel;
 import io.sdt.core.tunnel.TunnelSpec;
+import io.sdt.core.tunnel.vpn.VpnClient;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -33,9 +34,10 @@ final class ClientHooks implements LinkHooks {
      *
      * @param exits    the policy for channels that exit here (reverse dynamic), as now in force
      * @param draining true once the client drains: ask for nothing, refuse new channels
+     * @param vpn      the client's VPN, or {@code null} without {@code --vpn}
      */
     record Context(NodeStats stats, Outbound outbound, ClientTunnels tunnels, Supplier<Policy> exits,
-                   BooleanSupplier draining) {
+                   BooleanSupplier draining, VpnClient vpn) {
     }
 
     private final Context node;
@@ -48,6 +50,9 @@ final class ClientHooks implements LinkHooks {
     public void onUp(Link up) {
         if (!node.draining().getAsBoolean()) {
             node.tunnels().bindAll(up);
+            if (node.vpn() != null) {
+                node.vpn().linkUp(up);
+            }
         }
     }
 

@@ -16,6 +16,8 @@ import io.sdt.core.tunnel.TunnelSpec;
 import io.sdt.core.tunnel.router.RouterCounters;
 import io.sdt.core.tunnel.router.proxy.ProxyAuth;
 import io.sdt.core.tunnel.router.proxy.RouterSettings;
+import io.sdt.core.tunnel.vpn.VpnClient;
+import io.sdt.core.tunnel.vpn.VpnCounters;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -45,6 +47,8 @@ public final class SdtClient implements AutoCloseable {
     private final ClientConfig config;
     private final NodeStats stats = new NodeStats();
     private final RouterCounters routerStats = new RouterCounters();
+    private final VpnCounters vpnCounters = new VpnCounters();
+    private volatile VpnClient vpn;
     /** The tunnels in force, their ids and local listeners. */
     private final ClientTunnels tunnels;
     private volatile Policy exitPolicy;
@@ -79,8 +83,16 @@ public final class SdtClient implements AutoCloseable {
         group = config.transport().newGroup(config.threads(), new DefaultThreadFactory("sdt-client"));
         outbound = new Outbound(config.transport(), config.pushStateDir());
         linkLoop = group.next();
+        if (config.vpn() != null) {
+            try {
+                vpn = new VpnClient(config.vpn(), vpnCounters).start();
+            } catch (Exception e) {
+                close();
+                throw e;
+            }
+        }
         ClientHooks hooks = new ClientHooks(new ClientHooks.Context(stats, outbound, tunnels, () -> exitPolicy,
-                () -> draining));
+                () -> draining, vpn));
         dialer = new Dialer(config, ssl, linkLoop, stats, hooks, down -> tunnels.linkDown(), fatal);
         try {
             tunnels.listenAll(new IngressContext(group, linkLoop, config.transport(), dialer::link, config.ticker(),
@@ -162,6 +174,17 @@ public final class SdtClient implements AutoCloseable {
         return routerStats;
     }
 
+    /** The VPN's counters (all zero without {@code --vpn}). */
+    public VpnCounters vpnCounters() {
+        return vpnCounters;
+    }
+
+    /** The VPN device's addresses now (empty without {@code --vpn} or before the server's grant). */
+    public java.util.List<io.sdt.codec.IpPrefix> vpnAddresses() {
+        VpnClient v = vpn;
+        return v == null ? java.util.List.of() : v.addresses();
+    }
+
     public ClientConfig config() {
         return config;
     }
@@ -190,6 +213,11 @@ public final class SdtClient implements AutoCloseable {
         if (group == null) {
             return;
         }
+        if (dialer == null) { // start() failed before dialing
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            group = null;
+            return;
+        }
         dialer.stop();
         tunnels.closeListeners();
         Link l = dialer.link();
@@ -202,5 +230,9 @@ public final class SdtClient implements AutoCloseable {
         outbound.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         group = null;
+        if (vpn != null) {
+            vpn.close(); // the device goes, and with it its addresses and routes
+            vpn = null;
+        }
     }
 }

@@ -18,6 +18,8 @@ import io.sdt.core.metrics.NodeStats;
 import io.sdt.core.policy.Policy;
 import io.sdt.core.transport.Outbound;
 import io.sdt.core.tunnel.router.RouterCounters;
+import io.sdt.core.tunnel.vpn.VpnCounters;
+import io.sdt.core.tunnel.vpn.VpnServer;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -59,6 +61,8 @@ public final class SdtServer implements AutoCloseable {
     private volatile Policy allowBind;
     /** Set by {@link #drain}: new links, channels and listeners are refused. */
     private volatile boolean draining;
+    private final VpnCounters vpnCounters = new VpnCounters();
+    private VpnServer vpn;
 
     public SdtServer(ServerConfig config) {
         this.config = config;
@@ -81,8 +85,17 @@ public final class SdtServer implements AutoCloseable {
         TlsSetup.ServerTls tls = TlsSetup.server(config.tls());
         group = config.transport().newGroup(config.threads(), new DefaultThreadFactory("sdt-server"));
         outbound = new Outbound(config.transport(), config.pushStateDir());
+        if (config.vpn() != null) {
+            try {
+                vpn = new VpnServer(config.vpn(), vpnCounters).start();
+            } catch (Exception e) {
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+                throw e;
+            }
+        }
         hooks = new ServerHooks(new ServerHooks.Context(stats, outbound, group, config.transport(), config.ticker(),
-                routerStats, () -> allowTarget, () -> allowBind, () -> draining, link -> links.add(link.channel())));
+                routerStats, () -> allowTarget, () -> allowBind, () -> draining, link -> links.add(link.channel()),
+                vpn));
         LinkPipelines pipelines = new LinkPipelines(config.token(), config.settings(), stats, hooks);
         try {
             ServerBootstrap b = new ServerBootstrap().group(group).channel(config.transport().serverChannel())
@@ -95,6 +108,9 @@ public final class SdtServer implements AutoCloseable {
             listener = b.bind(config.listen().toSocketAddress()).sync().channel();
             group.scheduleAtFixedRate(pipelines::summarizeLogs, 10, 10, TimeUnit.SECONDS);
         } catch (Exception e) {
+            if (vpn != null) {
+                vpn.close();
+            }
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw e;
         }
@@ -115,6 +131,11 @@ public final class SdtServer implements AutoCloseable {
     /** Counters of the SOCKS5 / HTTP CONNECT front end of reverse dynamic listeners on this server. */
     public RouterCounters routerStats() {
         return routerStats;
+    }
+
+    /** The VPN's counters (all zero without {@code --vpn}). */
+    public VpnCounters vpnCounters() {
+        return vpnCounters;
     }
 
     public ServerConfig config() {
@@ -198,6 +219,10 @@ public final class SdtServer implements AutoCloseable {
         outbound.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         group = null;
+        if (vpn != null) {
+            vpn.close(); // the device goes with its addresses and routes
+            vpn = null;
+        }
         log.info("server stopped");
     }
 }

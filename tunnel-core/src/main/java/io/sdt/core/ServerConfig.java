@@ -7,6 +7,7 @@ import io.sdt.core.link.TlsSetup;
 import io.sdt.core.link.Token;
 import io.sdt.core.policy.Policy;
 import io.sdt.core.transport.Transport;
+import io.sdt.core.tunnel.vpn.VpnSettings;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,10 +22,11 @@ import java.util.Objects;
  * @param ticker       the clock of UDP tuple expiry (tests inject a fake one)
  * @param pushStateDir {@code push.spool_dir}: where this node keeps what its push egresses delivered,
  *                     so a restart does not deliver a resent record twice; {@code null} keeps it in memory
+ * @param vpn          the L3 VPN ({@code --vpn}), or {@code null} for none
  */
 public record ServerConfig(HostPort listen, Token token, Policy allowTarget, Policy allowBind,
                            TlsSetup.ServerOptions tls, Transport transport, LinkSettings settings, int threads,
-                           Ticker ticker, Path pushStateDir) {
+                           Ticker ticker, Path pushStateDir, VpnSettings.Server vpn) {
     public ServerConfig {
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(token, "token");
@@ -43,7 +45,7 @@ public record ServerConfig(HostPort listen, Token token, Policy allowTarget, Pol
 
     public ServerConfig(HostPort listen, Token token, Policy allowTarget, Policy allowBind, TlsSetup.ServerOptions tls,
                         Transport transport, LinkSettings settings, int threads) {
-        this(listen, token, allowTarget, allowBind, tls, transport, settings, threads, Ticker.systemTicker(), null);
+        this(listen, token, allowTarget, allowBind, tls, transport, settings, threads, Ticker.systemTicker(), null, null);
     }
 
     /** Fluent construction of a {@link ServerConfig}; every setter validates its input. */
@@ -52,6 +54,7 @@ public record ServerConfig(HostPort listen, Token token, Policy allowTarget, Pol
         private final List<String> allowTarget = new ArrayList<>();
         private final List<String> allowBind = new ArrayList<>();
         private TlsSetup.ServerOptions tls = TlsSetup.ServerOptions.SELF_SIGNED;
+        private VpnSettings.Server vpn;
 
         public Builder() {
             super(Math.min(2, Runtime.getRuntime().availableProcessors()));
@@ -77,6 +80,11 @@ public record ServerConfig(HostPort listen, Token token, Policy allowTarget, Pol
             return this;
         }
 
+        public Builder vpn(VpnSettings.Server vpn) {
+            this.vpn = vpn;
+            return this;
+        }
+
         public Builder tls(TlsSetup.ServerOptions tls) {
             this.tls = tls;
             return this;
@@ -89,7 +97,7 @@ public record ServerConfig(HostPort listen, Token token, Policy allowTarget, Pol
 
         public ServerConfig config() {
             return new ServerConfig(listen, requireToken(), Policy.parse("--allow-target", allowTarget),
-                    Policy.parse("--allow-bind", allowBind), tls, transport, settings, threads, ticker, pushStateDir);
+                    Policy.parse("--allow-bind", allowBind), tls, transport, settings, threads, ticker, pushStateDir, vpn);
         }
 
         public SdtServer build() {

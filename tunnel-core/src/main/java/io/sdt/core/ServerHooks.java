@@ -24,6 +24,8 @@ import io.sdt.core.tunnel.router.proxy.RouterStats;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
+import io.sdt.core.tunnel.vpn.VpnServer;
+
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Map;
@@ -51,10 +53,11 @@ final class ServerHooks implements LinkHooks {
      * @param binds    the listener policy in force ({@code --allow-bind})
      * @param draining true once the server drains: refuse new channels and listeners
      * @param linkUp   told of every link that comes up
+     * @param vpn      the server's VPN, or {@code null} without {@code --vpn}
      */
     record Context(NodeStats stats, Outbound outbound, EventLoopGroup group, Transport transport, Ticker ticker,
                    RouterStats routerStats, Supplier<Policy> targets, Supplier<Policy> binds, BooleanSupplier draining,
-                   Consumer<Link> linkUp) {
+                   Consumer<Link> linkUp, VpnServer vpn) {
     }
 
     private final Context node;
@@ -80,6 +83,16 @@ final class ServerHooks implements LinkHooks {
     public void onOpen(Link link, Frame.Open open) {
         if (node.draining().getAsBoolean()) {
             link.writeAndFlush(new Frame.OpenFail(open.channel(), ErrorCode.REFUSED, "server is shutting down"));
+            return;
+        }
+        if (open.vpn()) {
+            // an L3 channel: its packets are checked one by one against --vpn-route, not as a target
+            if (node.vpn() == null) {
+                node.stats().openDenied();
+                link.writeAndFlush(new Frame.OpenFail(open.channel(), ErrorCode.DENIED, "this server has no --vpn"));
+            } else {
+                node.vpn().open(link, open);
+            }
             return;
         }
         Optional<PolicyRule> rule = node.targets().get().match(open.target());

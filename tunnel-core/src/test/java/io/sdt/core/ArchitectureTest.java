@@ -94,6 +94,8 @@ class ArchitectureTest {
                 .check(CLASSES);
         onlyUses("io.sdt.core.tunnel.router", concat(base, "io.sdt.core.tunnel.stream",
                 "io.sdt.core.tunnel.datagram", "io.sdt.core.tunnel.router.proxy")).check(CLASSES);
+        // the VPN carries IP packets between TUN devices: the link and the device, no other mode, no sockets
+        onlyUses("io.sdt.core.tunnel.vpn", "io.sdt.codec", "io.sdt.core.link", "io.sdt.core.tun").check(CLASSES);
     }
 
     @Test

@@ -55,6 +55,18 @@ final class ClientCommand implements Callable<Integer> {
     @Option(names = "--key", paramLabel = "F", description = "PEM private key of --cert.")
     Path key;
 
+    @Option(names = "--vpn", arity = "0..1", fallbackValue = "", paramLabel = "ADDR/PREFIX",
+            description = "Join the server's L3 VPN through a TUN device; optionally ask for this address "
+                    + "(default: the server chooses). Needs CAP_NET_ADMIN.")
+    String vpn;
+
+    @Option(names = "--vpn-route", paramLabel = "CIDR",
+            description = "Route only these networks through the VPN (default: the routes the server offers). Repeatable.")
+    List<String> vpnRoute = new ArrayList<>();
+
+    @Option(names = "--vpn-dev", paramLabel = "NAME", description = "The VPN's TUN device (default sdt0).")
+    String vpnDev;
+
     @Mixin
     NodeOptions node;
 
@@ -81,7 +93,8 @@ final class ClientCommand implements Callable<Integer> {
         }
         return new NodeConfig(NodeConfig.Role.CLIENT, null, server, node.tokenFile, null, node.transport, node.window,
                 new NodeConfig.Tls(ca, cert, key, null), allowTarget, List.of(), proxyAuthFile, null, specs, node.admin,
-                NodeConfig.Logging.auditTo(node.auditFile), node.drainTimeout(), null, node.windowMax, node.bufferBudget);
+                NodeConfig.Logging.auditTo(node.auditFile), node.drainTimeout(), null, node.windowMax, node.bufferBudget,
+                NodeOptions.vpn(vpn != null, vpn == null || vpn.isEmpty() ? List.of() : List.of(vpn), vpnRoute, vpnDev));
     }
 
     /** The client's settings, every problem reported against its flag. */

@@ -5,10 +5,12 @@ import io.sdt.core.tunnel.SpecException;
 import io.sdt.core.tunnel.TunnelSpec;
 import io.sdt.core.tunnel.TunnelSpecParser;
 import io.sdt.server.config.ConfigException;
+import io.sdt.server.config.NodeConfig;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /** Flags that {@code sdt server} and {@code sdt client} share: shorthand for keys of the configuration file. */
 final class NodeOptions {
@@ -71,5 +73,19 @@ final class NodeOptions {
         } catch (SpecException e) {
             throw new ConfigException(e.getMessage());
         }
+    }
+
+    /**
+     * The {@code vpn} section the VPN flags mean: {@code null} without {@code --vpn}. The route and device
+     * flags alone, without {@code --vpn}, are refused when the configuration is checked.
+     */
+    static NodeConfig.Vpn vpn(boolean on, List<String> networks, List<String> routes, String device) {
+        if (!on) {
+            if (!routes.isEmpty() || device != null) {
+                throw new ConfigException((routes.isEmpty() ? "--vpn-dev" : "--vpn-route") + ": needs --vpn");
+            }
+            return null;
+        }
+        return new NodeConfig.Vpn(networks, routes, device, null);
     }
 }

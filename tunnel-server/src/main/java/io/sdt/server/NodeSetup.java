@@ -15,6 +15,8 @@ import io.sdt.core.transport.Transport;
 import io.sdt.core.tunnel.router.proxy.ProxyAuth;
 import io.sdt.server.config.ConfigException;
 import io.sdt.server.config.NodeConfig;
+import io.sdt.codec.IpPrefix;
+import io.sdt.core.tunnel.vpn.VpnSettings;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -47,7 +49,9 @@ final class NodeSetup {
             Map.entry("tls.key", "--key"), Map.entry("tls.client_ca", "--client-ca"),
             Map.entry("policy.allow_target", "--allow-target"), Map.entry("policy.allow_bind", "--allow-bind"),
             Map.entry("policy.proxy_auth_file", "--proxy-auth-file"), Map.entry("admin", "--admin"),
-            Map.entry("shutdown.drain_timeout", "--drain-timeout")).getOrDefault(path, path);
+            Map.entry("shutdown.drain_timeout", "--drain-timeout"), Map.entry("vpn.networks", "--vpn"),
+            Map.entry("vpn.address", "--vpn"), Map.entry("vpn.routes", "--vpn-route"),
+            Map.entry("vpn.device", "--vpn-dev")).getOrDefault(path, path);
 
     private final NodeConfig config;
     private final Function<String, String> names;
@@ -71,11 +75,12 @@ final class NodeSetup {
         LinkSettings settings = s.settings();
         s.tlsPairs();
         s.pushStateDir(config.pushStateDir());
+        VpnSettings.Server vpn = s.vpnServer();
         s.check();
         return new ServerConfig(listen, token, policy[0], policy[1],
                 new TlsSetup.ServerOptions(config.tls().cert(), config.tls().key(), config.tls().clientCa()), transport,
                 settings, Math.min(2, Runtime.getRuntime().availableProcessors()), Ticker.systemTicker(),
-                config.pushStateDir());
+                config.pushStateDir(), vpn);
     }
 
     /** A client's settings; every problem at once in a {@link ConfigException}. */
@@ -91,14 +96,79 @@ final class NodeSetup {
         s.tlsPairs();
         s.spoolDirs(config.tunnels());
         s.pushStateDir(config.pushStateDir());
+        VpnSettings.Client vpn = s.vpnClient();
         s.check();
         try {
             return new ClientConfig(server, token, config.tunnels(),
                     new TlsSetup.ClientOptions(config.tls().ca(), config.tls().cert(), config.tls().key()), transport,
                     settings, Duration.ofMillis(200), Duration.ofSeconds(10), 1, Ticker.systemTicker(), exits, auth,
-                    config.pushStateDir());
+                    config.pushStateDir(), vpn);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
+        }
+    }
+
+    /** The server's VPN settings ({@code vpn.*}), or {@code null}; problems go to the list. */
+    private VpnSettings.Server vpnServer() {
+        NodeConfig.Vpn v = config.vpn();
+        if (v == null) {
+            return null;
+        }
+        List<IpPrefix> pools = prefixes("vpn.networks", v.networks());
+        List<IpPrefix> routes = prefixes("vpn.routes", v.routes());
+        if (v.networks().isEmpty()) {
+            problems.add(names.apply("vpn.networks") + ": a server's VPN needs its network, e.g. 10.8.0.0/24");
+            return null;
+        }
+        device("vpn.device", v.device());
+        try {
+            return new VpnSettings.Server(pools, routes, v.device(),
+                    v.mtu() == null ? VpnSettings.DEFAULT_MTU : v.mtu());
+        } catch (IllegalArgumentException e) {
+            problems.add(names.apply("vpn.networks") + ": " + e.getMessage());
+            return null;
+        }
+    }
+
+    /** The client's VPN settings ({@code vpn.*}), or {@code null}; problems go to the list. */
+    private VpnSettings.Client vpnClient() {
+        NodeConfig.Vpn v = config.vpn();
+        if (v == null) {
+            return null;
+        }
+        List<IpPrefix> wanted = prefixes("vpn.address", v.networks());
+        List<IpPrefix> routes = prefixes("vpn.routes", v.routes());
+        device("vpn.device", v.device());
+        if (v.mtu() != null) {
+            problems.add("vpn.mtu: the server sets the VPN's MTU; a client has none to give");
+        }
+        try {
+            return new VpnSettings.Client(wanted, routes, v.device());
+        } catch (IllegalArgumentException e) {
+            problems.add(names.apply("vpn.address") + ": " + e.getMessage());
+            return null;
+        }
+    }
+
+    private List<IpPrefix> prefixes(String key, List<String> texts) {
+        List<IpPrefix> l = new ArrayList<>();
+        for (String t : texts) {
+            try {
+                l.add(IpPrefix.parse(t));
+            } catch (IllegalArgumentException e) {
+                problems.add(names.apply(key) + " " + t + ": " + e.getMessage());
+            }
+        }
+        return l;
+    }
+
+    private void device(String key, String name) {
+        if (name != null) {
+            try {
+                io.sdt.core.tun.Interfaces.validName(name);
+            } catch (IllegalArgumentException e) {
+                problems.add(names.apply(key) + " " + name + ": " + e.getMessage());
+            }
         }
     }
 

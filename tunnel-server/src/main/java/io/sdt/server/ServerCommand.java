@@ -41,6 +41,19 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--client-ca", paramLabel = "F", description = "Require client certificates issued by this CA (mTLS).")
     Path clientCa;
 
+    @Option(names = "--vpn", paramLabel = "CIDR",
+            description = "Run the L3 VPN: a TUN device with the first address of CIDR; clients get addresses from it. "
+                    + "One IPv4 and/or one IPv6 network (repeat the flag). Needs CAP_NET_ADMIN.")
+    List<String> vpn = new ArrayList<>();
+
+    @Option(names = "--vpn-route", paramLabel = "CIDR",
+            description = "A network VPN clients may reach through this server (pushed to them as a route). "
+                    + "Repeatable; none = clients reach only this server's VPN address.")
+    List<String> vpnRoute = new ArrayList<>();
+
+    @Option(names = "--vpn-dev", paramLabel = "NAME", description = "The VPN's TUN device (default sdt0).")
+    String vpnDev;
+
     @Mixin
     NodeOptions node;
 
@@ -53,7 +66,8 @@ final class ServerCommand implements Callable<Integer> {
     NodeConfig nodeConfig() {
         return new NodeConfig(NodeConfig.Role.SERVER, listen, null, node.tokenFile, null, node.transport, node.window,
                 new NodeConfig.Tls(null, cert, key, clientCa), allowTarget, allowBind, null, null, List.of(), node.admin,
-                NodeConfig.Logging.auditTo(node.auditFile), node.drainTimeout(), null, node.windowMax, node.bufferBudget);
+                NodeConfig.Logging.auditTo(node.auditFile), node.drainTimeout(), null, node.windowMax, node.bufferBudget,
+                NodeOptions.vpn(!vpn.isEmpty(), vpn, vpnRoute, vpnDev));
     }
 
     /** The server's settings, every problem reported against its flag. */

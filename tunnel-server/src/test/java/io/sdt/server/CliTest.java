@@ -70,6 +70,18 @@ class CliTest {
         cases.add(List.of("client --server h:1 --token-file " + t + " --buffer-budget none",
                 "--buffer-budget none: not a size"));
         cases.add(List.of("client --server host --token-file " + t, "--server host: expected HOST:PORT"));
+        cases.add(List.of("server --listen 7000 --token-file " + t + " --vpn-route 10.0.0.0/8", "--vpn-route: needs --vpn"));
+        cases.add(List.of("server --listen 7000 --token-file " + t + " --vpn 10.8.0.0/31",
+                "--vpn: --vpn 10.8.0.0/31: the network needs room for the server and at least one client"));
+        cases.add(List.of("server --listen 7000 --token-file " + t + " --vpn vpn.example/24", "--vpn vpn.example/24:"));
+        cases.add(List.of("server --listen 7000 --token-file " + t + " --vpn 10.8.0.0/24 --vpn 10.9.0.0/24",
+                "one IPv4 and/or one IPv6 network"));
+        cases.add(List.of("server --listen 7000 --token-file " + t + " --vpn 10.8.0.0/24 --vpn-route 10.0.0.0/40",
+                "--vpn-route 10.0.0.0/40:"));
+        cases.add(List.of("server --listen 7000 --token-file " + t + " --vpn 10.8.0.0/24 --vpn-dev a/b",
+                "--vpn-dev a/b:"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " --vpn-dev sdt1", "--vpn-dev: needs --vpn"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " --vpn 10.8.0.300/24", "--vpn 10.8.0.300/24:"));
         cases.add(List.of("client --server host:0 --token-file " + t, "--server host:0: port 0 is out of range"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -L bad", "-L bad: missing target"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80/udp,idle=never", "-L 80:h:80/udp,idle=never: bad duration 'never'"));

@@ -131,6 +131,10 @@ class ConfigFileTest {
         assertEquals(fromFlags.allowBind(), file.allowBind());
         assertEquals(fromFlags.proxyAuthFile(), file.proxyAuthFile());
         assertEquals(fromFlags.admin(), file.admin());
+        assertEquals(fromFlags.vpn() == null ? null : fromFlags.vpn().networks(),
+                file.vpn() == null ? null : file.vpn().networks());
+        assertEquals(fromFlags.vpn() == null ? null : fromFlags.vpn().routes(),
+                file.vpn() == null ? null : file.vpn().routes());
         assertEquals(normal(fromFlags.tunnels()), normal(file.tunnels()), "the same tunnels");
     }
 
@@ -249,6 +253,24 @@ class ConfigFileTest {
         assertProblem(p, "logging.audit", "xml");
         assertProblem(p, "shutdown.drain_timeout", "bad duration");
         assertEquals(16, p.size(), "one line per problem: " + String.join("\n", p));
+    }
+
+    @Test
+    void vpnKeysBelongToTheirRoleAndAreChecked() {
+        List<String> client = problems("""
+                node: client
+                link: {server: "h:1", token: tokentokentokentokentoken}
+                vpn: {networks: [10.8.0.0/24], mtu: 1400, addresses: [nonsense], colour: blue}
+                """);
+        assertProblem(client, "vpn.networks", "is for a server");
+        assertProblem(client, "vpn.colour", "unknown key");
+        List<String> server = problems("""
+                node: server
+                link: {listen: "0.0.0.0:7000", token: tokentokentokentokentoken}
+                vpn: {addresses: [10.8.0.2/24], mtu: big}
+                """);
+        assertProblem(server, "vpn.addresses", "is for a client");
+        assertProblem(server, "vpn.mtu", "expected a number");
     }
 
     @Test

@@ -15,7 +15,7 @@ import java.util.function.IntConsumer;
  * <p>Two kinds of frame:
  * <ul>
  * <li><b>Channel frames</b> carry a channel's bytes or end them: OPEN, DATA, DATAGRAM, SOLE_DATAGRAM,
- *     PUSH_SEQ, EOF and CLOSE. They wait in their channel's queue, in the order written, so a channel's
+ *     PUSH_SEQ, VPN_CONFIG, EOF and CLOSE. They wait in their channel's queue, in the order written, so a channel's
  *     own sequence never changes (OPEN before its DATA, DATA before its EOF, PUSH_SEQ just before its
  *     record, CLOSE last). OPEN is a channel frame because its id may be one this node freed with a
  *     CLOSE that is still queued.</li>
@@ -77,6 +77,7 @@ final class FrameScheduler {
             case Frame.Eof e -> e.channel();
             case Frame.Close c -> c.channel();
             case Frame.Open o -> o.channel();
+            case Frame.VpnConfig v -> v.channel();
             default -> CONTROL;
         };
     }

@@ -387,6 +387,12 @@ public final class Link {
                     protocolViolation("PUSH_ACK on channel " + a.channel() + ", which is not a durable push ingress");
                 }
             }
+            case Frame.VpnConfig v -> {
+                LinkChannel ch = channels.get(v.channel());
+                if (ch != null && !ch.onVpnConfig(v)) {
+                    protocolViolation("VPN_CONFIG on channel " + v.channel() + ", which is not a VPN channel");
+                }
+            }
             case Frame.Open o -> {
                 if (!isPeerId(o.channel()) || channels.containsKey(o.channel())) {
                     protocolViolation("OPEN with bad or duplicate channel id " + o.channel());

@@ -2,6 +2,7 @@ package io.sdt.core.link;
 
 import io.netty.buffer.ByteBuf;
 import io.sdt.codec.ErrorCode;
+import io.sdt.codec.Frame;
 
 /**
  * One channel in a link's table, as the link sees it. Every method runs on the link's event loop.
@@ -44,6 +45,15 @@ public interface LinkChannel {
      * @return false if this channel does not take it (only a durable push ingress does): a protocol error
      */
     default boolean onPushAck(long seq) {
+        return false;
+    }
+
+    /**
+     * VPN_CONFIG: a VPN client's request (at the server) or the server's grant (at the client).
+     *
+     * @return false if this channel does not take it (only a vpn channel does): a protocol error
+     */
+    default boolean onVpnConfig(Frame.VpnConfig config) {
         return false;
     }
 

@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.binder.BaseUnits;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.sdt.core.metrics.NodeStats;
 import io.sdt.core.tunnel.Tunnel;
+import io.sdt.core.tunnel.vpn.VpnCounters;
 import io.sdt.core.tunnel.router.RouterCounters;
 
 import java.util.function.ToDoubleFunction;
@@ -71,6 +72,25 @@ final class NodeMeterBinder implements MeterBinder {
         counter(r, "sdt.gso.segments", "Datagrams that left in UDP GSO sends", s, NodeStats::gsoSegments);
         gauge(r, "sdt.buffered", "Bytes held for channels (received and not yet written, or read and not yet sent)",
                 s, NodeStats::bufferedBytes, Tags.empty(), BaseUnits.BYTES);
+
+        VpnCounters vpn = node.vpn();
+        if (vpn != null) { // only where --vpn is on
+            gauge(r, "sdt.vpn.peers", "VPN peers connected now (clients on a server, the server on a client)", vpn,
+                    VpnCounters::peers, Tags.empty(), null);
+            String packets = "IP packets sent to or received from the link by the VPN";
+            counter(r, "sdt.vpn.packets", packets, vpn, VpnCounters::packetsToLink, Tags.of("direction", "to_link"), null);
+            counter(r, "sdt.vpn.packets", packets, vpn, VpnCounters::packetsFromLink, Tags.of("direction", "from_link"),
+                    null);
+            String bytes = "Bytes of IP packets sent to or received from the link by the VPN";
+            counter(r, "sdt.vpn.bytes", bytes, vpn, VpnCounters::bytesToLink, Tags.of("direction", "to_link"),
+                    BaseUnits.BYTES);
+            counter(r, "sdt.vpn.bytes", bytes, vpn, VpnCounters::bytesFromLink, Tags.of("direction", "from_link"),
+                    BaseUnits.BYTES);
+            for (VpnCounters.Drop d : VpnCounters.Drop.values()) {
+                counter(r, "sdt.vpn.drops", "IP packets the VPN dropped, by reason", vpn, v -> v.drops(d),
+                        Tags.of("reason", d.tag()), null);
+            }
+        }
 
         RouterCounters rc = node.router();
         counter(r, "sdt.router.malformed.requests", "SOCKS5/HTTP CONNECT requests that were malformed", rc,

@@ -4,6 +4,7 @@ import io.sdt.core.SdtClient;
 import io.sdt.core.SdtServer;
 import io.sdt.core.metrics.NodeStats;
 import io.sdt.core.tunnel.Tunnel;
+import io.sdt.core.tunnel.vpn.VpnCounters;
 import io.sdt.core.tunnel.router.RouterCounters;
 
 import java.util.List;
@@ -16,17 +17,24 @@ import java.util.function.BooleanSupplier;
  * @param healthy a client: its link is up; a server: its link listener is open
  * @param tunnels the node's configured tunnels (fixed for the node's life; empty on a server)
  */
-public record NodeView(BooleanSupplier healthy, NodeStats stats, RouterCounters router, List<Tunnel> tunnels) {
+public record NodeView(BooleanSupplier healthy, NodeStats stats, RouterCounters router, List<Tunnel> tunnels,
+                       VpnCounters vpn) {
 
     public NodeView {
         tunnels = List.copyOf(tunnels);
     }
 
+    public NodeView(BooleanSupplier healthy, NodeStats stats, RouterCounters router, List<Tunnel> tunnels) {
+        this(healthy, stats, router, tunnels, null);
+    }
+
     public static NodeView of(SdtServer server) {
-        return new NodeView(server::isListening, server.stats(), server.routerStats(), List.of());
+        return new NodeView(server::isListening, server.stats(), server.routerStats(), List.of(),
+                server.config().vpn() == null ? null : server.vpnCounters());
     }
 
     public static NodeView of(SdtClient client) {
-        return new NodeView(client::isUp, client.stats(), client.routerStats(), client.tunnels());
+        return new NodeView(client::isUp, client.stats(), client.routerStats(), client.tunnels(),
+                client.config().vpn() == null ? null : client.vpnCounters());
     }
 }

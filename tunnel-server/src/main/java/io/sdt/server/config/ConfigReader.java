@@ -34,7 +34,7 @@ public final class ConfigReader {
 
     private static final Pattern ENV = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
     private static final Set<String> TOP = Set.of("node", "link", "tls", "policy", "tunnels", "admin", "logging",
-            "shutdown", "push");
+            "shutdown", "push", "vpn");
     private static final Set<String> LINK = Set.of("listen", "server", "token_file", "token", "transport", "window",
             "window_max", "buffer_budget");
     private static final Set<String> TLS = Set.of("ca", "cert", "key", "client_ca");
@@ -42,6 +42,7 @@ public final class ConfigReader {
     private static final Set<String> LOGGING = Set.of("level", "audit", "audit_file", "audit_file_size");
     private static final Set<String> SHUTDOWN = Set.of("drain_timeout");
     private static final Set<String> PUSH = Set.of("spool_dir");
+    private static final Set<String> VPN = Set.of("networks", "addresses", "routes", "device", "mtu");
     private static final Set<String> TUNNEL = Set.of("direction", "mode", "protocol", "bind", "target", "peer", "idle",
             "max", "record", "spool", "spool_dir", "fsync", "overflow", "spool_max", "relp");
     static final Set<String> LEVELS = Set.of("off", "fatal", "error", "warn", "info", "debug", "trace", "all");
@@ -167,6 +168,7 @@ public final class ConfigReader {
         if ((tlsConfig.cert() == null) != (tlsConfig.key() == null)) {
             problems.add("tls: cert and key go together");
         }
+        NodeConfig.Vpn vpn = vpn(top, role);
         if (role == null) {
             return null;
         }
@@ -178,7 +180,37 @@ public final class ConfigReader {
                 new NodeConfig.Logging(level == null ? null : level.toLowerCase(Locale.ROOT), audit,
                         path(logging, "audit_file", "logging.audit_file"),
                         string(logging, "audit_file_size", "logging.audit_file_size")), drain,
-                pushDir, string(link, "window_max", "link.window_max"), string(link, "buffer_budget", "link.buffer_budget"));
+                pushDir, string(link, "window_max", "link.window_max"), string(link, "buffer_budget", "link.buffer_budget"),
+                vpn);
+    }
+
+    /**
+     * {@code vpn}: present (even empty, {@code vpn: {}}, a client letting the server choose) means the VPN is on.
+     * A server gives {@code networks}, a client may give {@code addresses}; {@code mtu} is the server's.
+     */
+    private NodeConfig.Vpn vpn(Map<?, ?> top, NodeConfig.Role role) {
+        if (!top.containsKey("vpn")) {
+            return null;
+        }
+        Map<?, ?> v = top.get("vpn") == null ? Map.of() : section(top, "vpn", VPN);
+        List<String> networks = strings(v, "networks", "vpn.networks");
+        List<String> addresses = strings(v, "addresses", "vpn.addresses");
+        Integer mtu = null;
+        String mtuText = string(v, "mtu", "vpn.mtu");
+        if (mtuText != null) {
+            try {
+                mtu = Integer.parseInt(mtuText);
+            } catch (NumberFormatException e) {
+                problems.add("vpn.mtu: expected a number of bytes (1280 to 65535), got '" + mtuText + "'");
+            }
+        }
+        if (role == NodeConfig.Role.SERVER) {
+            forbid(v.get("addresses"), "vpn.addresses", "is for a client (a server gives its networks)");
+        } else if (role == NodeConfig.Role.CLIENT) {
+            forbid(v.get("networks"), "vpn.networks", "is for a server (a client may ask for addresses)");
+        }
+        return new NodeConfig.Vpn(role == NodeConfig.Role.CLIENT ? addresses : networks, strings(v, "routes", "vpn.routes"),
+                string(v, "device", "vpn.device"), mtu);
     }
 
     /** {@code push.spool_dir}: also where local TCP push tunnels without their own spool_dir keep their spools. */

@@ -84,6 +84,15 @@ public final class ConfigWriter {
             out.append("push:\n");
             line(1, "spool_dir", c.pushStateDir());
         }
+        if (c.vpn() != null) {
+            out.append("vpn:\n");
+            list(1, server ? "networks" : "addresses", c.vpn().networks());
+            list(1, "routes", c.vpn().routes());
+            line(1, "device", c.vpn().device() == null ? "sdt0" : c.vpn().device());
+            if (server) {
+                line(1, "mtu", c.vpn().mtu() == null ? "1500" : c.vpn().mtu().toString());
+            }
+        }
         out.append("shutdown:\n");
         line(1, "drain_timeout", duration(c.drainTimeout()));
     }

@@ -34,11 +34,26 @@ import java.util.Objects;
  *                      delivered, kept across restarts), or {@code null}
  * @param windowMax     {@code link.window_max}: largest a channel's receive window may grow, or {@code null}
  * @param bufferBudget  {@code link.buffer_budget}: most bytes all receive windows may add up to, or {@code null}
+ * @param vpn           {@code vpn.*}: the L3 VPN, or {@code null} for none
  */
 public record NodeConfig(Role role, String listen, String server, Path tokenFile, Secret token, String transport,
                          String window, Tls tls, List<String> allowTarget, List<String> allowBind, Path proxyAuthFile,
                          Secret proxyAuth, List<TunnelSpec> tunnels, String admin, Logging logging,
-                         Duration drainTimeout, Path pushStateDir, String windowMax, String bufferBudget) {
+                         Duration drainTimeout, Path pushStateDir, String windowMax, String bufferBudget, Vpn vpn) {
+
+    /**
+     * {@code vpn}: the L3 VPN, as written. A server's {@code networks} are its address pools ({@code --vpn
+     * CIDR}: one IPv4, one IPv6); a client's are the addresses it asks for ({@code --vpn ADDR/PREFIX}, none:
+     * the server chooses). {@code routes} ({@code --vpn-route}): on a server the networks clients may reach,
+     * on a client the routes to install instead of the server's. {@code device} ({@code --vpn-dev}) and
+     * {@code mtu} (server, {@code vpn.mtu} only) may be {@code null} for the defaults.
+     */
+    public record Vpn(List<String> networks, List<String> routes, String device, Integer mtu) {
+        public Vpn {
+            networks = List.copyOf(networks);
+            routes = List.copyOf(routes);
+        }
+    }
 
     /** How long SIGTERM waits for open channels when the configuration does not say. */
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
@@ -109,6 +124,7 @@ public record NodeConfig(Role role, String listen, String server, Path tokenFile
         diff(changed, "tls", tls, next.tls);
         diff(changed, "admin", admin, next.admin);
         diff(changed, "push.spool_dir", pushStateDir, next.pushStateDir);
+        diff(changed, "vpn", vpn, next.vpn);
         return changed;
     }
 

@@ -1,0 +1,218 @@
+package io.sdt.core.tunnel.vpn;
+
+import io.netty.buffer.ByteBuf;
+import io.sdt.codec.ErrorCode;
+import io.sdt.codec.Frame;
+import io.sdt.core.link.Link;
+import io.sdt.core.link.LinkChannel;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One VPN client as the server sees it: the channel its OPEN created on its link. Packets from the client
+ * are checked (well-formed, from the client's own address, within the MTU) and handed to the server's
+ * routing; packets for it arrive from the device thread in bursts and leave as DATAGRAMs on the link's
+ * loop, dropped when the link already holds a backlog for this channel (UDP's rule: never wait).
+ * Confined to the link's event loop except {@link #collect}, {@link #handOver} (device thread) and
+ * {@link #sendFromAnotherLoop}.
+ */
+final class VpnServerPeer implements LinkChannel {
+
+    private static final Logger log = LogManager.getLogger(VpnServerPeer.class);
+    /** Packets handed to the link's loop and not yet written: beyond, the device thread drops. */
+    private static final int MAX_IN_FLIGHT = 4096;
+
+    private final VpnServer server;
+    private final Link link;
+    private final int id;
+    /** Written on the link loop when admitted; read there. */
+    VpnPool.Lease lease;
+    private boolean open;
+    private boolean closed;
+    /** Device thread: this burst's packets for this peer. */
+    private List<ByteBuf> batch = new ArrayList<>();
+    private final AtomicInteger inFlight = new AtomicInteger();
+
+    VpnServerPeer(VpnServer server, Link link, int id) {
+        this.server = server;
+        this.link = link;
+        this.id = id;
+    }
+
+    Link link() {
+        return link;
+    }
+
+    int id() {
+        return id;
+    }
+
+    @Override
+    public boolean onVpnConfig(Frame.VpnConfig request) {
+        if (open || closed) {
+            return false; // one request per channel
+        }
+        Frame.VpnConfig grant;
+        try {
+            grant = server.admit(this, request);
+        } catch (VpnPool.Refused r) {
+            log.warn("{}: VPN client refused: {}", link, r.getMessage());
+            closed = true;
+            link.unregister(id);
+            link.writeAndFlush(new Frame.OpenFail(id, VpnServer.code(r), r.getMessage()));
+            return true;
+        }
+        open = true;
+        link.write(new Frame.OpenOk(id, 0));
+        link.writeAndFlush(grant);
+        return true;
+    }
+
+    @Override
+    public void onDatagram(ByteBuf payload) {
+        try {
+            if (!open) {
+                link.protocolViolation("DATAGRAM on VPN channel " + id + " before its VPN_CONFIG");
+                return;
+            }
+            server.counters().fromLink(payload.readableBytes());
+            int version = IpPackets.version(payload);
+            if (version == 0) {
+                server.counters().dropped(VpnCounters.Drop.MALFORMED);
+                return;
+            }
+            if (!fromItsOwnAddress(payload, version)) {
+                server.counters().dropped(VpnCounters.Drop.SPOOFED);
+                return;
+            }
+            if (payload.readableBytes() > server.mtu()) {
+                server.counters().dropped(VpnCounters.Drop.TOO_BIG);
+                if (version == 6 || IpPackets.dontFragment(payload)) {
+                    ByteBuf icmp = server.tooBig(payload, version); // a router's answer: PMTU discovery
+                    if (icmp != null) {
+                        send(icmp);
+                        link.flush();
+                    }
+                }
+                return;
+            }
+            server.route(this, payload, version);
+        } finally {
+            payload.release();
+        }
+    }
+
+    private boolean fromItsOwnAddress(ByteBuf p, int version) {
+        if (version == 4) {
+            return lease.v4() != null && IpPackets.v4Source(p) == IpPackets.v4(lease.v4().address());
+        }
+        return lease.v6() != null && IpPackets.v6Source(p, 0) == IpPackets.v6(lease.v6().address(), 0)
+                && IpPackets.v6Source(p, 1) == IpPackets.v6(lease.v6().address(), 1);
+    }
+
+    /** Device thread: keeps {@code packet} for this burst's hand-over; true if it is the burst's first. */
+    boolean collect(ByteBuf packet) {
+        if (inFlight.get() >= MAX_IN_FLIGHT) {
+            server.counters().dropped(VpnCounters.Drop.CONGESTED);
+            packet.release();
+            return false;
+        }
+        batch.add(packet);
+        return batch.size() == 1;
+    }
+
+    /** Device thread, at the end of a burst: the burst's packets go to the link's loop in one task. */
+    void handOver() {
+        List<ByteBuf> packets = batch;
+        batch = new ArrayList<>();
+        inFlight.addAndGet(packets.size());
+        link.eventLoop().execute(() -> {
+            inFlight.addAndGet(-packets.size());
+            for (ByteBuf p : packets) {
+                send(p);
+            }
+            link.flush();
+        });
+    }
+
+    /** A packet from another client (client to client); called on that client's link loop. */
+    void sendFromAnotherLoop(ByteBuf packet) {
+        if (link.eventLoop().inEventLoop()) {
+            send(packet);
+            link.flush();
+            return;
+        }
+        if (inFlight.incrementAndGet() > MAX_IN_FLIGHT) {
+            inFlight.decrementAndGet();
+            server.counters().dropped(VpnCounters.Drop.CONGESTED);
+            packet.release();
+            return;
+        }
+        link.eventLoop().execute(() -> {
+            inFlight.decrementAndGet();
+            send(packet);
+            link.flush();
+        });
+    }
+
+    /** Link loop: {@code packet} leaves as a DATAGRAM unless the link is gone or congested; takes ownership. */
+    private void send(ByteBuf packet) {
+        if (closed || !open || link.isClosed()) {
+            packet.release();
+            return;
+        }
+        if (!link.canTakeDatagram(id, false)) {
+            server.counters().dropped(VpnCounters.Drop.CONGESTED);
+            packet.release();
+            return;
+        }
+        server.counters().toLink(packet.readableBytes());
+        link.write(new Frame.Datagram(id, packet));
+    }
+
+    @Override
+    public void onOpenOk(int window) {
+        link.protocolViolation("OPEN_OK on VPN channel " + id + ", which the client opened");
+    }
+
+    @Override
+    public void onOpenFail(ErrorCode code, String message) {
+        link.protocolViolation("OPEN_FAIL on VPN channel " + id + ", which the client opened");
+    }
+
+    @Override
+    public void onData(ByteBuf payload) {
+        link.reject(payload, "DATA on VPN channel " + id);
+    }
+
+    @Override
+    public void onClose(ErrorCode code) {
+        end();
+        link.unregister(id);
+    }
+
+    @Override
+    public void onLinkClosed() {
+        end();
+    }
+
+    private void end() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (open) {
+            server.leave(this);
+        }
+        open = false;
+    }
+
+    @Override
+    public String toString() {
+        return link + " VPN channel " + id;
+    }
+}
