@@ -171,17 +171,30 @@ final class VpnTun implements AutoCloseable {
     }
 
     /**
-     * Writes one IP packet to the device; any thread. The buffer stays the caller's.
+     * Writes one IP packet to the device; any thread. The buffer stays the caller's. A packet that is not
+     * one direct buffer (a frame decoded across TLS records is a composite, or was merged on the heap) is
+     * copied into one first: the device's {@code write} takes a native address, and a heap buffer's
+     * would be none ({@code EFAULT}).
      *
      * @return false if the device refused it (full, gone)
      */
     boolean write(ByteBuf packet) {
+        ByteBuf copy = null;
+        ByteBuf out = packet;
+        if (!packet.isDirect() || packet.nioBufferCount() != 1) {
+            copy = PooledByteBufAllocator.DEFAULT.directBuffer(packet.readableBytes());
+            copy.writeBytes(packet, packet.readerIndex(), packet.readableBytes());
+            out = copy;
+        }
         try {
-            ByteBuffer nio = packet.nioBuffer();
-            int n = device.fd().write(nio, nio.position(), nio.limit());
-            return n == packet.readableBytes();
+            ByteBuffer nio = out.nioBuffer();
+            return device.fd().write(nio, nio.position(), nio.limit()) == out.readableBytes();
         } catch (IOException e) {
             return false;
+        } finally {
+            if (copy != null) {
+                copy.release();
+            }
         }
     }
 
