@@ -5,15 +5,12 @@ import io.sdt.codec.ErrorCode;
 import io.sdt.codec.Frame;
 import io.sdt.codec.IpPrefix;
 import io.sdt.core.link.Link;
-import io.sdt.core.link.LinkChannel;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 import java.io.IOException;
 import java.security.SecureRandom;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The client's half of the L3 VPN ({@code sdt client --vpn}): a TUN device that outlives links. On every
@@ -27,7 +24,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class VpnClient implements AutoCloseable {
 
     private static final Logger log = LogManager.getLogger(VpnClient.class);
-    private static final int MAX_IN_FLIGHT = 4096;
 
     private final VpnSettings.Client settings;
     private final VpnCounters counters;
@@ -38,13 +34,12 @@ public final class VpnClient implements AutoCloseable {
     private boolean routed;
     /** The channel of the link that is up and granted, or null (read on the device thread). */
     private volatile Channel current;
-    /** Device thread: this burst's packets. */
-    private List<ByteBuf> batch = new ArrayList<>();
-    private final AtomicInteger inFlight = new AtomicInteger();
+    private final Handover handover;
 
     public VpnClient(VpnSettings.Client settings, VpnCounters counters) {
         this.settings = settings;
         this.counters = counters;
+        this.handover = new Handover(counters);
         new SecureRandom().nextBytes(clientId);
     }
 
@@ -119,38 +114,21 @@ public final class VpnClient implements AutoCloseable {
     // ---- the device's thread ---------------------------------------------------------------------------
 
     private void fromDevice(ByteBuf packet) {
-        if (IpPackets.version(packet) == 0) {
-            counters.dropped(VpnCounters.Drop.MALFORMED);
+        if (IpPackets.version(packet) == 0 || current == null) {
+            counters.dropped(current == null ? VpnCounters.Drop.NO_PEER : VpnCounters.Drop.MALFORMED);
             packet.release();
             return;
         }
-        if (current == null || inFlight.get() >= MAX_IN_FLIGHT) {
-            counters.dropped(current == null ? VpnCounters.Drop.NO_PEER : VpnCounters.Drop.CONGESTED);
-            packet.release();
-            return;
-        }
-        batch.add(packet);
+        handover.add(packet);
     }
 
     private void burstDone() {
         Channel ch = current;
-        if (batch.isEmpty()) {
-            return;
-        }
-        List<ByteBuf> packets = batch;
-        batch = new ArrayList<>();
         if (ch == null) {
-            packets.forEach(ByteBuf::release);
-            return;
+            handover.discard(VpnCounters.Drop.NO_PEER);
+        } else {
+            handover.handOver(ch.link, ch::send);
         }
-        inFlight.addAndGet(packets.size());
-        ch.link.eventLoop().execute(() -> {
-            inFlight.addAndGet(-packets.size());
-            for (ByteBuf p : packets) {
-                ch.send(p);
-            }
-            ch.link.flush();
-        });
     }
 
     @Override
@@ -162,16 +140,12 @@ public final class VpnClient implements AutoCloseable {
     }
 
     /** The vpn channel of one link. Link loop. */
-    private final class Channel implements LinkChannel {
-        final Link link;
-        final int id;
+    private final class Channel extends VpnChannel {
         boolean open;
         boolean granted;
-        boolean closed;
 
         Channel(Link link, int id) {
-            this.link = link;
-            this.id = id;
+            super(link, id);
         }
 
         @Override
@@ -229,26 +203,7 @@ public final class VpnClient implements AutoCloseable {
         }
 
         @Override
-        public void onData(ByteBuf payload) {
-            link.reject(payload, "DATA on VPN channel " + id);
-        }
-
-        @Override
-        public void onClose(ErrorCode code) {
-            end();
-            link.unregister(id);
-        }
-
-        @Override
-        public void onLinkClosed() {
-            end();
-        }
-
-        private void end() {
-            if (closed) {
-                return;
-            }
-            closed = true;
+        void ended() {
             if (current == this) {
                 current = null;
                 counters.peerDown();

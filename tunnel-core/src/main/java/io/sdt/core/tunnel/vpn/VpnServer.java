@@ -136,8 +136,8 @@ public final class VpnServer implements AutoCloseable {
             byV6 = six;
         }
         counters.peerUp();
-        log.info("{}: VPN client {} has {}", peer.link(), lease.client().substring(0, 8), lease.addresses());
-        return new Frame.VpnConfig(peer.id(), request.clientId(), settings.mtu(), lease.addresses(), settings.routes());
+        log.info("{}: VPN client {} has {}", peer.link, lease.client().substring(0, 8), lease.addresses());
+        return new Frame.VpnConfig(peer.id, request.clientId(), settings.mtu(), lease.addresses(), settings.routes());
     }
 
     /** The peer's channel ended: its addresses leave the table (unless a newer peer holds them already). */

@@ -4,13 +4,9 @@ import io.netty.buffer.ByteBuf;
 import io.sdt.codec.ErrorCode;
 import io.sdt.codec.Frame;
 import io.sdt.core.link.Link;
-import io.sdt.core.link.LinkChannel;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One VPN client as the server sees it: the channel its OPEN created on its link. Packets from the client
@@ -20,35 +16,20 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Confined to the link's event loop except {@link #collect}, {@link #handOver} (device thread) and
  * {@link #sendFromAnotherLoop}.
  */
-final class VpnServerPeer implements LinkChannel {
+final class VpnServerPeer extends VpnChannel {
 
     private static final Logger log = LogManager.getLogger(VpnServerPeer.class);
-    /** Packets handed to the link's loop and not yet written: beyond, the device thread drops. */
-    private static final int MAX_IN_FLIGHT = 4096;
 
     private final VpnServer server;
-    private final Link link;
-    private final int id;
+    private final Handover handover;
     /** Written on the link loop when admitted; read there. */
     VpnPool.Lease lease;
     private boolean open;
-    private boolean closed;
-    /** Device thread: this burst's packets for this peer. */
-    private List<ByteBuf> batch = new ArrayList<>();
-    private final AtomicInteger inFlight = new AtomicInteger();
 
     VpnServerPeer(VpnServer server, Link link, int id) {
+        super(link, id);
         this.server = server;
-        this.link = link;
-        this.id = id;
-    }
-
-    Link link() {
-        return link;
-    }
-
-    int id() {
-        return id;
+        this.handover = new Handover(server.counters());
     }
 
     @Override
@@ -116,47 +97,17 @@ final class VpnServerPeer implements LinkChannel {
 
     /** Device thread: keeps {@code packet} for this burst's hand-over; true if it is the burst's first. */
     boolean collect(ByteBuf packet) {
-        if (inFlight.get() >= MAX_IN_FLIGHT) {
-            server.counters().dropped(VpnCounters.Drop.CONGESTED);
-            packet.release();
-            return false;
-        }
-        batch.add(packet);
-        return batch.size() == 1;
+        return handover.add(packet);
     }
 
     /** Device thread, at the end of a burst: the burst's packets go to the link's loop in one task. */
     void handOver() {
-        List<ByteBuf> packets = batch;
-        batch = new ArrayList<>();
-        inFlight.addAndGet(packets.size());
-        link.eventLoop().execute(() -> {
-            inFlight.addAndGet(-packets.size());
-            for (ByteBuf p : packets) {
-                send(p);
-            }
-            link.flush();
-        });
+        handover.handOver(link, this::send);
     }
 
     /** A packet from another client (client to client); called on that client's link loop. */
     void sendFromAnotherLoop(ByteBuf packet) {
-        if (link.eventLoop().inEventLoop()) {
-            send(packet);
-            link.flush();
-            return;
-        }
-        if (inFlight.incrementAndGet() > MAX_IN_FLIGHT) {
-            inFlight.decrementAndGet();
-            server.counters().dropped(VpnCounters.Drop.CONGESTED);
-            packet.release();
-            return;
-        }
-        link.eventLoop().execute(() -> {
-            inFlight.decrementAndGet();
-            send(packet);
-            link.flush();
-        });
+        handover.one(link, packet, this::send);
     }
 
     /** Link loop: {@code packet} leaves as a DATAGRAM unless the link is gone or congested; takes ownership. */
@@ -185,34 +136,10 @@ final class VpnServerPeer implements LinkChannel {
     }
 
     @Override
-    public void onData(ByteBuf payload) {
-        link.reject(payload, "DATA on VPN channel " + id);
-    }
-
-    @Override
-    public void onClose(ErrorCode code) {
-        end();
-        link.unregister(id);
-    }
-
-    @Override
-    public void onLinkClosed() {
-        end();
-    }
-
-    private void end() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+    void ended() {
         if (open) {
             server.leave(this);
         }
         open = false;
-    }
-
-    @Override
-    public String toString() {
-        return link + " VPN channel " + id;
     }
 }
