@@ -125,12 +125,49 @@ class DirectPushIT {
     }
 
     @Test
+    void aBurstAtTheStartOfAPushTunnelArrivesWhole() throws Exception {
+        int burst = 400; // ~20 KB: far below every buffer on the way, far above a count of 64
+        AtomicLong received = new AtomicLong();
+        try (Nodes nodes = new Nodes(); DatagramSocket sink = new DatagramSocket(new InetSocketAddress(LO, 0));
+                DatagramSocket source = new DatagramSocket(new InetSocketAddress(LO, 0))) {
+            sink.setReceiveBufferSize(4 << 20);
+            Thread reader = Thread.ofVirtual().start(() -> {
+                byte[] buf = new byte[2048];
+                while (!sink.isClosed()) {
+                    try {
+                        sink.receive(new DatagramPacket(buf, buf.length));
+                        received.incrementAndGet();
+                    } catch (Exception e) {
+                        return;
+                    }
+                }
+            });
+            SdtServer server = nodes.server(b -> b.allowTarget("127.0.0.1:" + sink.getLocalPort()));
+            SdtClient client = nodes.client(server, b -> b.forward(Direction.LOCAL,
+                    "0:127.0.0.1:" + sink.getLocalPort() + "/udp,push"));
+            Tunnel t = client.tunnels().get(0);
+            // all at once, while the channel opens; how many of them reach the server before its egress socket
+            // has connected depends on scheduling (64 could be held there before, 512 KiB now)
+            for (int n = 0; n < burst; n++) {
+                byte[] m = ("record " + n + " of the first burst").getBytes();
+                source.send(new DatagramPacket(m, m.length, t.boundAddress()));
+            }
+            Await.until("the burst arrives", Duration.ofSeconds(10), () -> received.get() == burst);
+            assertEquals(0, server.stats().datagramsDropped());
+            assertEquals(burst, t.datagramsIn());
+            sink.close();
+            reader.join(5000);
+        }
+    }
+
+    @Test
     void pushDeliversEveryDatagramFromEverySourceThroughOneEgressSocket() throws Exception {
         int sources = 20;
         int perSource = 5_000;
         AtomicLong received = new AtomicLong();
         Set<InetSocketAddress> senders = ConcurrentHashMap.newKeySet();
         ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+        long rcvbufErrors = udpReceiveBufferErrors();
         try (Nodes nodes = new Nodes(); DatagramSocket sink = new DatagramSocket(new InetSocketAddress(LO, 0))) {
             sink.setReceiveBufferSize(4 << 20);
             Thread reader = Thread.ofVirtual().start(() -> {
@@ -175,7 +212,14 @@ class DirectPushIT {
                 f.get(100, TimeUnit.SECONDS);
             }
             long total = (long) sources * perSource;
-            Await.until("all datagrams arrive", Duration.ofSeconds(30), () -> received.get() == total);
+            try {
+                Await.until("all datagrams arrive", Duration.ofSeconds(30), () -> received.get() == total);
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + ": " + received.get() + " of " + total + " arrived; dropped by"
+                        + " the client " + t.datagramsDropped() + ", by the server " + server.stats().datagramsDropped()
+                        + "; this host's UDP receive-buffer errors went from " + rcvbufErrors + " to "
+                        + udpReceiveBufferErrors(), e);
+            }
             assertEquals(1, senders.size(), "everything came from one egress socket: " + senders);
             assertEquals(1, server.stats().channelsOpened(), "the server opened exactly one egress socket");
             assertEquals(0, client.stats().soleDatagrams(), "push without peer= is not a sole direct tunnel");
@@ -186,6 +230,18 @@ class DirectPushIT {
             reader.join(5000);
         } finally {
             threads.shutdownNow();
+        }
+    }
+
+    /** The kernel's count of UDP datagrams dropped for a full receive buffer (/proc/net/snmp), -1 if unknown. */
+    private static long udpReceiveBufferErrors() {
+        try {
+            List<String> udp = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/net/snmp")).stream()
+                    .filter(l -> l.startsWith("Udp: ")).toList();
+            List<String> names = List.of(udp.get(0).split(" "));
+            return Long.parseLong(udp.get(1).split(" ")[names.indexOf("RcvbufErrors")]);
+        } catch (Exception e) {
+            return -1;
         }
     }
 }

@@ -12,6 +12,7 @@ import io.sdt.codec.Frame;
 import io.sdt.codec.HostPort;
 import io.sdt.core.link.Link;
 import io.sdt.core.link.LinkChannel;
+import io.sdt.core.link.LinkSockets;
 import io.sdt.core.transport.Outbound;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -27,12 +28,17 @@ import java.util.ArrayDeque;
 public final class UdpEgress implements LinkChannel {
 
     private static final Logger log = LogManager.getLogger(UdpEgress.class);
-    /** Datagrams held while the egress socket is being connected. */
-    static final int PENDING_LIMIT = 64;
+    /**
+     * Bytes of datagrams held while the egress socket is being connected: the backlog a datagram may
+     * wait behind on the link, so a burst the link carried (all of push's sources at once) is not lost
+     * to a slow socket set-up at this end.
+     */
+    static final int PENDING_LIMIT = LinkSockets.DATAGRAM_BACKLOG;
 
     private final Link link;
     private final int id;
     private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
+    private int pendingBytes;
     private Channel socket;
     /** Same-size datagrams waiting to leave in one GSO send, or {@code null} without GSO. */
     private GsoBatch batch;
@@ -86,6 +92,7 @@ public final class UdpEgress implements LinkChannel {
         while ((b = pending.poll()) != null) {
             send(b);
         }
+        pendingBytes = 0;
         flushLocal();
     }
 
@@ -97,7 +104,8 @@ public final class UdpEgress implements LinkChannel {
         }
         link.stats().datagramFromLink();
         if (socket == null) {
-            if (pending.size() < PENDING_LIMIT) {
+            if (pendingBytes + payload.readableBytes() <= PENDING_LIMIT) {
+                pendingBytes += payload.readableBytes();
                 pending.add(payload);
             } else {
                 payload.release();
