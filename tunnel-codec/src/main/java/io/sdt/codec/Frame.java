@@ -24,6 +24,12 @@ public sealed interface Frame
     int VPN_CLIENT_ID_LENGTH = 16;
     /** Most addresses one VPN_CONFIG carries: a handful per family is plenty, and it bounds the frame. */
     int VPN_MAX_ADDRESSES = 16;
+    /**
+     * VPN_CONFIG feature bit 0, offload: DATAGRAMs of the channel may carry a packet with an offload
+     * header (a TCP super-segment to be cut by the receiving TUN, or a packet whose checksum is still to
+     * be completed) besides plain IP packets; PROTOCOL.md section 16.
+     */
+    int VPN_OFFLOAD = 0x01;
     /** Most routes one VPN_CONFIG carries: the count is one byte. */
     int VPN_MAX_ROUTES = 255;
 
@@ -398,10 +404,19 @@ public sealed interface Frame
      * client gets its old addresses back), {@code mtu} 0, the {@code addresses} it asks for (none: the
      * server chooses) and no routes. From the server: the id echoed, the MTU the client's TUN must
      * use, the addresses granted (with the pool's prefix length, e.g. {@code 10.8.0.2/24}) and the
-     * {@code routes} the client may send to through the server. The lists are immutable copies.
+     * {@code routes} the client may send to through the server. {@code features} are bits: from the
+     * client what it can take, from the server what both sides use ({@link #VPN_OFFLOAD}); bits a node
+     * does not know are ignored, so a later feature is an offer an older peer declines by not echoing it.
+     * The lists are immutable copies.
      */
-    record VpnConfig(int channel, byte[] clientId, int mtu, List<IpPrefix> addresses, List<IpPrefix> routes)
-            implements Frame {
+    record VpnConfig(int channel, byte[] clientId, int mtu, int features, List<IpPrefix> addresses,
+            List<IpPrefix> routes) implements Frame {
+
+        /** A VPN_CONFIG without features. */
+        public VpnConfig(int channel, byte[] clientId, int mtu, List<IpPrefix> addresses, List<IpPrefix> routes) {
+            this(channel, clientId, mtu, 0, addresses, routes);
+        }
+
         public VpnConfig {
             checkVarint(channel, "channel id");
             if (clientId == null || clientId.length != VPN_CLIENT_ID_LENGTH) {
@@ -409,6 +424,9 @@ public sealed interface Frame
             }
             if (mtu < 0 || mtu > 65535) {
                 throw new IllegalArgumentException("mtu out of range: " + mtu);
+            }
+            if (features < 0 || features > 0xFF) {
+                throw new IllegalArgumentException("features out of range: " + features);
             }
             addresses = List.copyOf(addresses);
             routes = List.copyOf(routes);
@@ -433,20 +451,21 @@ public sealed interface Frame
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof VpnConfig v && v.channel == channel && v.mtu == mtu && Arrays.equals(v.clientId, clientId)
+            return o instanceof VpnConfig v && v.channel == channel && v.mtu == mtu && v.features == features
+                    && Arrays.equals(v.clientId, clientId)
                     && v.addresses.equals(addresses) && v.routes.equals(routes);
         }
 
         @Override
         public int hashCode() {
-            return ((Arrays.hashCode(clientId) * 31 + addresses.hashCode()) * 31 + routes.hashCode()) * 31 + mtu + channel;
+            return ((Arrays.hashCode(clientId) * 31 + addresses.hashCode()) * 31 + routes.hashCode()) * 31 + mtu + channel + (features << 16);
         }
 
         /** The id shortened like a nonce: enough to tell clients apart in a log, not to claim their addresses. */
         @Override
         public String toString() {
             return "VpnConfig[channel=" + channel + ", client=" + HexFormat.of().formatHex(clientId, 0, 4) + ".., mtu="
-                    + mtu + ", addresses=" + addresses + ", routes=" + routes + "]";
+                    + mtu + ", features=" + features + ", addresses=" + addresses + ", routes=" + routes + "]";
         }
     }
 

@@ -24,12 +24,12 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     public static final int DEFAULT_MAX_FRAME_LENGTH = 1 << 20;
     /**
      * Smallest allowed maximum: the longest control frame must fit. That is a VPN_CONFIG with a
-     * four-byte channel id and the most IPv6 addresses and routes it may carry (4903 bytes); the
+     * four-byte channel id and the most IPv6 addresses and routes it may carry (4904 bytes); the
      * next longest, OPEN_FAIL or BIND_FAIL with a four-byte id and a full
      * {@link FrameEncoder#MAX_MESSAGE_BYTES} message, takes 1030.
      */
     static final int MIN_MAX_FRAME_LENGTH = 1 + Varint.MAX_BYTES + Frame.VPN_CLIENT_ID_LENGTH + 2
-            + 1 + Frame.VPN_MAX_ADDRESSES * (1 + 16 + 1) + 1 + Frame.VPN_MAX_ROUTES * (1 + 16 + 1);
+            + 1 + 1 + Frame.VPN_MAX_ADDRESSES * (1 + 16 + 1) + 1 + Frame.VPN_MAX_ROUTES * (1 + 16 + 1);
 
     private final int maxFrameLength;
     private boolean failed;
@@ -158,8 +158,9 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             case VPN_CONFIG -> {
                 byte[] clientId = readBytes(f, Frame.VPN_CLIENT_ID_LENGTH, type);
                 int mtu = readShort(f, type);
+                int features = readByte(f, type);
                 List<IpPrefix> addresses = readPrefixes(f, type, Frame.VPN_MAX_ADDRESSES, "addresses");
-                yield new Frame.VpnConfig(channel, clientId, mtu, addresses,
+                yield new Frame.VpnConfig(channel, clientId, mtu, features, addresses,
                         readPrefixes(f, type, Frame.VPN_MAX_ROUTES, "routes"));
             }
             case DATA, DATAGRAM, SOLE_DATAGRAM -> {

@@ -162,6 +162,7 @@ public final class FrameEncoder extends MessageToMessageEncoder<Frame> {
                 Varint.write(b, v.channel());
                 b.writeBytes(v.clientId());
                 b.writeShort(v.mtu());
+                b.writeByte(v.features());
                 b.writeByte(v.addresses().size());
                 for (IpPrefix p : v.addresses()) {
                     p.encode(b);

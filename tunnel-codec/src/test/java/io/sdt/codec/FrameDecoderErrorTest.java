@@ -220,9 +220,9 @@ class FrameDecoderErrorTest {
         assertRejected(Reason.MALFORMED_ADDRESS, Wire.framed("09 07 03 00 0050"));
     }
 
-    // ---- VPN_CONFIG (channel 1, client id 00..0f, mtu 1400, then the lists) ----
+    // ---- VPN_CONFIG (channel 1, client id 00..0f, mtu 1400, no features, then the lists) ----
 
-    private static final String VPN_HEAD = "1a 01 000102030405060708090a0b0c0d0e0f 0578 ";
+    private static final String VPN_HEAD = "1a 01 000102030405060708090a0b0c0d0e0f 0578 00 ";
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
@@ -259,6 +259,14 @@ class FrameDecoderErrorTest {
     }
 
     @Test
+    void vpnConfigFeatureBitsAreOffersNotErrors() {
+        EmbeddedChannel ch = guard.codec(SMALL_MAX);
+        ch.writeInbound(guard.buffer(Wire.framed("1a 01 000102030405060708090a0b0c0d0e0f 0578 ff 00 00")));
+        Frame.VpnConfig v = (Frame.VpnConfig) Wire.readFrames(ch).getFirst();
+        assertEquals(0xFF, v.features(), "every bit kept for the engine, which takes only those it knows");
+    }
+
+    @Test
     void vpnConfigWithTheMostAddressesIsAccepted() {
         String sixteen = ("01 0a080002 18 ").repeat(Frame.VPN_MAX_ADDRESSES);
         EmbeddedChannel ch = guard.codec(SMALL_MAX);
@@ -273,9 +281,10 @@ class FrameDecoderErrorTest {
         "1a 01 000102030405060708090a0b0c0d0e", // a 15-byte client id
         "1a 01 000102030405060708090a0b0c0d0e0f",      // no mtu
         "1a 01 000102030405060708090a0b0c0d0e0f 05",   // half an mtu
-        "1a 01 000102030405060708090a0b0c0d0e0f 0578", // no address count
-        "1a 01 000102030405060708090a0b0c0d0e0f 0578 00", // no route count
-        "1a 01 000102030405060708090a0b0c0d0e0f 0578 01 01 0a080002 18" // no route count after an address
+        "1a 01 000102030405060708090a0b0c0d0e0f 0578", // no features
+        "1a 01 000102030405060708090a0b0c0d0e0f 0578 01", // no address count
+        "1a 01 000102030405060708090a0b0c0d0e0f 0578 00 00", // no route count
+        "1a 01 000102030405060708090a0b0c0d0e0f 0578 00 01 01 0a080002 18" // no route count after an address
     })
     void truncatedVpnConfig(String body) {
         FrameException e = assertRejected(Reason.MALFORMED_FRAME, Wire.framed(body));
@@ -302,8 +311,8 @@ class FrameDecoderErrorTest {
         "10 01 00 00 00 01 7f000001 0050 00", // OPEN after its address
         "08 07 00 00 00 01 7f000001 0050 00", // BIND after its address
         "09 07 01 7f000001 0050 00",          // BIND_OK after its address
-        "1a 01 000102030405060708090a0b0c0d0e0f 0000 00 00 00",          // VPN_CONFIG after its lists
-        "1a 01 000102030405060708090a0b0c0d0e0f 0000 00 01 01 0a090000 10 00" // VPN_CONFIG after a route
+        "1a 01 000102030405060708090a0b0c0d0e0f 0000 00 00 00 00",          // VPN_CONFIG after its lists
+        "1a 01 000102030405060708090a0b0c0d0e0f 0000 00 00 01 01 0a090000 10 00" // VPN_CONFIG after a route
     })
     void trailingBytes(String body) {
         FrameException e = assertRejected(Reason.MALFORMED_FRAME, Wire.framed(body));

@@ -112,13 +112,13 @@ class FrameRoundTripTest {
                 Arguments.of(new Frame.PushAck(3, 300), "0a 19 03 000000000000012c"),
                 Arguments.of(Frame.Open.vpn(1, 2), "0c 10 01 02 00 80 01 00000000 0000"),
                 Arguments.of(new Frame.VpnConfig(1, FrameFixtures.clientId(), 0, List.of(), List.of()),
-                        "16 1a 01 000102030405060708090a0b0c0d0e0f 0000 00 00"),
+                        "17 1a 01 000102030405060708090a0b0c0d0e0f 0000 00 00 00"),
                 Arguments.of(new Frame.VpnConfig(1, FrameFixtures.clientId(), 1400, FrameFixtures.prefixes("10.8.0.2/24"),
                         FrameFixtures.prefixes("10.9.0.0/16")),
-                        "22 1a 01 000102030405060708090a0b0c0d0e0f 0578 01 01 0a080002 18 01 01 0a090000 10"),
-                Arguments.of(new Frame.VpnConfig(2, FrameFixtures.clientId(), 1280,
+                        "23 1a 01 000102030405060708090a0b0c0d0e0f 0578 00 01 01 0a080002 18 01 01 0a090000 10"),
+                Arguments.of(new Frame.VpnConfig(2, FrameFixtures.clientId(), 1280, Frame.VPN_OFFLOAD,
                         FrameFixtures.prefixes("10.8.0.2/24", "fd00::2/64"), FrameFixtures.prefixes("::/0")),
-                        "40 1a 02 000102030405060708090a0b0c0d0e0f 0500 02 01 0a080002 18"
+                        "41 1a 02 000102030405060708090a0b0c0d0e0f 0500 01 02 01 0a080002 18"
                                 + " 04 fd000000000000000000000000000002 40 01 04 00000000000000000000000000000000 00"));
     }
 
@@ -280,7 +280,7 @@ class FrameRoundTripTest {
     @Test
     void smallestMaximumIsTheLargestVpnConfig() {
         byte[] wire = Wire.encode(guard, FrameFixtures.vpnLargest());
-        assertEquals(4903, FrameDecoder.MIN_MAX_FRAME_LENGTH);
+        assertEquals(4904, FrameDecoder.MIN_MAX_FRAME_LENGTH);
         assertEquals(2 + FrameDecoder.MIN_MAX_FRAME_LENGTH, wire.length, "two bytes of length prefix, then the frame");
     }
 

@@ -199,7 +199,7 @@ class FrameTest {
         assertNotEquals(a, new Frame.VpnConfig(1, a.clientId(), 1280, a.addresses(), a.routes()));
         assertNotEquals(a, new Frame.VpnConfig(1, a.clientId(), a.mtu(), a.routes(), a.routes()));
         assertNotEquals(a, new Frame.VpnConfig(1, a.clientId(), a.mtu(), a.addresses(), List.of()));
-        assertEquals("VpnConfig[channel=1, client=00010203.., mtu=1400, addresses=[10.8.0.2/24, fd00::2/64],"
+        assertEquals("VpnConfig[channel=1, client=00010203.., mtu=1400, features=0, addresses=[10.8.0.2/24, fd00::2/64],"
                 + " routes=[10.9.0.0/16, 192.168.1.0/24, ::/0]]", a.toString());
     }
 
