@@ -86,6 +86,13 @@ final class NodeMeterBinder implements MeterBinder {
                     BaseUnits.BYTES);
             counter(r, "sdt.vpn.bytes", bytes, vpn, VpnCounters::bytesFromLink, Tags.of("direction", "from_link"),
                     BaseUnits.BYTES);
+            String sup = "TCP super-segments (up to 64 KiB, cut by the receiving device) sent to or received from the link";
+            counter(r, "sdt.vpn.super.segments", sup, vpn, VpnCounters::superSegmentsToLink,
+                    Tags.of("direction", "to_link"), null);
+            counter(r, "sdt.vpn.super.segments", sup, vpn, VpnCounters::superSegmentsFromLink,
+                    Tags.of("direction", "from_link"), null);
+            counter(r, "sdt.vpn.cut", "Super-segments cut into packets in software for a peer that takes no offloads",
+                    vpn, VpnCounters::superSegmentsCut, Tags.empty(), null);
             for (VpnCounters.Drop d : VpnCounters.Drop.values()) {
                 counter(r, "sdt.vpn.drops", "IP packets the VPN dropped, by reason", vpn, v -> v.drops(d),
                         Tags.of("reason", d.tag()), null);

@@ -11,18 +11,21 @@ import java.util.function.Consumer;
 /**
  * Packets crossing from the device's thread to one link's event loop: collected over a device read burst
  * and handed over in one task, so the loop is woken once per burst, not once per packet. Bounded: with
- * {@link #MAX_IN_FLIGHT} packets handed over and not yet sent, further ones are dropped and counted
- * ({@code congested}), as a router drops when its output queue is full.
+ * {@link #MAX_IN_FLIGHT} bytes handed over and not yet sent (a few thousand full-sized packets, or 64 TCP
+ * super-segments), further ones are dropped and counted ({@code congested}), as a router drops when its
+ * output queue is full.
  */
 final class Handover {
 
-    /** Packets handed to a link's loop and not yet sent: beyond, the device thread drops. */
-    static final int MAX_IN_FLIGHT = 4096;
+    /** Bytes handed to a link's loop and not yet sent: beyond, the device thread drops. */
+    static final int MAX_IN_FLIGHT = 4 << 20;
 
     private final VpnCounters counters;
     private final AtomicInteger inFlight = new AtomicInteger();
     /** Device thread: this burst's packets. */
     private List<ByteBuf> batch = new ArrayList<>();
+    /** Device thread: the bytes of {@link #batch}. */
+    private int batchBytes;
 
     Handover(VpnCounters counters) {
         this.counters = counters;
@@ -34,11 +37,12 @@ final class Handover {
      * @return true if it is the burst's first (the caller remembers to {@link #handOver} at the burst's end)
      */
     boolean add(ByteBuf packet) {
-        if (inFlight.get() + batch.size() >= MAX_IN_FLIGHT) {
+        if (inFlight.get() + batchBytes + packet.readableBytes() > MAX_IN_FLIGHT) {
             counters.dropped(VpnCounters.Drop.CONGESTED);
             packet.release();
             return false;
         }
+        batchBytes += packet.readableBytes();
         batch.add(packet);
         return batch.size() == 1;
     }
@@ -49,10 +53,12 @@ final class Handover {
             return;
         }
         List<ByteBuf> packets = batch;
+        int bytes = batchBytes;
         batch = new ArrayList<>();
-        inFlight.addAndGet(packets.size());
+        batchBytes = 0;
+        inFlight.addAndGet(bytes);
         link.eventLoop().execute(() -> {
-            inFlight.addAndGet(-packets.size());
+            inFlight.addAndGet(-bytes);
             packets.forEach(send);
             link.flush();
         });
@@ -65,6 +71,7 @@ final class Handover {
             p.release();
         }
         batch = new ArrayList<>();
+        batchBytes = 0;
     }
 
     /** One packet from any thread (another client's loop) to {@code link}'s loop; same bound. */
@@ -74,14 +81,15 @@ final class Handover {
             link.flush();
             return;
         }
-        if (inFlight.incrementAndGet() > MAX_IN_FLIGHT) {
-            inFlight.decrementAndGet();
+        int bytes = packet.readableBytes();
+        if (inFlight.addAndGet(bytes) > MAX_IN_FLIGHT) {
+            inFlight.addAndGet(-bytes);
             counters.dropped(VpnCounters.Drop.CONGESTED);
             packet.release();
             return;
         }
         link.eventLoop().execute(() -> {
-            inFlight.decrementAndGet();
+            inFlight.addAndGet(-bytes);
             send.accept(packet);
             link.flush();
         });

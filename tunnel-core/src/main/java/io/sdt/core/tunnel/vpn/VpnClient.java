@@ -5,6 +5,7 @@ import io.sdt.codec.ErrorCode;
 import io.sdt.codec.Frame;
 import io.sdt.codec.IpPrefix;
 import io.sdt.core.link.Link;
+import io.sdt.core.tun.Offload;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -32,6 +33,8 @@ public final class VpnClient implements AutoCloseable {
     /** The addresses the server granted last (link loop). */
     private List<IpPrefix> granted = List.of();
     private boolean routed;
+    /** Whether the device's reads may be super-segments (link loop). */
+    private boolean offloading;
     /** The channel of the link that is up and granted, or null (read on the device thread). */
     private volatile Channel current;
     private final Handover handover;
@@ -79,7 +82,8 @@ public final class VpnClient implements AutoCloseable {
         link.register(ch.id, ch);
         List<IpPrefix> wanted = granted.isEmpty() ? settings.addresses() : granted;
         link.write(Frame.Open.vpn(ch.id, 0));
-        link.writeAndFlush(new Frame.VpnConfig(ch.id, clientId, 0, wanted, List.of()));
+        link.writeAndFlush(new Frame.VpnConfig(ch.id, clientId, 0, VpnTun.OFFLOAD ? Frame.VPN_OFFLOAD : 0, wanted,
+                List.of()));
     }
 
     /** The grant of {@code ch}'s link: configure the device the first time, or again if the addresses moved. */
@@ -106,6 +110,10 @@ public final class VpnClient implements AutoCloseable {
         }
         if (grant.mtu() != tun.mtu()) {
             tun.setMtu(grant.mtu());
+        }
+        ch.offload = (grant.features() & Frame.VPN_OFFLOAD) != 0;
+        if (ch.offload != offloading && tun.offload(ch.offload)) {
+            offloading = ch.offload; // the kernel cuts nothing for a server that takes super-segments whole
         }
         current = ch;
         counters.peerUp();
@@ -143,6 +151,8 @@ public final class VpnClient implements AutoCloseable {
     private final class Channel extends VpnChannel {
         boolean open;
         boolean granted;
+        /** Whether the server takes and sends packets with the offload header. */
+        boolean offload;
 
         Channel(Link link, int id) {
             super(link, id);
@@ -178,13 +188,24 @@ public final class VpnClient implements AutoCloseable {
             log.error("VPN refused by the server ({}): {}", code, message);
         }
 
+        /** Link loop: a packet from the device leaves as a DATAGRAM (cut first if the server takes no offloads). */
         void send(ByteBuf packet) {
+            if (!offload && Offload.marked(packet)) { // read before the offloads were turned off
+                counters.superSegmentCut();
+                try {
+                    Offload.toPlain(packet, packet.alloc(), this::send);
+                } finally {
+                    packet.release();
+                }
+                return;
+            }
             if (closed || link.isClosed() || !link.canTakeDatagram(id, false)) {
                 counters.dropped(VpnCounters.Drop.CONGESTED);
                 packet.release();
                 return;
             }
             counters.toLink(packet.readableBytes());
+            counters.superSegment(packet, true);
             link.write(new Frame.Datagram(id, packet));
         }
 
@@ -192,10 +213,14 @@ public final class VpnClient implements AutoCloseable {
         public void onDatagram(ByteBuf payload) {
             try {
                 counters.fromLink(payload.readableBytes());
-                if (IpPackets.version(payload) == 0) {
+                int version = IpPackets.version(payload);
+                if (version == 0 || Offload.marked(payload) && !offload) {
                     counters.dropped(VpnCounters.Drop.MALFORMED);
-                } else if (!tun.write(payload)) {
-                    counters.dropped(VpnCounters.Drop.TUN_ERROR);
+                } else {
+                    counters.superSegment(payload, false);
+                    if (!tun.write(payload)) {
+                        counters.dropped(VpnCounters.Drop.TUN_ERROR);
+                    }
                 }
             } finally {
                 payload.release();

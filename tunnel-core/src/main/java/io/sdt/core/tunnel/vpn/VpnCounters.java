@@ -5,6 +5,9 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
+import io.netty.buffer.ByteBuf;
+import io.sdt.core.tun.Offload;
+
 /** The VPN's counters of one node: peers, packets and bytes each way, drops by reason. Thread-safe. */
 public final class VpnCounters {
 
@@ -35,6 +38,9 @@ public final class VpnCounters {
     private final LongAdder packetsFromLink = new LongAdder();
     private final LongAdder bytesToLink = new LongAdder();
     private final LongAdder bytesFromLink = new LongAdder();
+    private final LongAdder superSegmentsToLink = new LongAdder();
+    private final LongAdder superSegmentsFromLink = new LongAdder();
+    private final LongAdder cut = new LongAdder();
     private final Map<Drop, LongAdder> drops = new EnumMap<>(Drop.class);
 
     public VpnCounters() {
@@ -61,6 +67,18 @@ public final class VpnCounters {
         bytesFromLink.add(bytes);
     }
 
+    /** A packet in wire form went to ({@code out}) or came from the link: counts it if it is a super-segment. */
+    void superSegment(ByteBuf packet, boolean out) {
+        if (Offload.marked(packet) && Offload.gsoType(packet) != Offload.GSO_NONE) {
+            (out ? superSegmentsToLink : superSegmentsFromLink).increment();
+        }
+    }
+
+    /** A super-segment was cut in software for a peer that takes no offloads. */
+    void superSegmentCut() {
+        cut.increment();
+    }
+
     void dropped(Drop reason) {
         drops.get(reason).increment();
     }
@@ -84,6 +102,20 @@ public final class VpnCounters {
 
     public long bytesFromLink() {
         return bytesFromLink.sum();
+    }
+
+    /** TCP super-segments (up to 64 KiB, cut by the far device) sent to the link. */
+    public long superSegmentsToLink() {
+        return superSegmentsToLink.sum();
+    }
+
+    public long superSegmentsFromLink() {
+        return superSegmentsFromLink.sum();
+    }
+
+    /** Super-segments cut into packets here because their receiver takes no offloads. */
+    public long superSegmentsCut() {
+        return cut.sum();
     }
 
     public long drops(Drop reason) {

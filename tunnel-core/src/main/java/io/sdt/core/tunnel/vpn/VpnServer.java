@@ -92,13 +92,15 @@ public final class VpnServer implements AutoCloseable {
                             + e.getMessage(), e);
                 }
             }
+            tun.offload(true);
             tun.start(this::fromDevice, this::burstDone);
         } catch (InterruptedException | RuntimeException e) {
             tun.close();
             throw e;
         }
-        log.info("VPN device {} up: {} (MTU {}), clients from {}, routes offered {}", tun.name(), pool.gateways(),
-                settings.mtu(), settings.pools(), settings.routes().isEmpty() ? "none" : settings.routes());
+        log.info("VPN device {} up: {} (MTU {}{}), clients from {}, routes offered {}", tun.name(), pool.gateways(),
+                settings.mtu(), tun.offloads() ? ", offloads" : "", settings.pools(),
+                settings.routes().isEmpty() ? "none" : settings.routes());
         return this;
     }
 
@@ -122,6 +124,8 @@ public final class VpnServer implements AutoCloseable {
     Frame.VpnConfig admit(VpnServerPeer peer, Frame.VpnConfig request) throws VpnPool.Refused {
         VpnPool.Lease lease = pool.lease(request.clientId(), request.addresses());
         peer.lease = lease;
+        int features = request.features() & (VpnTun.OFFLOAD ? Frame.VPN_OFFLOAD : 0);
+        peer.offload = (features & Frame.VPN_OFFLOAD) != 0;
         synchronized (this) {
             IntObjectHashMap<VpnServerPeer> four = new IntObjectHashMap<>(byV4.size() + 1);
             four.putAll(byV4);
@@ -137,7 +141,8 @@ public final class VpnServer implements AutoCloseable {
         }
         counters.peerUp();
         log.info("{}: VPN client {} has {}", peer.link, lease.client().substring(0, 8), lease.addresses());
-        return new Frame.VpnConfig(peer.id, request.clientId(), settings.mtu(), lease.addresses(), settings.routes());
+        return new Frame.VpnConfig(peer.id, request.clientId(), settings.mtu(), features, lease.addresses(),
+                settings.routes());
     }
 
     /** The peer's channel ended: its addresses leave the table (unless a newer peer holds them already). */

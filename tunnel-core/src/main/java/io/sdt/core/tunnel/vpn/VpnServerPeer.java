@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.sdt.codec.ErrorCode;
 import io.sdt.codec.Frame;
 import io.sdt.core.link.Link;
+import io.sdt.core.tun.Offload;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -24,6 +25,8 @@ final class VpnServerPeer extends VpnChannel {
     private final Handover handover;
     /** Written on the link loop when admitted; read there. */
     VpnPool.Lease lease;
+    /** Whether the client takes packets with the offload header (and may send them); set when admitted. */
+    boolean offload;
     private boolean open;
 
     VpnServerPeer(VpnServer server, Link link, int id) {
@@ -62,7 +65,8 @@ final class VpnServerPeer extends VpnChannel {
             }
             server.counters().fromLink(payload.readableBytes());
             int version = IpPackets.version(payload);
-            if (version == 0) {
+            boolean marked = Offload.marked(payload);
+            if (version == 0 || marked && !offload) { // with the header only once agreed
                 server.counters().dropped(VpnCounters.Drop.MALFORMED);
                 return;
             }
@@ -70,9 +74,9 @@ final class VpnServerPeer extends VpnChannel {
                 server.counters().dropped(VpnCounters.Drop.SPOOFED);
                 return;
             }
-            if (payload.readableBytes() > server.mtu()) {
+            if ((marked ? Offload.segmentLength(payload) : payload.readableBytes()) > server.mtu()) {
                 server.counters().dropped(VpnCounters.Drop.TOO_BIG);
-                if (version == 6 || IpPackets.dontFragment(payload)) {
+                if (!marked && (version == 6 || IpPackets.dontFragment(payload))) {
                     ByteBuf icmp = server.tooBig(payload, version); // a router's answer: PMTU discovery
                     if (icmp != null) {
                         send(icmp);
@@ -81,6 +85,7 @@ final class VpnServerPeer extends VpnChannel {
                 }
                 return;
             }
+            server.counters().superSegment(payload, false);
             server.route(this, payload, version);
         } finally {
             payload.release();
@@ -110,10 +115,22 @@ final class VpnServerPeer extends VpnChannel {
         handover.one(link, packet, this::send);
     }
 
-    /** Link loop: {@code packet} leaves as a DATAGRAM unless the link is gone or congested; takes ownership. */
+    /**
+     * Link loop: {@code packet} leaves as a DATAGRAM unless the link is gone or congested; takes ownership.
+     * A client that takes no offloads gets a super-segment as its segments.
+     */
     private void send(ByteBuf packet) {
         if (closed || !open || link.isClosed()) {
             packet.release();
+            return;
+        }
+        if (!offload && Offload.marked(packet)) {
+            server.counters().superSegmentCut();
+            try {
+                Offload.toPlain(packet, packet.alloc(), this::send);
+            } finally {
+                packet.release();
+            }
             return;
         }
         if (!link.canTakeDatagram(id, false)) {
@@ -122,6 +139,7 @@ final class VpnServerPeer extends VpnChannel {
             return;
         }
         server.counters().toLink(packet.readableBytes());
+        server.counters().superSegment(packet, true);
         link.write(new Frame.Datagram(id, packet));
     }
 

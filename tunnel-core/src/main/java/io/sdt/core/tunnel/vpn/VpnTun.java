@@ -10,6 +10,7 @@ import io.netty.channel.epoll.EpollIoOps;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.sdt.codec.IpPrefix;
 import io.sdt.core.tun.InterfaceConfig;
+import io.sdt.core.tun.Offload;
 import io.sdt.core.tun.TunDevice;
 import io.sdt.core.tun.TunReader;
 import org.apache.logging.log4j.LogManager;
@@ -28,10 +29,21 @@ import java.util.function.Consumer;
  * that thread, one read burst at a time; packets are written from any thread (one {@code write} per packet,
  * which the kernel takes whole). What this node added to an existing device (addresses, routes) is removed
  * on {@link #close}; a device it created disappears with it.
+ *
+ * <p>Offloads (unless {@code -Dsdt.vpn.offload=false}): the device is opened with the virtio header, so a
+ * read may return a TCP super-segment of up to 64 KiB once {@link #offload} is on, and a write may inject
+ * one, which the kernel cuts (or hands on whole to a device that can take it). Packets cross this class in
+ * their wire form ({@link Offload}): bare IP, or IP after the offload header.
  */
 final class VpnTun implements AutoCloseable {
 
     private static final Logger log = LogManager.getLogger(VpnTun.class);
+    /** Whether devices are opened with the virtio header (offloads possible); for A/B measurements. */
+    static final boolean OFFLOAD = Boolean.parseBoolean(System.getProperty("sdt.vpn.offload", "true"));
+    /** A read with the virtio header: the header and the largest super-segment. */
+    private static final int OFFLOAD_READ = Offload.VNET_HEADER + 65535;
+    /** The virtio header of a packet that needs no offload (read-only; each write takes a duplicate). */
+    private static final ByteBuffer PLAIN = ByteBuffer.allocateDirect(Offload.VNET_HEADER).asReadOnlyBuffer();
 
     private final TunDevice device;
     private final InterfaceConfig config;
@@ -50,7 +62,7 @@ final class VpnTun implements AutoCloseable {
     private VpnTun(TunDevice device, InterfaceConfig config, int mtu) {
         this.device = device;
         this.config = config;
-        this.readSize = mtu;
+        this.readSize = device.vnetHeader() ? OFFLOAD_READ : mtu;
         this.mtu = mtu;
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("sdt-vpn-" + device.name()),
                 EpollIoHandler.newFactory());
@@ -76,7 +88,7 @@ final class VpnTun implements AutoCloseable {
     }
 
     private static VpnTun openOrFail(String name, int mtu) throws IOException {
-        TunDevice device = TunDevice.open(name);
+        TunDevice device = TunDevice.open(name, OFFLOAD);
         InterfaceConfig config = null;
         try {
             config = new InterfaceConfig();
@@ -100,11 +112,36 @@ final class VpnTun implements AutoCloseable {
         return mtu;
     }
 
+    /** Whether the device speaks the virtio header (reads may then be super-segments once offloads are on). */
+    boolean offloads() {
+        return device.vnetHeader();
+    }
+
+    /**
+     * Turns the kernel's offloads for this device's reads on or off (a client turns them on once its server
+     * takes super-segments); false, and logged, if the kernel refused.
+     */
+    boolean offload(boolean on) {
+        if (!device.vnetHeader()) {
+            return false;
+        }
+        try {
+            device.offload(on);
+            log.debug("VPN device {}: offloads {}", device.name(), on ? "on" : "off");
+            return true;
+        } catch (IOException e) {
+            log.warn("VPN device {}: cannot turn offloads {}: {}", device.name(), on ? "on" : "off", e.getMessage());
+            return false;
+        }
+    }
+
     /** Changes the device's MTU (the server told a client another one); reads size their buffers to it. */
     synchronized void setMtu(int mtu) throws IOException {
         config.setMtu(device.name(), mtu);
         this.mtu = mtu;
-        this.readSize = mtu;
+        if (!device.vnetHeader()) {
+            this.readSize = mtu;
+        }
     }
 
     /** Adds an address to the device (with its network's prefix length: the network is then on-link). */
@@ -154,12 +191,34 @@ final class VpnTun implements AutoCloseable {
      */
     void start(Consumer<ByteBuf> packets, Runnable burstDone) throws InterruptedException {
         IoEventLoop loop = (IoEventLoop) group.next();
-        TunReader reader = new TunReader(device.fd(), PooledByteBufAllocator.DEFAULT, () -> readSize, packets, burstDone,
+        Consumer<ByteBuf> sink = device.vnetHeader() ? p -> packets.accept(wireForm(p)) : packets;
+        TunReader reader = new TunReader(device.fd(), PooledByteBufAllocator.DEFAULT, () -> readSize, sink, burstDone,
                 e -> log.error("VPN device {}: reading failed, no more packets from it: {}", device.name(),
                         e.getMessage()));
         registration = loop.register(reader).sync().getNow();
         loop.submit(() -> registration.submit(EpollIoOps.EPOLLIN)).sync();
-        loop.scheduleAtFixedRate(this::refreshReadSize, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+        if (!device.vnetHeader()) {
+            loop.scheduleAtFixedRate(this::refreshReadSize, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * A read with the virtio header in its wire form; what is much smaller than the 64 KiB read buffer (an
+     * ACK, a full-sized packet) is copied into a buffer of its size, so that packets waiting for a link do
+     * not each hold 64 KiB.
+     */
+    private static ByteBuf wireForm(ByteBuf read) {
+        if (read.readableBytes() <= Offload.VNET_HEADER) {
+            return read.skipBytes(read.readableBytes()); // nothing: the consumer drops it as malformed
+        }
+        Offload.fromDevice(read);
+        if (read.readableBytes() >= read.capacity() / 4) {
+            return read;
+        }
+        ByteBuf copy = PooledByteBufAllocator.DEFAULT.directBuffer(read.readableBytes());
+        copy.writeBytes(read, read.readerIndex(), read.readableBytes());
+        read.release();
+        return copy;
     }
 
     private void refreshReadSize() {
@@ -171,14 +230,24 @@ final class VpnTun implements AutoCloseable {
     }
 
     /**
-     * Writes one IP packet to the device; any thread. The buffer stays the caller's. A packet that is not
-     * one direct buffer (a frame decoded across TLS records is a composite, or was merged on the heap) is
-     * copied into one first: the device's {@code write} takes a native address, and a heap buffer's
-     * would be none ({@code EFAULT}).
+     * Writes one packet in wire form to the device; any thread. The buffer stays the caller's, but a marked
+     * packet's header is turned into the device's byte order in place. A packet that is not one direct
+     * buffer (a frame decoded across TLS records is a composite, or was merged on the heap) is copied into
+     * one first: the device's {@code write} takes a native address, and a heap buffer's would be none
+     * ({@code EFAULT}). A device without the virtio header gets a super-segment cut into packets.
      *
      * @return false if the device refused it (full, gone)
      */
     boolean write(ByteBuf packet) {
+        boolean marked = Offload.marked(packet);
+        if (marked && !device.vnetHeader()) {
+            boolean[] all = {true};
+            Offload.toPlain(packet, PooledByteBufAllocator.DEFAULT, p -> {
+                all[0] &= write(p);
+                p.release();
+            });
+            return all[0];
+        }
         ByteBuf copy = null;
         ByteBuf out = packet;
         if (!packet.isDirect() || packet.nioBufferCount() != 1) {
@@ -188,6 +257,13 @@ final class VpnTun implements AutoCloseable {
         }
         try {
             ByteBuffer nio = out.nioBuffer();
+            if (marked) {
+                Offload.toDevice(out);
+                nio = out.nioBuffer();
+            } else if (device.vnetHeader()) {
+                long n = device.fd().writev(new ByteBuffer[] {PLAIN.duplicate(), nio}, 0, 2, Long.MAX_VALUE);
+                return n == Offload.VNET_HEADER + out.readableBytes();
+            }
             return device.fd().write(nio, nio.position(), nio.limit()) == out.readableBytes();
         } catch (IOException e) {
             return false;

@@ -12,6 +12,7 @@ import io.sdt.core.link.LinkSettings;
 import io.sdt.core.link.TestLinks;
 import io.sdt.core.metrics.NodeStats;
 import io.sdt.core.testing.LeakGuard;
+import io.sdt.core.tun.OffloadTest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -107,6 +108,75 @@ class VpnServerPeerTest {
         assertEquals(CLIENT, IpPackets.v4Destination(icmp.content()));
         assertEquals(1500, icmp.content().getUnsignedShort(26));
         assertTrue(ch.isOpen(), "bad packets are the client's business, not a protocol violation");
+    }
+
+    @Test
+    void superSegmentsGoWholeToAClientThatTakesThemAndCutToOneThatDoesNot() {
+        VpnCounters c = new VpnCounters();
+        VpnServer between = new VpnServer(new VpnSettings.Server(List.of(IpPrefix.parse("10.8.0.0/24")),
+                List.of(IpPrefix.parse("10.8.0.0/24")), null, 1500), c); // clients may reach each other
+        EmbeddedChannel[] chs = {new EmbeddedChannel(), new EmbeddedChannel(), new EmbeddedChannel()};
+        byte[][] addresses = new byte[3][];
+        int[] features = {Frame.VPN_OFFLOAD, 0, Frame.VPN_OFFLOAD}; // A and C take offloads, B does not
+        Link[] links = new Link[3];
+        try {
+            for (int i = 0; i < 3; i++) {
+                links[i] = TestLinks.over(chs[i], false, LinkSettings.defaults(), new NodeStats(), (l, o) -> { });
+                between.open(links[i], Frame.Open.vpn(1, 0));
+                byte[] id = new byte[16];
+                id[0] = (byte) i;
+                TestLinks.receive(links[i], new Frame.VpnConfig(1, id, 0, features[i], List.of(), List.of()));
+                ReferenceCountUtil.release(chs[i].readOutbound());
+                Frame.VpnConfig grant = (Frame.VpnConfig) chs[i].readOutbound();
+                assertEquals(features[i], grant.features(), "the server echoes what it will use");
+                addresses[i] = grant.addresses().getFirst().address();
+            }
+            byte[] payload = new byte[4000];
+            TestLinks.receive(links[0], new Frame.Datagram(1, OffloadTest.superSegment(addresses[0], addresses[1],
+                    payload, 1448)));
+            TestLinks.receive(links[0], new Frame.Datagram(1, OffloadTest.superSegment(addresses[0], addresses[2],
+                    payload, 1448)));
+            List<ByteBuf> toB = datagrams(chs[1]);
+            List<ByteBuf> toC = datagrams(chs[2]);
+            assertEquals(3, toB.size(), "B gets the three segments");
+            for (ByteBuf p : toB) {
+                assertEquals(4, IpPackets.version(p), "each a plain, well-formed IPv4 packet");
+                assertFalse(io.sdt.core.tun.Offload.marked(p));
+            }
+            assertEquals(1, toC.size(), "C gets the super-segment whole");
+            assertTrue(io.sdt.core.tun.Offload.marked(toC.getFirst()));
+            assertEquals(1, c.superSegmentsCut());
+            assertEquals(2, c.superSegmentsFromLink());
+            assertEquals(1, c.superSegmentsToLink());
+            toB.forEach(ByteBuf::release);
+            toC.forEach(ByteBuf::release);
+
+            ByteBuf unagreed = OffloadTest.superSegment(addresses[1], addresses[0], payload, 1448);
+            TestLinks.receive(links[1], new Frame.Datagram(1, unagreed));
+            assertEquals(1, c.drops(VpnCounters.Drop.MALFORMED), "B did not agree to offloads: its header is refused");
+            ByteBuf tooBig = OffloadTest.superSegment(addresses[0], addresses[2], payload, 1480);
+            TestLinks.receive(links[0], new Frame.Datagram(1, tooBig));
+            assertEquals(1, c.drops(VpnCounters.Drop.TOO_BIG), "segments of 1480 + 40 bytes exceed the MTU");
+            assertEquals(0, unagreed.refCnt() + tooBig.refCnt());
+            assertTrue(datagrams(chs[0]).isEmpty() && datagrams(chs[2]).isEmpty(), "nothing forwarded, no ICMP");
+        } finally {
+            for (EmbeddedChannel e : chs) {
+                e.finishAndReleaseAll();
+            }
+        }
+    }
+
+    private static List<ByteBuf> datagrams(EmbeddedChannel ch) {
+        List<ByteBuf> got = new ArrayList<>();
+        Frame f;
+        while ((f = ch.readOutbound()) != null) {
+            if (f instanceof Frame.Datagram d) {
+                got.add(d.content());
+            } else {
+                ReferenceCountUtil.release(f);
+            }
+        }
+        return got;
     }
 
     @Test

@@ -6,6 +6,7 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.sdt.codec.IpPrefix;
 import io.sdt.core.tun.Interfaces;
+import io.sdt.core.tun.OffloadTest;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -43,6 +44,11 @@ class VpnTunTest {
             assertTrue(tun.write(direct), "one direct buffer");
             assertTrue(tun.write(heap), "a heap buffer");
             assertTrue(tun.write(composite), "a composite of two direct buffers");
+            ByteBuf superSegment = OffloadTest.superSegment(IpPrefix.parse("10.77.0.2").address(),
+                    IpPrefix.parse("10.77.0.1").address(), new byte[20_000], 1448);
+            assertTrue(tun.offloads(), "opened with the virtio header");
+            assertTrue(tun.write(superSegment), "the kernel takes a 20 KB super-segment (EINVAL if its header were bad)");
+            superSegment.release();
             assertTrue(heap.refCnt() == 1 && direct.refCnt() == 1 && composite.refCnt() == 1, "the caller's still");
             heap.release();
             direct.release();
