@@ -3,7 +3,8 @@
 # joined by a veth pair (or, with --wan, by the user-space delay line of wan.sh). For each path, from A
 # to an iperf3 server in B: iperf3 TCP with one stream and with four (-P 4), and the average of 20 pings
 # (0.2 s apart). Paths: veth (directly, the limit), sdt (the L3 VPN: sdt server --vpn 10.8.0.0/24 in B,
-# sdt client --vpn in A, to 10.8.0.1), wireguard-go (userspace WireGuard, MTU 1420, to 10.9.0.1) and
+# sdt client --vpn in A, to 10.8.0.1; sdt-no-offload: the same with -Dsdt.vpn.offload=false, one IP
+# packet per device read and write), wireguard-go (userspace WireGuard, MTU 1420, to 10.9.0.1) and
 # openvpn (2.6, UDP, TLS with a throwaway PKI, AES-128-GCM, to 10.10.0.1).
 # Usage (root): benchmarks/e2e/vpn.sh [--duration 10] [--warmup 10] [--paths "veth sdt wireguard-go openvpn"]
 #               [--wan RTT_MS,LOSS%] [--rate-mbit 1000] [--install]
@@ -164,18 +165,18 @@ wait_ping() {
 
 # ---- the tunnels: each start_X starts both ends (pids into PIDS) and returns once a ping answers ----
 start_sdt() {
-  local jar=$ROOT/tunnel-server/target/sdt.jar s c
+  local jar=$ROOT/tunnel-server/target/sdt.jar s c opts="${SDT_JAVA_OPTS:-} ${1:-}"
   [[ -f $jar && -d $ROOT/tunnel-server/target/lib ]] ||
     { WHY="no built sdt ($jar; build it with ./mvnw -B -q -DskipTests -pl tunnel-server -am install)"; return 1; }
   [[ -s $WORK/token ]] || "$ROOT/sdt" token > "$WORK/token" 2> "$WORK/token.err" 3>&- ||
     { WHY="sdt token failed: $(tail -1 "$WORK/token.err")"; return 1; }
-  ip netns exec "$NB" "$ROOT/sdt" server --listen 192.168.77.2:7000 --token-file "$WORK/token" \
+  ip netns exec "$NB" env SDT_JAVA_OPTS="$opts" "$ROOT/sdt" server --listen 192.168.77.2:7000 --token-file "$WORK/token" \
     --vpn 10.8.0.0/24 > "$WORK/sdt-server.log" 2>&1 3>&- &
   s=$!; PIDS="$PIDS $s"
   for _ in $(seq 1 300); do grep -q "server listening" "$WORK/sdt-server.log" && break; alive $s || break; sleep 0.1; done
   grep -q "server listening" "$WORK/sdt-server.log" ||
     { WHY="sdt server did not start: $(tail -1 "$WORK/sdt-server.log")"; return 1; }
-  ip netns exec "$NA" "$ROOT/sdt" client --server 192.168.77.2:7000 --token-file "$WORK/token" --vpn \
+  ip netns exec "$NA" env SDT_JAVA_OPTS="$opts" "$ROOT/sdt" client --server 192.168.77.2:7000 --token-file "$WORK/token" --vpn \
     > "$WORK/sdt-client.log" 2>&1 3>&- &
   c=$!; PIDS="$PIDS $c"
   wait_ping 10.8.0.1 60 $s $c || { WHY="no ping through sdt: $(tail -1 "$WORK/sdt-client.log")"; return 1; }
@@ -272,6 +273,9 @@ for path in $PATHS; do
     sdt)
       ROWS+=(sdt)
       if start_sdt; then measure sdt 10.8.0.1; else SKIP[sdt]=$WHY; fi ;;
+    sdt-no-offload)
+      ROWS+=(sdt-no-offload)
+      if start_sdt -Dsdt.vpn.offload=false; then measure sdt-no-offload 10.8.0.1; else SKIP[sdt-no-offload]=$WHY; fi ;;
     wireguard-go)
       ROWS+=(wireguard-go)
       if ! have wireguard-go || ! have wg; then
@@ -282,7 +286,7 @@ for path in $PATHS; do
       if ! have openvpn || ! have openssl; then
         SKIP[openvpn]="openvpn or openssl not installed (apt-get install openvpn openssl, or --install)"
       elif start_openvpn; then measure openvpn 10.10.0.1; else SKIP[openvpn]=$WHY; fi ;;
-    *) log "unknown path $path (known: veth sdt wireguard-go openvpn)"; continue ;;
+    *) log "unknown path $path (known: veth sdt sdt-no-offload wireguard-go openvpn)"; continue ;;
   esac
   [[ -n ${SKIP[${ROWS[-1]}]:-} ]] && log "${ROWS[-1]}: skipped: ${SKIP[${ROWS[-1]}]}"
   stop_pids

@@ -108,17 +108,23 @@ class VpnE2EIT {
         NetnsLab.Started a = lab.started("client-a", nsA, NetnsLab.program("sdt", "client", "--server", SERVER + ":7000",
                 "--token-file", token.toString(), "--vpn", "--admin", "127.0.0.1:9091"));
         lab.await(a.log(), "VPN device sdt0: addresses \\[10\\.8\\.0\\.\\d+/24, fd00:8::\\w+/64\\]");
+        lab.await(a.log(), "VPN device sdt0: routes"); // logged once installed, after the addresses
         String addressA = grantedV4(a.log());
         fetch(nsA, "http://10.88.0.1:8080/file", file, "-4");
         fetch(nsA, "http://[fd00:88::1]:8080/file", file, "-6");
         assertTrue(NetnsLab.count(http4, "^" + Pattern.quote(addressA) + " .*GET /file") >= 1,
                 "the web server saw A's VPN address:\n" + tail(http4, 5));
         assertTrue(NetnsLab.count(http6, "^fd00:8::\\w+ .*GET /file") >= 1, "and its IPv6 one:\n" + tail(http6, 5));
+        assertTrue(metric(nsS, 9090, "sdt_vpn_super_segments_total\\{direction=\"to_link\"") > 0,
+                "the server's device gave TCP super-segments and they crossed the link whole");
+        assertTrue(metric(nsA, 9091, "sdt_vpn_super_segments_total\\{direction=\"from_link\"") > 0,
+                "and A's device took them");
 
         // B: another address; its own route to 10.99/24 leads nowhere: the server does not offer it
         NetnsLab.Started b = lab.started("client-b", nsB, NetnsLab.program("sdt", "client", "--server", SERVER + ":7000",
                 "--token-file", token.toString(), "--vpn", "--vpn-route", "10.88.0.0/24", "--vpn-route", "10.99.0.0/24"));
         lab.await(b.log(), "VPN device sdt0: addresses \\[10\\.8\\.0\\.\\d+/24");
+        lab.await(b.log(), "VPN device sdt0: routes");
         assertNotEquals(addressA, grantedV4(b.log()), "two clients, two addresses");
         String hiddenCurl = lab.in(nsB, 30, "/usr/bin/curl", "-s", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}",
                 "http://10.99.0.1:8080/file");
