@@ -15,6 +15,7 @@ ROUNDS=2         # alternating rounds; the table shows the median
 TUN_MTU=1400
 VETH_MTU=1500
 INSTALL=0
+OFFLOAD=1
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 usage() {
@@ -24,6 +25,7 @@ usage: benchmarks/e2e/encap.sh [options]
   --rounds N      rounds per path, alternating; the table shows the median (default $ROUNDS)
   --tun-mtu N     MTU of both TUNs (default $TUN_MTU; at most veth MTU - 8 avoids fragmentation)
   --veth-mtu N    MTU of the veth pair (default $VETH_MTU)
+  --no-offload    run both programs with -Dsdt.encap.offload=false (one packet per TUN read and write)
   --install       apt-get install iperf3 if it is missing (only when given)
   -h, --help      this text
 USAGE
@@ -37,6 +39,7 @@ while [[ $# -gt 0 ]]; do
     --tun-mtu)  [[ ${2:-} =~ ^[0-9]+$ ]] || die "--tun-mtu needs a number"; TUN_MTU=$2; shift 2 ;;
     --veth-mtu) [[ ${2:-} =~ ^[0-9]+$ ]] || die "--veth-mtu needs a number"; VETH_MTU=$2; shift 2 ;;
     --install)  INSTALL=1; shift ;;
+    --no-offload) OFFLOAD=0; shift ;;
     -h|--help)  usage; exit 0 ;;
     *) usage >&2; die "unknown argument: $1" ;;
   esac
@@ -96,6 +99,7 @@ ip -n "$NS_C" addr add 10.77.0.2/24 dev vc
 ip -n "$NS_C" link set vc up
 ip netns exec "$NS_C" sysctl -qw net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.vc.rp_filter=2
 printf 'bench-secret-%s-0123456789abcdef\n' "$SFX" > "$WORK/secret"
+((OFFLOAD)) || export SDT_JAVA_OPTS="${SDT_JAVA_OPTS:-} -Dsdt.encap.offload=false"
 
 ip -n "$NS_S" tuntap add dev tuns mode tun
 ip -n "$NS_S" addr add 10.88.0.1/24 dev tuns
@@ -157,7 +161,7 @@ pm=$(median 1 "${PLAIN[@]}")
 em=$(median 1 "${ENCAP[@]}")
 echo
 echo "One TCP connection, iperf3 client -> server, ${DURATION} s measured after ${OMIT} s omitted, median of $ROUNDS"
-echo "$(nproc) CPUs, kernel $(uname -r), veth MTU $VETH_MTU, TUN MTU $TUN_MTU"
+echo "$(nproc) CPUs, kernel $(uname -r), veth MTU $VETH_MTU, TUN MTU $TUN_MTU, TUN offloads $( ((OFFLOAD)) && echo on || echo off)"
 echo "samples: Mbit/s retransmits cpu%-of-server-program cpu%-of-client-program"
 printf '%-22s %10s %8s  %s\n' path Mbit/s retrans samples
 printf '%-22s %10s %8s  %s\n' "plain veth" "$pm" "$(median 2 "${PLAIN[@]}")" "$(IFS='|'; echo "${PLAIN[*]}")"

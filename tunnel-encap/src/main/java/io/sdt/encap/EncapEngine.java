@@ -3,6 +3,7 @@ package io.sdt.encap;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.sdt.core.secret.Nonces;
 import io.sdt.core.tun.Interfaces;
+import io.sdt.core.tun.Offload;
 import io.sdt.core.tun.TunDevice;
 import io.sdt.core.tun.TunReader;
 import io.netty.bootstrap.Bootstrap;
@@ -55,6 +56,12 @@ public final class EncapEngine implements AutoCloseable {
     private static final int SOCKET_BUFFER = 4 << 20;
     private static final int MAX_UNAUTHENTICATED = 64;
     private static final Duration SUMMARY_EVERY = Duration.ofMinutes(1);
+    /**
+     * Whether the TUN is opened with the virtio header and TCP offloads (reads of up to 64 KiB, cut here;
+     * writes of joined segments, cut by the kernel); {@code -Dsdt.encap.offload=false} reads and writes one
+     * packet at a time, for comparison.
+     */
+    static final boolean OFFLOAD = Boolean.parseBoolean(System.getProperty("sdt.encap.offload", "true"));
 
     private final EncapConfig config;
     private final TunStats stats = new TunStats();
@@ -114,7 +121,15 @@ public final class EncapEngine implements AutoCloseable {
      * loop by the channel registrations (which order them before anything the loop does with them).
      */
     private void open() throws Exception {
-        tun = TunDevice.open(config.tunName());
+        tun = TunDevice.open(config.tunName(), OFFLOAD);
+        if (tun.vnetHeader()) {
+            try {
+                tun.offload(true);
+            } catch (IOException e) {
+                log.warn("TUN {}: the kernel refused TCP offloads, reading one packet at a time: {}", tun.name(),
+                        e.getMessage());
+            }
+        }
         refreshInterface();
         ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
         UdpOut out = new UdpOut(stats);
@@ -130,10 +145,10 @@ public final class EncapEngine implements AutoCloseable {
                 .channelFactory(() -> new EpollDatagramChannel(SocketProtocolFamily.INET))
                 .option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER)
                 .option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER)
-                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(Ipv4.MAX_PACKET))
+                .option(ChannelOption.RCVBUF_ALLOCATOR, readBurst())
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
                 .option(BindToDevice.OPTION, BindToDevice.value(config.bindDevice()))
-                .handler(new UdpToTun(peers, () -> tunAddress, tun::write, stats, alloc))
+                .handler(new UdpToTun(peers, () -> tunAddress, tun::write, stats, alloc, tun.vnetHeader()))
                 .bind(new InetSocketAddress(Ipv4.toAddress(0), config.listenPort())).sync().channel();
         out.channel(udp);
         udp.closeFuture().addListener(f -> {
@@ -144,8 +159,9 @@ public final class EncapEngine implements AutoCloseable {
         if (server != null) {
             listener = listen(server);
         }
-        TunToUdp fromTun = new TunToUdp(peers, stats);
-        TunReader reader = new TunReader(tun.fd(), alloc, () -> readSize, fromTun, out::flush, this::failed);
+        TunToUdp fromTun = new TunToUdp(peers, stats, alloc);
+        TunReader reader = new TunReader(tun.fd(), alloc, () -> readSize,
+                tun.vnetHeader() ? fromTun::acceptWithHeader : fromTun, out::flush, this::failed);
         tunRegistration = loop.register(reader).sync().getNow();
         loop.submit(() -> tunRegistration.submit(EpollIoOps.EPOLLIN)).sync();
         timers.add(loop.scheduleAtFixedRate(this::refreshQuietly, 1, 1, TimeUnit.SECONDS));
@@ -158,6 +174,18 @@ public final class EncapEngine implements AutoCloseable {
                 config.listenPort(), config.bindDevice(),
                 config.client() ? ", servers at endpoint port " + config.endpointPort()
                         : ", addresses from " + (pool == null ? "the TUN's subnet (none yet)" : pool));
+    }
+
+    /**
+     * Up to 64 datagrams per wake-up: a datagram never fills the 64 KiB buffer, which Netty would otherwise
+     * take for "nothing more to read" and stop after one. The burst is also what the TUN write joins
+     * segments over ({@link Coalescer}), ended by channelReadComplete.
+     */
+    private static FixedRecvByteBufAllocator readBurst() {
+        FixedRecvByteBufAllocator a = new FixedRecvByteBufAllocator(Ipv4.MAX_PACKET);
+        a.respectMaybeMoreData(false);
+        a.maxMessagesPerRead(TunReader.BATCH);
+        return a;
     }
 
     private Channel listen(ServerPeers server) throws InterruptedException {
@@ -198,7 +226,7 @@ public final class EncapEngine implements AutoCloseable {
         Interfaces ifs = tun.interfaces();
         int address = ifs.ipv4(tun.name());
         int netmask = address == 0 ? 0 : ifs.netmask(tun.name());
-        readSize = Math.max(ifs.mtu(tun.name()), 576);
+        readSize = tun.vnetHeader() ? Offload.VNET_HEADER + Ipv4.MAX_PACKET : Math.max(ifs.mtu(tun.name()), 576);
         if (address == tunAddress && netmask == tunNetmask && (pool != null || address == 0)) {
             return;
         }

@@ -22,6 +22,8 @@ public final class TunStats {
     private final LongAdder toUdp = new LongAdder();
     private final LongAdder fromUdp = new LongAdder();
     private final LongAdder toTun = new LongAdder();
+    private final LongAdder superSegmentsFromTun = new LongAdder();
+    private final LongAdder superSegmentsToTun = new LongAdder();
     private final LongAdder authAccepted = new LongAdder();
     private final LongAdder authRejected = new LongAdder();
     private final LongAdder authSucceeded = new LongAdder();
@@ -60,6 +62,16 @@ public final class TunStats {
         toTun.increment();
     }
 
+    /** The device gave a TCP super-segment (cut here into the segments counted by {@link #fromTun}). */
+    void superSegmentFromTun() {
+        superSegmentsFromTun.increment();
+    }
+
+    /** Segments from UDP went to the device joined as one super-segment (each also counted by {@link #toTun}). */
+    void superSegmentToTun() {
+        superSegmentsToTun.increment();
+    }
+
     /** Server: a peer proved the secret and has an entry. */
     void authAccepted() {
         authAccepted.increment();
@@ -91,6 +103,8 @@ public final class TunStats {
         m.put("to_udp", toUdp.sum());
         m.put("from_udp", fromUdp.sum());
         m.put("to_tun", toTun.sum());
+        m.put("super_segments_from_tun", superSegmentsFromTun.sum());
+        m.put("super_segments_to_tun", superSegmentsToTun.sum());
         m.put("auth_accepted", authAccepted.sum());
         m.put("auth_rejected", authRejected.sum());
         m.put("auth_succeeded", authSucceeded.sum());

@@ -1,6 +1,8 @@
 package io.sdt.encap;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.sdt.core.tun.Offload;
 
 import java.util.function.Consumer;
 
@@ -13,10 +15,65 @@ final class TunToUdp implements Consumer<ByteBuf> {
 
     private final Peers peers;
     private final TunStats stats;
+    private final ByteBufAllocator alloc;
 
     TunToUdp(Peers peers, TunStats stats) {
+        this(peers, stats, ByteBufAllocator.DEFAULT);
+    }
+
+    TunToUdp(Peers peers, TunStats stats, ByteBufAllocator alloc) {
         this.peers = peers;
         this.stats = stats;
+        this.alloc = alloc;
+    }
+
+    /**
+     * A read from a device opened with the virtio header: a TCP super-segment is cut into its segments
+     * here (the wire carries one TCP segment per datagram, as the specification says), a pending checksum
+     * completed; each packet then goes through {@link #accept}. What is much smaller than the 64 KiB read
+     * buffer is copied out of it first, so segments waiting for the UDP flush do not each hold 64 KiB.
+     */
+    void acceptWithHeader(ByteBuf read) {
+        if (read.readableBytes() <= Offload.VNET_HEADER) {
+            stats.fromTun();
+            stats.discard(Discard.MALFORMED_IP, read.readableBytes() + " bytes");
+            read.release();
+            return;
+        }
+        if (!Offload.fromDevice(read)) {
+            accept(compact(read));
+            return;
+        }
+        int version = read.getUnsignedByte(read.readerIndex() + Offload.VNET_HEADER) >> 4;
+        if (version != 4) { // the discard rules say what it is
+            accept(compact(read.skipBytes(Offload.VNET_HEADER)));
+            return;
+        }
+        String bad = Offload.invalid(read, 4);
+        if (bad != null) {
+            stats.fromTun();
+            stats.discard(Discard.MALFORMED_IP, bad);
+            read.release();
+            return;
+        }
+        if (Offload.gsoType(read) != Offload.GSO_NONE) {
+            stats.superSegmentFromTun();
+        }
+        try {
+            Offload.toPlain(read, alloc, this);
+        } finally {
+            read.release();
+        }
+    }
+
+    private ByteBuf compact(ByteBuf read) {
+        if (read.readableBytes() >= read.capacity() / 4) {
+            return read;
+        }
+        ByteBuf copy = alloc.directBuffer(read.readableBytes());
+        copy.writeBytes(read, read.readerIndex(), read.readableBytes());
+        read.release();
+        return copy;
     }
 
     @Override

@@ -126,6 +126,12 @@ class UdpEncapTunE2EIT {
         assertTrue(lab.stopAll(), "every process exits on SIGTERM");
         assertEquals(0, server.process().exitValue(), tail(serverLog, 30));
         assertEquals(0, client.process().exitValue(), tail(clientLog, 30));
+        // offloads: the server's device gave TCP super-segments (cut into one segment per datagram, as the
+        // specification's wire says), and the client joined what arrived into super-segments for its device
+        assertTrue(Pattern.compile("stopped;.* super_segments_from_tun=[1-9]").matcher(Files.readString(serverLog)).find(),
+                tail(serverLog, 5));
+        assertTrue(Pattern.compile("stopped;.* super_segments_to_tun=[1-9]").matcher(Files.readString(clientLog)).find(),
+                tail(clientLog, 5));
         assertFalse(run(10, ip, "-n", nsC, "link", "show").contains("tunc"), "the created TUN disappears");
         assertTrue(run(10, ip, "-n", nsS, "link", "show").contains("tuns"), "the persistent TUN stays");
     }
