@@ -5,7 +5,8 @@
 # (0.2 s apart). Paths: veth (directly, the limit), sdt (the L3 VPN: sdt server --vpn 10.8.0.0/24 in B,
 # sdt client --vpn in A, to 10.8.0.1; sdt-no-offload: the same with -Dsdt.vpn.offload=false, one IP
 # packet per device read and write), wireguard-go (userspace WireGuard, MTU 1420, to 10.9.0.1) and
-# openvpn (2.6, UDP, TLS with a throwaway PKI, AES-128-GCM, to 10.10.0.1).
+# openvpn (2.6, UDP, TLS with a throwaway PKI, AES-128-GCM, to 10.10.0.1) and socat (a TUN-to-UDP relay
+# with no encryption and no offloads, one packet per system call: the floor of a user-space relay, to 10.11.0.1).
 # Usage (root): benchmarks/e2e/vpn.sh [--duration 10] [--warmup 10] [--paths "veth sdt wireguard-go openvpn"]
 #               [--wan RTT_MS,LOSS%] [--rate-mbit 1000] [--install]
 # Each row: start the tunnel, wait (bounded) until a ping through it answers, an unrecorded iperf3 run of
@@ -46,12 +47,13 @@ have() { command -v "$1" >/dev/null 2>&1; }
 
 # ---- tools: the missing ones, with their Debian packages; --install apt-gets them -----------------
 declare -A PKG=([ip]=iproute2 [iperf3]=iperf3 [python3]=python3 [ping]=iputils-ping [ss]=iproute2
-  [wireguard-go]=wireguard-go [wg]=wireguard-tools [openvpn]=openvpn [openssl]=openssl)
+  [wireguard-go]=wireguard-go [wg]=wireguard-tools [openvpn]=openvpn [openssl]=openssl [socat]=socat)
 need=(ip ss iperf3 python3 ping)
 for p in $PATHS; do
   case $p in
     wireguard-go) need+=(wireguard-go wg) ;;
     openvpn) need+=(openvpn openssl) ;;
+    socat) need+=(socat) ;;
   esac
 done
 missing=()
@@ -207,6 +209,20 @@ start_wireguard() {
   wait_ping 10.9.0.1 20 $a $b || { WHY="no ping through wireguard-go: $(tail -1 "$WORK/wg-a.log")"; return 1; }
 }
 
+start_socat() {
+  local a b
+  ip netns exec "$NB" socat TUN:10.11.0.1/24,tun-name=socb,iff-no-pi,iff-up \
+    UDP:192.168.77.1:5556,bind=192.168.77.2:5555 > "$WORK/socat-b.log" 2>&1 3>&- &
+  b=$!; PIDS="$PIDS $b"
+  ip netns exec "$NA" socat TUN:10.11.0.2/24,tun-name=soca,iff-no-pi,iff-up \
+    UDP:192.168.77.2:5555,bind=192.168.77.1:5556 > "$WORK/socat-a.log" 2>&1 3>&- &
+  a=$!; PIDS="$PIDS $a"
+  for _ in $(seq 1 50); do ip -n "$NA" link show soca >/dev/null 2>&1 && ip -n "$NB" link show socb >/dev/null 2>&1 && break; sleep 0.1; done
+  # 1472 + 28 bytes of UDP/IPv4 fit the veth's 1500: no fragments
+  ip -n "$NA" link set soca mtu 1472 2>/dev/null; ip -n "$NB" link set socb mtu 1472 2>/dev/null
+  wait_ping 10.11.0.1 20 $a $b || { WHY="no ping through socat: $(tail -1 "$WORK/socat-a.log")"; return 1; }
+}
+
 start_openvpn() {
   local d=$WORK/ovpn s c common
   if [[ ! -d $d ]]; then
@@ -281,12 +297,16 @@ for path in $PATHS; do
       if ! have wireguard-go || ! have wg; then
         SKIP[wireguard-go]="wireguard-go or wg not installed (apt-get install wireguard-go wireguard-tools, or --install)"
       elif start_wireguard; then measure wireguard-go 10.9.0.1; else SKIP[wireguard-go]=$WHY; fi ;;
+    socat)
+      ROWS+=(socat)
+      if ! have socat; then SKIP[socat]="socat not installed (apt-get install socat, or --install)"
+      elif start_socat; then measure socat 10.11.0.1; else SKIP[socat]=$WHY; fi ;;
     openvpn)
       ROWS+=(openvpn)
       if ! have openvpn || ! have openssl; then
         SKIP[openvpn]="openvpn or openssl not installed (apt-get install openvpn openssl, or --install)"
       elif start_openvpn; then measure openvpn 10.10.0.1; else SKIP[openvpn]=$WHY; fi ;;
-    *) log "unknown path $path (known: veth sdt sdt-no-offload wireguard-go openvpn)"; continue ;;
+    *) log "unknown path $path (known: veth sdt sdt-no-offload wireguard-go openvpn socat)"; continue ;;
   esac
   [[ -n ${SKIP[${ROWS[-1]}]:-} ]] && log "${ROWS[-1]}: skipped: ${SKIP[${ROWS[-1]}]}"
   stop_pids
