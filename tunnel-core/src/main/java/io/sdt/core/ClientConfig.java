@@ -2,6 +2,7 @@ package io.sdt.core;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.sdt.codec.HostPort;
+import io.sdt.core.link.EgressProxy;
 import io.sdt.core.link.LinkSettings;
 import io.sdt.core.link.TlsSetup;
 import io.sdt.core.link.Token;
@@ -30,11 +31,12 @@ import java.util.Objects;
  * @param pushStateDir {@code push.spool_dir}: where this node keeps what its push egresses ({@code -R ...,push})
  *                   delivered, or {@code null} to keep it in memory
  * @param vpn        the L3 VPN ({@code --vpn}), or {@code null} for none
+ * @param proxy      the proxy the link is dialed through ({@code --proxy}), or {@code null} to dial directly
  */
 public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnels, TlsSetup.ClientOptions tls,
                            Transport transport, LinkSettings settings, Duration reconnectMin,
                            Duration reconnectMax, int threads, Ticker ticker, Policy exitPolicy,
-                           ProxyAuth proxyAuth, Path pushStateDir, VpnSettings.Client vpn) {
+                           ProxyAuth proxyAuth, Path pushStateDir, VpnSettings.Client vpn, EgressProxy proxy) {
     public ClientConfig {
         if (exitPolicy == null) {
             exitPolicy = Policy.denyAll();
@@ -61,7 +63,7 @@ public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnel
                         Transport transport, LinkSettings settings, Duration reconnectMin, Duration reconnectMax,
                         int threads) {
         this(server, token, tunnels, tls, transport, settings, reconnectMin, reconnectMax, threads,
-                Ticker.systemTicker(), null, null, null, null);
+                Ticker.systemTicker(), null, null, null, null, null);
     }
 
     /**
@@ -89,6 +91,7 @@ public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnel
         private final List<PolicyRule> exitRules = new ArrayList<>();
         private ProxyAuth proxyAuth;
         private VpnSettings.Client vpn;
+        private EgressProxy proxy;
 
         public Builder() {
             super(1);
@@ -133,6 +136,12 @@ public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnel
             return this;
         }
 
+        /** Dials the server through {@code proxy} ({@code null}: directly). */
+        public Builder proxy(EgressProxy proxy) {
+            this.proxy = proxy;
+            return this;
+        }
+
         public Builder vpn(VpnSettings.Client vpn) {
             this.vpn = vpn;
             return this;
@@ -154,7 +163,7 @@ public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnel
                 throw new IllegalArgumentException("a server address is required");
             }
             return new ClientConfig(server, requireToken(), tunnels, tls, transport, settings, reconnectMin, reconnectMax, threads,
-                    ticker, Policy.of(exitRules), proxyAuth, pushStateDir, vpn);
+                    ticker, Policy.of(exitRules), proxyAuth, pushStateDir, vpn, proxy);
         }
 
         public SdtClient build() {

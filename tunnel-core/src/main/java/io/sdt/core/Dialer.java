@@ -1,12 +1,18 @@
 package io.sdt.core;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.handler.proxy.ProxyHandler;
 import io.netty.handler.ssl.SslContext;
+import io.netty.resolver.NoopAddressResolverGroup;
 import io.netty.util.concurrent.Promise;
 import io.sdt.codec.HostPort;
 import io.sdt.core.link.AuthException;
+import io.sdt.core.link.EgressProxy;
 import io.sdt.core.link.Link;
 import io.sdt.core.link.LinkHooks;
 import io.sdt.core.link.LinkPipelines;
@@ -101,11 +107,24 @@ final class Dialer {
         stats.linkDial();
         Promise<Link> result = loop.newPromise();
         HostPort server = config.server();
+        EgressProxy proxy = config.proxy();
+        ChannelHandler pipeline = pipelines.client(ssl, server.host(), server.port(), result);
+        ProxyHandler[] proxied = new ProxyHandler[1];
         Bootstrap b = new Bootstrap().group(loop).channel(config.transport().socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.settings().connectTimeout().toMillis())
-                .handler(pipelines.client(ssl, server.host(), server.port(), result));
+                .handler(proxy == null ? pipeline : new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        // first the proxy's handshake, then the link's TLS inside the tunnel it opened
+                        proxied[0] = proxy.handler(config.settings().connectTimeout());
+                        ch.pipeline().addLast(proxied[0], pipeline);
+                    }
+                });
+        if (proxy != null) {
+            b.resolver(NoopAddressResolverGroup.INSTANCE); // the server's name is the proxy's to resolve
+        }
         io.sdt.core.link.LinkSockets.client(b, config.transport().notSentLowat());
         b.connect(server.toSocketAddress()).addListener(f -> {
             if (!f.isSuccess()) {
@@ -118,16 +137,28 @@ final class Dialer {
                 backoff.reset();
                 link = up;
                 signalUp();
-                log.info("{}: link up to {}", up, server);
+                log.info("{}: link up to {}{}", up, server, proxy == null ? "" : " through the proxy " + proxy);
                 up.channel().closeFuture().addListener(x -> onLinkDown(up));
             } else if (f.cause() instanceof AuthException auth) {
                 log.error("authentication with {} failed: {}; not retrying", server, auth.getMessage());
                 fatal.completeExceptionally(auth);
                 signalUp();
-            } else {
+            } else if (proxy == null) {
                 scheduleReconnect("cannot reach " + server + ": " + f.cause().getMessage());
+            } else {
+                // a refusing proxy first fails the TLS hello it held back, then its own handshake: report the
+                // proxy's answer (e.g. 407), which is known once this turn of the loop is over
+                loop.execute(() -> scheduleReconnect("cannot reach " + server + " through the proxy " + proxy + ": "
+                        + proxyFailure(proxied[0], f.cause()).getMessage()));
             }
         });
+    }
+
+    private static Throwable proxyFailure(ProxyHandler proxied, Throwable linkFailure) {
+        if (proxied != null && proxied.connectFuture().isDone() && !proxied.connectFuture().isSuccess()) {
+            return proxied.connectFuture().cause();
+        }
+        return linkFailure;
     }
 
     private void onLinkDown(Link down) {

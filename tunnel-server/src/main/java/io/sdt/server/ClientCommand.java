@@ -46,6 +46,11 @@ final class ClientCommand implements Callable<Integer> {
             description = "USER:PASSWORD (one line) that -D customers must give (SOCKS5 RFC 1929, HTTP Proxy-Authorization: Basic).")
     Path proxyAuthFile;
 
+    @Option(names = "--proxy", paramLabel = "URL",
+            description = "Dial the server through this proxy: http://[USER:PASS@]HOST:PORT (CONNECT) or "
+                    + "socks5://[USER:PASS@]HOST:PORT; 'none' for none. Default: HTTPS_PROXY / ALL_PROXY unless NO_PROXY names the server.")
+    String proxy;
+
     @Option(names = "--ca", paramLabel = "F", description = "Validate the server certificate against this CA (and its host name).")
     Path ca;
 
@@ -94,7 +99,8 @@ final class ClientCommand implements Callable<Integer> {
         return new NodeConfig(NodeConfig.Role.CLIENT, null, server, node.tokenFile, null, node.transport, node.window,
                 new NodeConfig.Tls(ca, cert, key, null), allowTarget, List.of(), proxyAuthFile, null, specs, node.admin,
                 NodeConfig.Logging.auditTo(node.auditFile), node.drainTimeout(), null, node.windowMax, node.bufferBudget,
-                NodeOptions.vpn(vpn != null, vpn == null || vpn.isEmpty() ? List.of() : List.of(vpn), vpnRoute, vpnDev));
+                NodeOptions.vpn(vpn != null, vpn == null || vpn.isEmpty() ? List.of() : List.of(vpn), vpnRoute, vpnDev),
+                proxy);
     }
 
     /** The client's settings, every problem reported against its flag. */

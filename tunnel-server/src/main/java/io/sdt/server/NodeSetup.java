@@ -6,6 +6,7 @@ import io.sdt.core.ClientConfig;
 import io.sdt.codec.HostPort;
 import io.sdt.core.SdtClient;
 import io.sdt.core.SdtServer;
+import io.sdt.core.link.EgressProxy;
 import io.sdt.core.link.LinkSettings;
 import io.sdt.core.link.TlsSetup;
 import io.sdt.core.link.Token;
@@ -51,7 +52,7 @@ final class NodeSetup {
             Map.entry("policy.proxy_auth_file", "--proxy-auth-file"), Map.entry("admin", "--admin"),
             Map.entry("shutdown.drain_timeout", "--drain-timeout"), Map.entry("vpn.networks", "--vpn"),
             Map.entry("vpn.address", "--vpn"), Map.entry("vpn.routes", "--vpn-route"),
-            Map.entry("vpn.device", "--vpn-dev")).getOrDefault(path, path);
+            Map.entry("vpn.device", "--vpn-dev"), Map.entry("link.proxy", "--proxy")).getOrDefault(path, path);
 
     private final NodeConfig config;
     private final Function<String, String> names;
@@ -97,14 +98,43 @@ final class NodeSetup {
         s.spoolDirs(config.tunnels());
         s.pushStateDir(config.pushStateDir());
         VpnSettings.Client vpn = s.vpnClient();
+        EgressProxy proxy = s.proxy(server);
         s.check();
         try {
             return new ClientConfig(server, token, config.tunnels(),
                     new TlsSetup.ClientOptions(config.tls().ca(), config.tls().cert(), config.tls().key()), transport,
                     settings, Duration.ofMillis(200), Duration.ofSeconds(10), 1, Ticker.systemTicker(), exits, auth,
-                    config.pushStateDir(), vpn);
+                    config.pushStateDir(), vpn, proxy);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
+        }
+    }
+
+    /**
+     * The proxy the client dials through: {@code link.proxy} ({@code none}: no proxy), else the one the
+     * environment names for the server (curl's {@code HTTPS_PROXY}, {@code ALL_PROXY}, {@code NO_PROXY});
+     * {@code null} for none. Problems go to the list.
+     */
+    private EgressProxy proxy(HostPort server) {
+        String p = config.proxy();
+        try {
+            if (p != null) {
+                return p.strip().equalsIgnoreCase(EgressProxy.NONE) ? null : EgressProxy.parse(p);
+            }
+            if (server == null) {
+                return null;
+            }
+            Map<String, String> vars = new java.util.HashMap<>();
+            for (String n : List.of("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy")) {
+                String v = env.apply(n);
+                if (v != null) {
+                    vars.put(n, v);
+                }
+            }
+            return EgressProxy.fromEnvironment(vars, server);
+        } catch (IllegalArgumentException e) {
+            problems.add((p != null ? names.apply("link.proxy") + ": " : "") + e.getMessage());
+            return null;
         }
     }
 

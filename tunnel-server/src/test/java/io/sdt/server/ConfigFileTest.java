@@ -29,6 +29,7 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -182,6 +183,31 @@ class ConfigFileTest {
         assertEquals(fromFlags.settings(), fromFile.settings());
         assertEquals(fromFlags.exitPolicy().toString(), fromFile.exitPolicy().toString());
         assertEquals(fromFlags.transport(), fromFile.transport());
+    }
+
+    @Test
+    void linkProxyIsTheProxyFlagAndIsWrittenWithoutItsPassword() throws Exception {
+        Path yaml = Files.writeString(dir.resolve("x.yaml"), """
+                node: client
+                link: {server: "tunnel.example:7000", token: "0123456789abcdef0123456789abcdef", proxy: "http://bob:hunter2@proxy.corp:3128"}
+                """);
+        NodeConfig read = ConfigReader.read(yaml);
+        ClientConfig c = NodeSetup.client(read, NodeSetup.FILE);
+        assertEquals(io.sdt.core.link.EgressProxy.parse("http://bob:hunter2@proxy.corp:3128"), c.proxy());
+        String written = io.sdt.server.config.ConfigWriter.write(read);
+        assertTrue(written.contains("proxy: \"http://bob:***@proxy.corp:3128\""), written);
+        assertFalse(written.contains("hunter2"), written);
+        Path none = Files.writeString(dir.resolve("n.yaml"), """
+                node: client
+                link: {server: "tunnel.example:7000", token: "0123456789abcdef0123456789abcdef", proxy: none}
+                """);
+        assertNull(NodeSetup.client(ConfigReader.read(none), NodeSetup.FILE).proxy(), "none: directly");
+        Path bad = Files.writeString(dir.resolve("b.yaml"), """
+                node: client
+                link: {server: "tunnel.example:7000", token: "0123456789abcdef0123456789abcdef", proxy: "socks4://p:1"}
+                """);
+        ConfigException e = assertThrows(ConfigException.class, () -> NodeSetup.client(ConfigReader.read(bad), NodeSetup.FILE));
+        assertTrue(e.getMessage().contains("link.proxy: proxy socks4://p:1: the scheme must be"), e.getMessage());
     }
 
     @Test

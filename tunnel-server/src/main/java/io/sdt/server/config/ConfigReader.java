@@ -36,7 +36,7 @@ public final class ConfigReader {
     private static final Set<String> TOP = Set.of("node", "link", "tls", "policy", "tunnels", "admin", "logging",
             "shutdown", "push", "vpn");
     private static final Set<String> LINK = Set.of("listen", "server", "token_file", "token", "transport", "window",
-            "window_max", "buffer_budget");
+            "window_max", "buffer_budget", "proxy");
     private static final Set<String> TLS = Set.of("ca", "cert", "key", "client_ca");
     private static final Set<String> POLICY = Set.of("allow_target", "allow_bind", "proxy_auth_file", "proxy_auth");
     private static final Set<String> LOGGING = Set.of("level", "audit", "audit_file", "audit_file_size");
@@ -181,7 +181,7 @@ public final class ConfigReader {
                         path(logging, "audit_file", "logging.audit_file"),
                         string(logging, "audit_file_size", "logging.audit_file_size")), drain,
                 pushDir, string(link, "window_max", "link.window_max"), string(link, "buffer_budget", "link.buffer_budget"),
-                vpn);
+                vpn, string(link, "proxy", "link.proxy"));
     }
 
     /**

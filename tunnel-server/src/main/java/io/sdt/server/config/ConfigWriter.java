@@ -33,6 +33,11 @@ public final class ConfigWriter {
             line(1, "listen", c.listen());
         } else {
             line(1, "server", c.server());
+            if (c.proxy() != null) {
+                line(1, "proxy", ConfigWriter.redactedProxy(c.proxy()));
+            } else {
+                out.append("  # proxy: from HTTPS_PROXY / ALL_PROXY unless NO_PROXY names the server\n");
+            }
         }
         if (c.tokenFile() != null) {
             optional(1, "token_file", c.tokenFile());
@@ -225,5 +230,10 @@ public final class ConfigWriter {
             }
         }
         return b.append('"').toString();
+    }
+
+    /** A proxy URL without its password. */
+    static String redactedProxy(String url) {
+        return url.replaceAll("//([^:/@]*):[^@/]*@", "//$1:***@");
     }
 }

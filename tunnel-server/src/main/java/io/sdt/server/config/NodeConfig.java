@@ -35,11 +35,14 @@ import java.util.Objects;
  * @param windowMax     {@code link.window_max}: largest a channel's receive window may grow, or {@code null}
  * @param bufferBudget  {@code link.buffer_budget}: most bytes all receive windows may add up to, or {@code null}
  * @param vpn           {@code vpn.*}: the L3 VPN, or {@code null} for none
+ * @param proxy         {@code link.proxy} (client): the proxy URL the link is dialed through, {@code none}, or
+ *                      {@code null} for the environment's ({@code HTTPS_PROXY}, {@code NO_PROXY})
  */
 public record NodeConfig(Role role, String listen, String server, Path tokenFile, Secret token, String transport,
                          String window, Tls tls, List<String> allowTarget, List<String> allowBind, Path proxyAuthFile,
                          Secret proxyAuth, List<TunnelSpec> tunnels, String admin, Logging logging,
-                         Duration drainTimeout, Path pushStateDir, String windowMax, String bufferBudget, Vpn vpn) {
+                         Duration drainTimeout, Path pushStateDir, String windowMax, String bufferBudget, Vpn vpn,
+                         String proxy) {
 
     /**
      * {@code vpn}: the L3 VPN, as written. A server's {@code networks} are its address pools ({@code --vpn
@@ -121,6 +124,7 @@ public record NodeConfig(Role role, String listen, String server, Path tokenFile
         diff(changed, "link.window", window, next.window);
         diff(changed, "link.window_max", windowMax, next.windowMax);
         diff(changed, "link.buffer_budget", bufferBudget, next.bufferBudget);
+        diff(changed, "link.proxy", proxy, next.proxy);
         diff(changed, "tls", tls, next.tls);
         diff(changed, "admin", admin, next.admin);
         diff(changed, "push.spool_dir", pushStateDir, next.pushStateDir);
