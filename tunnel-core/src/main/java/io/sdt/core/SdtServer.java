@@ -12,6 +12,7 @@ import io.sdt.codec.ErrorCode;
 import io.sdt.codec.Frame;
 import io.sdt.codec.HostPort;
 import io.sdt.core.link.LinkPipelines;
+import io.sdt.core.link.ProxyProtocol;
 import io.sdt.core.link.TlsSetup;
 import io.sdt.core.link.WaitingRoom;
 import io.sdt.core.metrics.NodeStats;
@@ -103,7 +104,7 @@ public final class SdtServer implements AutoCloseable {
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.SO_KEEPALIVE, true)
-                    .childHandler(pipelines.server(tls, waiting));
+                    .childHandler(pipelines.server(tls, waiting, new ProxyProtocol(config.proxyProtocol())));
             io.sdt.core.link.LinkSockets.server(b, config.transport().notSentLowat());
             listener = b.bind(config.listen().toSocketAddress()).sync().channel();
             group.scheduleAtFixedRate(pipelines::summarizeLogs, 10, 10, TimeUnit.SECONDS);
@@ -114,8 +115,9 @@ public final class SdtServer implements AutoCloseable {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw e;
         }
-        log.info("server listening on {} (transport {}, targets {}, binds {})", HostPort.of(address()),
-                config.transport().id(), config.allowTarget(), config.allowBind());
+        log.info("server listening on {} (transport {}, targets {}, binds {}{})", HostPort.of(address()),
+                config.transport().id(), config.allowTarget(), config.allowBind(), config.proxyProtocol().isEmpty() ? ""
+                        : ", PROXY protocol from " + config.proxyProtocol());
         return this;
     }
 

@@ -2,6 +2,7 @@ package io.sdt.core;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.sdt.codec.HostPort;
+import io.sdt.codec.IpPrefix;
 import io.sdt.core.link.LinkSettings;
 import io.sdt.core.link.TlsSetup;
 import io.sdt.core.link.Token;
@@ -23,10 +24,12 @@ import java.util.Objects;
  * @param pushStateDir {@code push.spool_dir}: where this node keeps what its push egresses delivered,
  *                     so a restart does not deliver a resent record twice; {@code null} keeps it in memory
  * @param vpn          the L3 VPN ({@code --vpn}), or {@code null} for none
+ * @param proxyProtocol the load balancers whose connections start with a PROXY protocol header
+ *                     ({@code --accept-proxy-protocol}); empty: none
  */
 public record ServerConfig(HostPort listen, Token token, Policy allowTarget, Policy allowBind,
                            TlsSetup.ServerOptions tls, Transport transport, LinkSettings settings, int threads,
-                           Ticker ticker, Path pushStateDir, VpnSettings.Server vpn) {
+                           Ticker ticker, Path pushStateDir, VpnSettings.Server vpn, List<IpPrefix> proxyProtocol) {
     public ServerConfig {
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(token, "token");
@@ -41,11 +44,13 @@ public record ServerConfig(HostPort listen, Token token, Policy allowTarget, Pol
         if (ticker == null) {
             ticker = Ticker.systemTicker();
         }
+        proxyProtocol = proxyProtocol == null ? List.of() : List.copyOf(proxyProtocol);
     }
 
     public ServerConfig(HostPort listen, Token token, Policy allowTarget, Policy allowBind, TlsSetup.ServerOptions tls,
                         Transport transport, LinkSettings settings, int threads) {
-        this(listen, token, allowTarget, allowBind, tls, transport, settings, threads, Ticker.systemTicker(), null, null);
+        this(listen, token, allowTarget, allowBind, tls, transport, settings, threads, Ticker.systemTicker(), null, null,
+                List.of());
     }
 
     /** Fluent construction of a {@link ServerConfig}; every setter validates its input. */
@@ -55,6 +60,7 @@ public record ServerConfig(HostPort listen, Token token, Policy allowTarget, Pol
         private final List<String> allowBind = new ArrayList<>();
         private TlsSetup.ServerOptions tls = TlsSetup.ServerOptions.SELF_SIGNED;
         private VpnSettings.Server vpn;
+        private final List<IpPrefix> proxyProtocol = new ArrayList<>();
 
         public Builder() {
             super(Math.min(2, Runtime.getRuntime().availableProcessors()));
@@ -80,6 +86,12 @@ public record ServerConfig(HostPort listen, Token token, Policy allowTarget, Pol
             return this;
         }
 
+        /** Connections from {@code network} (a CIDR) start with a PROXY protocol header naming the client. */
+        public Builder acceptProxyProtocol(String network) {
+            proxyProtocol.add(IpPrefix.parse(network));
+            return this;
+        }
+
         public Builder vpn(VpnSettings.Server vpn) {
             this.vpn = vpn;
             return this;
@@ -97,7 +109,8 @@ public record ServerConfig(HostPort listen, Token token, Policy allowTarget, Pol
 
         public ServerConfig config() {
             return new ServerConfig(listen, requireToken(), Policy.parse("--allow-target", allowTarget),
-                    Policy.parse("--allow-bind", allowBind), tls, transport, settings, threads, ticker, pushStateDir, vpn);
+                    Policy.parse("--allow-bind", allowBind), tls, transport, settings, threads, ticker, pushStateDir, vpn,
+                    proxyProtocol);
         }
 
         public SdtServer build() {

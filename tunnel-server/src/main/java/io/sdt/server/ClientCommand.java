@@ -100,7 +100,7 @@ final class ClientCommand implements Callable<Integer> {
                 new NodeConfig.Tls(ca, cert, key, null), allowTarget, List.of(), proxyAuthFile, null, specs, node.admin,
                 NodeConfig.Logging.auditTo(node.auditFile), node.drainTimeout(), null, node.windowMax, node.bufferBudget,
                 NodeOptions.vpn(vpn != null, vpn == null || vpn.isEmpty() ? List.of() : List.of(vpn), vpnRoute, vpnDev),
-                proxy);
+                proxy, List.of());
     }
 
     /** The client's settings, every problem reported against its flag. */

@@ -52,7 +52,8 @@ final class NodeSetup {
             Map.entry("policy.proxy_auth_file", "--proxy-auth-file"), Map.entry("admin", "--admin"),
             Map.entry("shutdown.drain_timeout", "--drain-timeout"), Map.entry("vpn.networks", "--vpn"),
             Map.entry("vpn.address", "--vpn"), Map.entry("vpn.routes", "--vpn-route"),
-            Map.entry("vpn.device", "--vpn-dev"), Map.entry("link.proxy", "--proxy")).getOrDefault(path, path);
+            Map.entry("vpn.device", "--vpn-dev"), Map.entry("link.proxy", "--proxy"),
+            Map.entry("link.accept_proxy_protocol", "--accept-proxy-protocol")).getOrDefault(path, path);
 
     private final NodeConfig config;
     private final Function<String, String> names;
@@ -77,11 +78,12 @@ final class NodeSetup {
         s.tlsPairs();
         s.pushStateDir(config.pushStateDir());
         VpnSettings.Server vpn = s.vpnServer();
+        List<IpPrefix> balancers = s.prefixes("link.accept_proxy_protocol", config.acceptProxyProtocol());
         s.check();
         return new ServerConfig(listen, token, policy[0], policy[1],
                 new TlsSetup.ServerOptions(config.tls().cert(), config.tls().key(), config.tls().clientCa()), transport,
                 settings, Math.min(2, Runtime.getRuntime().availableProcessors()), Ticker.systemTicker(),
-                config.pushStateDir(), vpn);
+                config.pushStateDir(), vpn, balancers);
     }
 
     /** A client's settings; every problem at once in a {@link ConfigException}. */

@@ -28,6 +28,11 @@ final class ServerCommand implements Callable<Integer> {
             description = "Targets clients may reach: HOSTS[:PORTS], e.g. 10.0.0.0/8:22, '*.internal', '*'. Repeatable; none = deny all.")
     List<String> allowTarget = new ArrayList<>();
 
+    @Option(names = "--accept-proxy-protocol", paramLabel = "CIDR",
+            description = "Load balancers in these networks put a PROXY protocol (v1/v2) header first, naming the "
+                    + "real client; their connections must, and nobody else's may. Repeatable.")
+    List<String> acceptProxyProtocol = new ArrayList<>();
+
     @Option(names = "--allow-bind", paramLabel = "RULE",
             description = "Addresses clients may listen on with -R: HOSTS[:PORTS]. Repeatable; none = deny all.")
     List<String> allowBind = new ArrayList<>();
@@ -67,7 +72,7 @@ final class ServerCommand implements Callable<Integer> {
         return new NodeConfig(NodeConfig.Role.SERVER, listen, null, node.tokenFile, null, node.transport, node.window,
                 new NodeConfig.Tls(null, cert, key, clientCa), allowTarget, allowBind, null, null, List.of(), node.admin,
                 NodeConfig.Logging.auditTo(node.auditFile), node.drainTimeout(), null, node.windowMax, node.bufferBudget,
-                NodeOptions.vpn(!vpn.isEmpty(), vpn, vpnRoute, vpnDev), null);
+                NodeOptions.vpn(!vpn.isEmpty(), vpn, vpnRoute, vpnDev), null, acceptProxyProtocol);
     }
 
     /** The server's settings, every problem reported against its flag. */

@@ -83,6 +83,10 @@ class CliTest {
         cases.add(List.of("client --server h:1 --token-file " + t + " --vpn-dev sdt1", "--vpn-dev: needs --vpn"));
         cases.add(List.of("client --server h:1 --token-file " + t + " --vpn 10.8.0.300/24", "--vpn 10.8.0.300/24:"));
         cases.add(List.of("client --server host:0 --token-file " + t, "--server host:0: port 0 is out of range"));
+        cases.add(List.of("server --listen 7000 --token-file " + t + " --accept-proxy-protocol 10.0.0.0/33",
+                "--accept-proxy-protocol 10.0.0.0/33:"));
+        cases.add(List.of("server --listen 7000 --token-file " + t + " --accept-proxy-protocol lb.example",
+                "--accept-proxy-protocol lb.example:"));
         cases.add(List.of("client --server h:1 --token-file " + t + " --proxy ftp://p:21",
                 "--proxy: proxy ftp://p:21: the scheme must be http:// (CONNECT) or socks5://"));
         cases.add(List.of("client --server h:1 --token-file " + t + " --proxy http://bob:hunter2@p",

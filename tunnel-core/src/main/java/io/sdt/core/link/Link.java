@@ -14,6 +14,7 @@ import io.sdt.core.metrics.NodeStats;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
+import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
@@ -59,7 +60,9 @@ public final class Link {
         this.stats = stats;
         this.hooks = hooks;
         this.nextId = client ? 1 : 2;
-        this.name = "link-" + IDS.incrementAndGet() + " " + channel.remoteAddress();
+        SocketAddress peer = ProxyProtocol.peer(channel);
+        this.name = "link-" + IDS.incrementAndGet() + " " + peer
+                + (peer == channel.remoteAddress() ? "" : " via " + channel.remoteAddress());
     }
 
     public Channel channel() {

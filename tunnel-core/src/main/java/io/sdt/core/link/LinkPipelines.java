@@ -47,15 +47,17 @@ public final class LinkPipelines {
     /**
      * The pipeline of an accepted link connection, which waits in {@code room} until it has
      * authenticated: the room refuses it or drops another waiting one to make room ({@link WaitingRoom}).
+     * {@code proxy} says which balancers put a PROXY protocol header first ({@link ProxyProtocol}).
      */
-    public ChannelInitializer<Channel> server(TlsSetup.ServerTls tls, WaitingRoom room) {
+    public ChannelInitializer<Channel> server(TlsSetup.ServerTls tls, WaitingRoom room, ProxyProtocol proxy) {
         byte[] binding = Proofs.serverEndPoint(tls.leafCertificate());
         Duration firstByte = FIRST_BYTE_TIMEOUT.compareTo(settings.handshakeTimeout()) < 0
                 ? FIRST_BYTE_TIMEOUT : settings.handshakeTimeout();
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
-                WaitingRoom.Entry entry = room.enter(ch);
+                boolean balanced = proxy.trusted(ch.remoteAddress());
+                WaitingRoom.Entry entry = room.enter(ch, balanced);
                 if (entry instanceof WaitingRoom.Entry.Refused r) {
                     stats.handshakeFailure();
                     stats.handshakeDropped();
@@ -74,6 +76,7 @@ public final class LinkPipelines {
                 WaitingRoom.Ticket ticket = admitted.ticket();
                 SslHandler ssl = tls.context().newHandler(ch.alloc());
                 ssl.setHandshakeTimeoutMillis(settings.handshakeTimeout().toMillis());
+                proxy.install(ch.pipeline(), ch, stats, noise);
                 ch.pipeline().addLast(PipelineNames.FIRST_BYTE, new FirstByteDeadline(ticket, firstByte, stats, noise));
                 frames(ch.pipeline(), ssl).addLast(PipelineNames.AUTH, new ServerHandshakeHandler(token, random, binding,
                         settings, stats, hooks, noise, ticket::leave));

@@ -93,10 +93,18 @@ public final class WaitingRoom {
     }
 
     /** A connection was accepted: admit it (perhaps dropping another) or refuse it. */
-    public synchronized Entry enter(Channel channel) {
+    public Entry enter(Channel channel) {
+        return enter(channel, false);
+    }
+
+    /**
+     * A connection was accepted; {@code balanced}: it comes from a load balancer that speaks for many clients
+     * (PROXY protocol), so the per-source limit, which would count them all as one, does not apply to it.
+     */
+    public synchronized Entry enter(Channel channel, boolean balanced) {
         InetAddress source = sourceOf(channel.remoteAddress());
         int fromSource = perSourceCount.getOrDefault(source, 0);
-        if (fromSource >= perSource) {
+        if (fromSource >= perSource && !balanced) {
             return new Entry.Refused(fromSource + " connections from " + source.getHostAddress()
                     + " are already waiting to authenticate");
         }

@@ -36,7 +36,7 @@ public final class ConfigReader {
     private static final Set<String> TOP = Set.of("node", "link", "tls", "policy", "tunnels", "admin", "logging",
             "shutdown", "push", "vpn");
     private static final Set<String> LINK = Set.of("listen", "server", "token_file", "token", "transport", "window",
-            "window_max", "buffer_budget", "proxy");
+            "window_max", "buffer_budget", "proxy", "accept_proxy_protocol");
     private static final Set<String> TLS = Set.of("ca", "cert", "key", "client_ca");
     private static final Set<String> POLICY = Set.of("allow_target", "allow_bind", "proxy_auth_file", "proxy_auth");
     private static final Set<String> LOGGING = Set.of("level", "audit", "audit_file", "audit_file_size");
@@ -162,6 +162,7 @@ public final class ConfigReader {
             forbid(listen, "link.listen", "is for a server");
             forbid(tls.get("client_ca"), "tls.client_ca", "is for a server");
             forbid(policy.get("allow_bind"), "policy.allow_bind", "is for a server");
+            forbid(link.get("accept_proxy_protocol"), "link.accept_proxy_protocol", "is for a server");
         }
         NodeConfig.Tls tlsConfig = new NodeConfig.Tls(path(tls, "ca", "tls.ca"), path(tls, "cert", "tls.cert"),
                 path(tls, "key", "tls.key"), path(tls, "client_ca", "tls.client_ca"));
@@ -181,7 +182,8 @@ public final class ConfigReader {
                         path(logging, "audit_file", "logging.audit_file"),
                         string(logging, "audit_file_size", "logging.audit_file_size")), drain,
                 pushDir, string(link, "window_max", "link.window_max"), string(link, "buffer_budget", "link.buffer_budget"),
-                vpn, string(link, "proxy", "link.proxy"));
+                vpn, string(link, "proxy", "link.proxy"), strings(link, "accept_proxy_protocol",
+                        "link.accept_proxy_protocol"));
     }
 
     /**

@@ -31,6 +31,10 @@ public final class ConfigWriter {
         out.append("link:\n");
         if (server) {
             line(1, "listen", c.listen());
+            if (!c.acceptProxyProtocol().isEmpty()) {
+                indent(1).append("accept_proxy_protocol: ").append(c.acceptProxyProtocol().stream()
+                        .map(ConfigWriter::quote).toList().toString()).append('\n');
+            }
         } else {
             line(1, "server", c.server());
             if (c.proxy() != null) {

@@ -35,6 +35,8 @@ import java.util.Objects;
  * @param windowMax     {@code link.window_max}: largest a channel's receive window may grow, or {@code null}
  * @param bufferBudget  {@code link.buffer_budget}: most bytes all receive windows may add up to, or {@code null}
  * @param vpn           {@code vpn.*}: the L3 VPN, or {@code null} for none
+ * @param acceptProxyProtocol {@code link.accept_proxy_protocol} (server): networks of the load balancers whose
+ *                      connections start with a PROXY protocol header
  * @param proxy         {@code link.proxy} (client): the proxy URL the link is dialed through, {@code none}, or
  *                      {@code null} for the environment's ({@code HTTPS_PROXY}, {@code NO_PROXY})
  */
@@ -42,7 +44,7 @@ public record NodeConfig(Role role, String listen, String server, Path tokenFile
                          String window, Tls tls, List<String> allowTarget, List<String> allowBind, Path proxyAuthFile,
                          Secret proxyAuth, List<TunnelSpec> tunnels, String admin, Logging logging,
                          Duration drainTimeout, Path pushStateDir, String windowMax, String bufferBudget, Vpn vpn,
-                         String proxy) {
+                         String proxy, List<String> acceptProxyProtocol) {
 
     /**
      * {@code vpn}: the L3 VPN, as written. A server's {@code networks} are its address pools ({@code --vpn
@@ -67,6 +69,7 @@ public record NodeConfig(Role role, String listen, String server, Path tokenFile
         tls = tls == null ? Tls.NONE : tls;
         allowTarget = List.copyOf(allowTarget);
         allowBind = List.copyOf(allowBind);
+        acceptProxyProtocol = acceptProxyProtocol == null ? List.of() : List.copyOf(acceptProxyProtocol);
         tunnels = List.copyOf(tunnels);
         logging = logging == null ? Logging.DEFAULT : logging;
         drainTimeout = drainTimeout == null ? DEFAULT_DRAIN_TIMEOUT : drainTimeout;
@@ -125,6 +128,7 @@ public record NodeConfig(Role role, String listen, String server, Path tokenFile
         diff(changed, "link.window_max", windowMax, next.windowMax);
         diff(changed, "link.buffer_budget", bufferBudget, next.bufferBudget);
         diff(changed, "link.proxy", proxy, next.proxy);
+        diff(changed, "link.accept_proxy_protocol", acceptProxyProtocol, next.acceptProxyProtocol);
         diff(changed, "tls", tls, next.tls);
         diff(changed, "admin", admin, next.admin);
         diff(changed, "push.spool_dir", pushStateDir, next.pushStateDir);
