@@ -238,9 +238,11 @@ public sealed interface Frame
      * the far node's audit trail, or {@code null}. {@code vpn}: the channel carries the IP packets of
      * the L3 VPN mode, one per {@link Datagram}, after a {@link VpnConfig} each way; it has no target
      * ({@link #VPN_TARGET}), no window and none of the other flags (see {@link #vpn(int, int)}).
+     * {@code proxyProtocol}: the acceptor puts a PROXY protocol v2 header naming {@code origin} before the
+     * stream it connects to the target (a TCP channel, not push, with an origin).
      */
     record Open(int channel, int tunnelId, int window, boolean udp, boolean push, boolean sole, HostPort target,
-                HostPort origin, boolean relp, boolean vpn) implements Frame {
+                HostPort origin, boolean relp, boolean vpn, boolean proxyProtocol) implements Frame {
 
         /** The target of a vpn OPEN: its packets name their own destinations. */
         public static final HostPort VPN_TARGET = new HostPort("0.0.0.0", 0);
@@ -255,6 +257,14 @@ public sealed interface Frame
             if (relp && (udp || !push)) {
                 throw new IllegalArgumentException("relp applies to TCP push channels only");
             }
+            if (proxyProtocol && (udp || push || vpn || origin == null)) {
+                throw new IllegalArgumentException("proxy-protocol applies to TCP channels with an origin, not push");
+            }
+        }
+
+        public Open(int channel, int tunnelId, int window, boolean udp, boolean push, boolean sole, HostPort target,
+                    HostPort origin, boolean relp, boolean vpn) {
+            this(channel, tunnelId, window, udp, push, sole, target, origin, relp, vpn, false);
         }
 
         public Open(int channel, int tunnelId, int window, boolean udp, boolean push, boolean sole, HostPort target,

@@ -134,7 +134,8 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             case OPEN -> {
                 int tunnel = Varint.read(f, "tunnel id");
                 int window = Varint.read(f, "window");
-                int flags = readFlags(f, type, FLAG_UDP | FLAG_PUSH | FLAG_SOLE | FLAG_ORIGIN | FLAG_RELP | FLAG_VPN);
+                int flags = readFlags(f, type, FLAG_UDP | FLAG_PUSH | FLAG_SOLE | FLAG_ORIGIN | FLAG_RELP | FLAG_VPN
+                        | FLAG_PROXY_PROTOCOL);
                 if ((flags & FLAG_VPN) != 0 && flags != FLAG_VPN) {
                     throw new FrameException(FrameException.Reason.MALFORMED_FRAME, String.format(
                             "OPEN: the vpn flag excludes udp, push, sole, origin and relp (flags 0x%02x)", flags));
@@ -143,10 +144,15 @@ public final class FrameDecoder extends ByteToMessageDecoder {
                     throw new FrameException(FrameException.Reason.MALFORMED_FRAME,
                             String.format("OPEN: the relp flag needs push without udp (flags 0x%02x)", flags));
                 }
+                if ((flags & FLAG_PROXY_PROTOCOL) != 0 && (flags & (FLAG_UDP | FLAG_PUSH | FLAG_ORIGIN)) != FLAG_ORIGIN) {
+                    throw new FrameException(FrameException.Reason.MALFORMED_FRAME, String.format(
+                            "OPEN: the proxy-protocol flag needs origin, without udp and push (flags 0x%02x)", flags));
+                }
                 HostPort target = HostPort.decode(f);
                 HostPort origin = (flags & FLAG_ORIGIN) != 0 ? HostPort.decode(f) : null;
                 yield new Frame.Open(channel, tunnel, window, (flags & FLAG_UDP) != 0, (flags & FLAG_PUSH) != 0,
-                        (flags & FLAG_SOLE) != 0, target, origin, (flags & FLAG_RELP) != 0, (flags & FLAG_VPN) != 0);
+                        (flags & FLAG_SOLE) != 0, target, origin, (flags & FLAG_RELP) != 0, (flags & FLAG_VPN) != 0,
+                        (flags & FLAG_PROXY_PROTOCOL) != 0);
             }
             case OPEN_OK -> new Frame.OpenOk(channel, Varint.read(f, "window"));
             case OPEN_FAIL -> new Frame.OpenFail(channel, ErrorCode.of(readByte(f, type)), readText(f));
@@ -204,6 +210,8 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     static final int FLAG_SOLE = 8;
     /** BIND only: a reverse dynamic (SOCKS5 / HTTP CONNECT) listener. */
     static final int FLAG_DYNAMIC = 16;
+    /** OPEN: the same bit as BIND's dynamic; the egress sends a PROXY v2 header naming the origin. */
+    static final int FLAG_PROXY_PROTOCOL = 16;
     /** OPEN only: the customer's address (the origin) follows the target. */
     static final int FLAG_ORIGIN = 32;
     /** OPEN only, with push: the egress speaks RELP to the target (rsyslog's reliable event logging protocol). */

@@ -374,7 +374,10 @@ class FrameDecoderErrorTest {
         "08 07 11 00 00 01 7f000001 0050", // BIND dynamic with udp
         "08 07 12 00 00 01 7f000001 0050", // BIND dynamic with push
         "08 07 14 00 00 01 7f000001 0050 01 7f000001 0050", // BIND dynamic with peer
-        "10 01 00 00 10 01 7f000001 0050"  // OPEN flags 0x10
+        "10 01 00 00 10 01 7f000001 0050", // OPEN proxy-protocol without an origin
+        "10 01 00 00 31 01 7f000001 0050 01 7f000001 0050", // OPEN proxy-protocol on UDP
+        "10 01 00 00 32 01 7f000001 0050 01 7f000001 0050", // OPEN proxy-protocol on push
+        "10 01 00 00 90 01 00000000 0000"  // OPEN vpn with proxy-protocol
     })
     void unknownFlags(String body) {
         FrameException e = assertRejected(Reason.MALFORMED_FRAME, Wire.framed(body));

@@ -1,9 +1,11 @@
 package io.sdt.core;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.haproxy.HAProxyCommand;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
+import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
 import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
 import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
@@ -18,6 +20,7 @@ import io.sdt.core.tunnel.TunnelSpec.Direction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -27,11 +30,15 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -39,7 +46,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The server behind a load balancer that speaks the PROXY protocol ({@code --accept-proxy-protocol}): the
  * balancer here is a relay in this test that puts a v2 (or v1) header naming a made-up client first. From
  * a listed network the link's peer, and so the audit line, is that client; a header from an address not
- * listed is refused, and so is a listed balancer's connection without one.
+ * listed is refused, and so is a listed balancer's connection without one. And the other way: a tunnel with
+ * {@code ,proxy-protocol} tells its target the customer in a v2 header, for -L and -R.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ProxyProtocolIT {
@@ -88,6 +96,61 @@ class ProxyProtocolIT {
             Await.until("the refusal", Duration.ofSeconds(10), () -> server.lines().stream()
                     .anyMatch(l -> l.contains("sent no valid PROXY header")));
             assertFalse(client.isUp());
+        }
+    }
+
+    @Test
+    void aTunnelWithProxyProtocolTellsItsTargetTheCustomerInBothDirections() throws Exception {
+        List<HAProxyMessage> seen = new CopyOnWriteArrayList<>();
+        try (Nodes nodes = new Nodes(); Targets target = new Targets(socket -> {
+            // the target parses the header with Netty's decoder, then echoes the stream after it
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            byte[] head = new byte[16];
+            in.readFully(head);
+            byte[] rest = new byte[((head[14] & 0xFF) << 8) | (head[15] & 0xFF)];
+            in.readFully(rest);
+            EmbeddedChannel decoder = new EmbeddedChannel(new HAProxyMessageDecoder());
+            try {
+                decoder.writeInbound(Unpooled.wrappedBuffer(head, rest));
+            } catch (RuntimeException notAHeader) {
+                // the decoder's verdict on bytes that are no PROXY header; nothing was decoded
+            }
+            seen.add(decoder.readInbound());
+            decoder.finishAndReleaseAll();
+            in.transferTo(socket.getOutputStream());
+        })) {
+            SdtServer server = nodes.server(b -> b.allowTarget("127.0.0.1:" + target.port()).allowBind("127.0.0.1:*"));
+            SdtClient client = nodes.client(server, b -> b
+                    .forward(Direction.LOCAL, "0:127.0.0.1:" + target.port() + ",proxy-protocol")
+                    .forward(Direction.REMOTE, "127.0.0.1:0:127.0.0.1:" + target.port() + ",proxy-protocol")
+                    .forward(Direction.LOCAL, "0:127.0.0.1:" + target.port()));
+            InetSocketAddress remote = client.tunnels().get(1).awaitBound(Duration.ofSeconds(10));
+            for (InetSocketAddress at : List.of(client.tunnels().get(0).boundAddress(), remote)) {
+                try (Socket customer = new Socket()) {
+                    customer.connect(at, 5000);
+                    customer.setSoTimeout(20_000);
+                    byte[] sent = Payloads.write(customer.getOutputStream(), 64 * 1024, at.getPort());
+                    customer.shutdownOutput();
+                    assertArrayEquals(sent, Payloads.readAll(customer.getInputStream(), new long[1]),
+                            "the stream after the header is intact");
+                    HAProxyMessage m = seen.getLast();
+                    assertEquals(HAProxyProtocolVersion.V2, m.protocolVersion());
+                    assertEquals(HAProxyProxiedProtocol.TCP4, m.proxiedProtocol());
+                    assertEquals("127.0.0.1", m.sourceAddress());
+                    assertEquals(customer.getLocalPort(), m.sourcePort(), "the customer's own port: " + at);
+                    assertEquals(target.port(), m.destinationPort());
+                    m.release();
+                }
+            }
+            // a tunnel without the option sends no header: the target would take the stream's start for one
+            assertEquals(2, seen.size());
+            try (Socket plain = new Socket()) {
+                plain.connect(client.tunnels().get(2).boundAddress(), 5000);
+                plain.setSoTimeout(5000);
+                plain.getOutputStream().write(new byte[16]); // 16 zero bytes: the target's "header" of length 0
+                Await.until("the target read them as a header", Duration.ofSeconds(5), () -> seen.size() == 3);
+                assertNull(seen.getLast(), "no PROXY header was there: the decoder found none");
+            }
         }
     }
 

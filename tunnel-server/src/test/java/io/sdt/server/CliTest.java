@@ -87,6 +87,14 @@ class CliTest {
                 "--accept-proxy-protocol 10.0.0.0/33:"));
         cases.add(List.of("server --listen 7000 --token-file " + t + " --accept-proxy-protocol lb.example",
                 "--accept-proxy-protocol lb.example:"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80/udp,proxy-protocol",
+                "proxy-protocol applies to TCP tunnels that are not push"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,push,proxy-protocol",
+                "proxy-protocol applies to TCP tunnels that are not push"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " -R 1080,proxy-protocol --allow-target *",
+                "a reverse dynamic listener (no target) takes only max=N"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,proxy-protocol=2",
+                "proxy-protocol"));
         cases.add(List.of("client --server h:1 --token-file " + t + " --proxy ftp://p:21",
                 "--proxy: proxy ftp://p:21: the scheme must be http:// (CONNECT) or socks5://"));
         cases.add(List.of("client --server h:1 --token-file " + t + " --proxy http://bob:hunter2@p",

@@ -186,6 +186,28 @@ class ConfigFileTest {
     }
 
     @Test
+    void aTunnelsProxyProtocolKeyIsTheSpecOption() throws Exception {
+        Path yaml = Files.writeString(dir.resolve("pp.yaml"), """
+                node: client
+                link: {server: "127.0.0.1:7000", token: "0123456789abcdef0123456789abcdef"}
+                tunnels:
+                  - {bind: 8080, target: "web:80", proxy_protocol: true}
+                  - {bind: 8081, target: "web:80"}
+                """);
+        List<TunnelSpec> t = ConfigReader.read(yaml).tunnels();
+        assertTrue(t.get(0).proxyProtocol());
+        assertFalse(t.get(1).proxyProtocol());
+        Path bad = Files.writeString(dir.resolve("ppb.yaml"), """
+                node: client
+                link: {server: "127.0.0.1:7000", token: "0123456789abcdef0123456789abcdef"}
+                tunnels:
+                  - {bind: 8080, target: "web:80", proxy_protocol: yes-please}
+                """);
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigReader.read(bad));
+        assertTrue(e.getMessage().contains("tunnels[0].proxy_protocol: expected true or false"), e.getMessage());
+    }
+
+    @Test
     void linkProxyIsTheProxyFlagAndIsWrittenWithoutItsPassword() throws Exception {
         Path yaml = Files.writeString(dir.resolve("x.yaml"), """
                 node: client

@@ -36,7 +36,14 @@ import java.util.List;
  */
 public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPort target, int maxChannels,
                          Duration idle, boolean push, HostPort peer, int recordMax, int spoolMax,
-                         DurablePush durable, Relp relp, String text) {
+                         DurablePush durable, Relp relp, boolean proxyProtocol, String text) {
+
+    /** A spec without {@code ,proxy-protocol}. */
+    public TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPort target, int maxChannels,
+                      Duration idle, boolean push, HostPort peer, int recordMax, int spoolMax,
+                      DurablePush durable, Relp relp, String text) {
+        this(direction, udp, bind, target, maxChannels, idle, push, peer, recordMax, spoolMax, durable, relp, false, text);
+    }
 
     /**
      * Which ends of a TCP push tunnel speak RELP: {@code in}, the ingress towards its producers (they are

@@ -54,6 +54,7 @@ public final class TunnelSpecParser {
         String overflow = null;
         long spoolDiskMax = 0;
         TunnelSpec.Relp relp = TunnelSpec.Relp.NONE;
+        boolean proxyProtocol = false;
         List<String> unsupported = new ArrayList<>();
         for (int i = 1; i < parts.length; i++) {
             String opt = parts[i].strip();
@@ -63,6 +64,10 @@ public final class TunnelSpecParser {
                 case "push" -> {
                     requireNoValue(where, key, value);
                     push = true;
+                }
+                case "proxy-protocol" -> {
+                    requireNoValue(where, key, value);
+                    proxyProtocol = true;
                 }
                 case "peer" -> {
                     requireValue(where, key, value);
@@ -119,7 +124,8 @@ public final class TunnelSpecParser {
                 case "" -> throw new SpecException(where + "empty option");
                 default -> throw new SpecException(where + "unknown option '" + key
                         + "' (expected push, peer=IP:PORT, idle=DURATION, max=N, record=SIZE, spool=SIZE, spool-dir=DIR,"
-                        + " fsync=always|interval|never, overflow=block|drop, spool-max=SIZE or relp[=in|out|both])");
+                        + " fsync=always|interval|never, overflow=block|drop, spool-max=SIZE, relp[=in|out|both] or"
+                        + " proxy-protocol)");
             }
         }
         List<String> tokens = splitColons(where, addr);
@@ -127,7 +133,7 @@ public final class TunnelSpecParser {
             if (direction == Direction.REMOTE) {
                 // reverse dynamic forwarding, OpenSSH's -R [BIND_ADDR:]PORT
                 if (udp || push || peer != null || idle != null || recordMax > 0 || spoolMax > 0 || spoolDir != null
-                        || relp != TunnelSpec.Relp.NONE) {
+                        || relp != TunnelSpec.Relp.NONE || proxyProtocol) {
                     throw new SpecException(where + "a reverse dynamic listener (no target) takes only max=N");
                 }
                 return dynamic(direction, where, tokens, max, text);
@@ -165,6 +171,10 @@ public final class TunnelSpecParser {
         if (spoolDir != null && spoolDir.isBlank()) {
             throw new SpecException(where + "spool-dir= needs a directory");
         }
+        if (proxyProtocol && (udp || push)) {
+            throw new SpecException(where + "proxy-protocol applies to TCP tunnels that are not push (the target gets"
+                    + " one PROXY header per connection, naming its customer)");
+        }
         if (relp != TunnelSpec.Relp.NONE && (udp || !push)) {
             throw new SpecException(where + "relp applies to TCP push tunnels only (,push,relp)");
         }
@@ -188,7 +198,7 @@ public final class TunnelSpecParser {
         }
         try {
             return new TunnelSpec(direction, udp, new HostPort(bindHost, bindPort), new HostPort(host, hostPort), max,
-                    idle, push, peer, recordMax, spoolMax, durable, relp, text);
+                    idle, push, peer, recordMax, spoolMax, durable, relp, proxyProtocol, text);
         } catch (IllegalArgumentException e) {
             throw new SpecException(where + e.getMessage());
         }

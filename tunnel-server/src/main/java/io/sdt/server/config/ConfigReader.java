@@ -44,7 +44,8 @@ public final class ConfigReader {
     private static final Set<String> PUSH = Set.of("spool_dir");
     private static final Set<String> VPN = Set.of("networks", "addresses", "routes", "device", "mtu");
     private static final Set<String> TUNNEL = Set.of("direction", "mode", "protocol", "bind", "target", "peer", "idle",
-            "max", "record", "spool", "spool_dir", "fsync", "overflow", "spool_max", "relp");
+            "max", "record", "spool", "spool_dir", "fsync", "overflow", "spool_max", "relp",
+            "proxy_protocol");
     static final Set<String> LEVELS = Set.of("off", "fatal", "error", "warn", "info", "debug", "trace", "all");
     static final Set<String> AUDIT = Set.of("text", "json", "off");
 
@@ -288,6 +289,12 @@ public final class ConfigReader {
         }
         if (peer != null) {
             spec.append(",peer=").append(peer);
+        }
+        Object proxyProtocol = m.get("proxy_protocol");
+        if (proxyProtocol != null && !(proxyProtocol instanceof Boolean)) {
+            problems.add(path + ".proxy_protocol: expected true or false");
+        } else if (Boolean.TRUE.equals(proxyProtocol)) {
+            spec.append(",proxy-protocol");
         }
         for (String option : List.of("idle", "max", "record", "spool", "spool_dir", "fsync", "overflow", "spool_max",
                 "relp")) {

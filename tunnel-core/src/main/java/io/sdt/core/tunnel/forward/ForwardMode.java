@@ -39,7 +39,8 @@ public final class ForwardMode implements TunnelMode {
         if (open.udp()) {
             UdpEgress.open(link, open, target, outbound);
         } else {
-            StreamChannel.egress(link, open, target, outbound);
+            // -L: the ingress asked for it in the OPEN; -R: this node configured the tunnel
+            StreamChannel.egress(link, open, target, outbound, spec != null && spec.proxyProtocol());
         }
     }
 }

@@ -95,8 +95,9 @@ public final class StreamChannel implements LinkChannel {
         link.register(sc.id, sc);
         socket.pipeline().addLast(PipelineNames.RELAY, new StreamRelayHandler(sc));
         sc.openSentAt = link.stats().openSent();
+        HostPort origin = socket.remoteAddress() instanceof InetSocketAddress from ? HostPort.of(from) : null;
         link.writeAndFlush(new Frame.Open(sc.id, tunnel.id(), sc.window.size(), false, false, false, target,
-                socket.remoteAddress() instanceof InetSocketAddress from ? HostPort.of(from) : null));
+                origin, false, false, tunnel.spec().proxyProtocol() && origin != null));
     }
 
     /**
@@ -104,14 +105,23 @@ public final class StreamChannel implements LinkChannel {
      * loop and answers OPEN_OK once connected or OPEN_FAIL if not. Policy has been checked.
      */
     public static void egress(Link link, Frame.Open open, HostPort target, Outbound outbound) {
+        egress(link, open, target, outbound, false);
+    }
+
+    /**
+     * As {@link #egress(Link, Frame.Open, HostPort, Outbound)}; with {@code proxyProtocol} (or the OPEN's
+     * flag) the target first gets a PROXY protocol v2 header naming the OPEN's origin.
+     */
+    public static void egress(Link link, Frame.Open open, HostPort target, Outbound outbound, boolean proxyProtocol) {
         StreamChannel sc = new StreamChannel(link, open.channel(), null, State.CONNECTING);
         sc.credit.open(open.window());
         link.register(sc.id, sc);
+        HostPort origin = proxyProtocol || open.proxyProtocol() ? open.origin() : null;
         Connector.connect(link, target, outbound, new StreamRelayHandler(sc))
-                .addListener((ChannelFuture f) -> sc.onConnected(f, target));
+                .addListener((ChannelFuture f) -> sc.onConnected(f, target, origin));
     }
 
-    private void onConnected(ChannelFuture f, HostPort target) {
+    private void onConnected(ChannelFuture f, HostPort target, HostPort proxyOrigin) {
         if (state != State.CONNECTING) {
             f.channel().close();
             return;
@@ -125,6 +135,9 @@ public final class StreamChannel implements LinkChannel {
             return;
         }
         socket = f.channel();
+        if (proxyOrigin != null) {
+            ProxyHeader.write(socket, proxyOrigin);
+        }
         state = State.OPEN;
         link.stats().channelOpened();
         link.writeAndFlush(new Frame.OpenOk(id, window.size()));
