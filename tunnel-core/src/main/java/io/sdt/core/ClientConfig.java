@@ -5,6 +5,7 @@ import io.sdt.codec.HostPort;
 import io.sdt.core.link.EgressProxy;
 import io.sdt.core.link.LinkSettings;
 import io.sdt.core.link.TlsSetup;
+import io.sdt.core.link.WebSocketLink;
 import io.sdt.core.link.Token;
 import io.sdt.core.policy.Policy;
 import io.sdt.core.policy.PolicyRule;
@@ -32,11 +33,14 @@ import java.util.Objects;
  *                   delivered, or {@code null} to keep it in memory
  * @param vpn        the L3 VPN ({@code --vpn}), or {@code null} for none
  * @param proxy      the proxy the link is dialed through ({@code --proxy}), or {@code null} to dial directly
+ * @param webSocket  the WebSocket URL the link runs through ({@code --server ws://...}), or {@code null} for a
+ *                   raw link to {@code server} (which is then the URL's host and port)
  */
 public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnels, TlsSetup.ClientOptions tls,
                            Transport transport, LinkSettings settings, Duration reconnectMin,
                            Duration reconnectMax, int threads, Ticker ticker, Policy exitPolicy,
-                           ProxyAuth proxyAuth, Path pushStateDir, VpnSettings.Client vpn, EgressProxy proxy) {
+                           ProxyAuth proxyAuth, Path pushStateDir, VpnSettings.Client vpn, EgressProxy proxy,
+                           WebSocketLink.Url webSocket) {
     public ClientConfig {
         if (exitPolicy == null) {
             exitPolicy = Policy.denyAll();
@@ -63,7 +67,7 @@ public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnel
                         Transport transport, LinkSettings settings, Duration reconnectMin, Duration reconnectMax,
                         int threads) {
         this(server, token, tunnels, tls, transport, settings, reconnectMin, reconnectMax, threads,
-                Ticker.systemTicker(), null, null, null, null, null);
+                Ticker.systemTicker(), null, null, null, null, null, null);
     }
 
     /**
@@ -92,6 +96,7 @@ public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnel
         private ProxyAuth proxyAuth;
         private VpnSettings.Client vpn;
         private EgressProxy proxy;
+        private WebSocketLink.Url webSocket;
 
         public Builder() {
             super(1);
@@ -136,6 +141,13 @@ public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnel
             return this;
         }
 
+        /** Runs the link through a WebSocket at {@code url} (its host and port become the server's address). */
+        public Builder webSocket(String url) {
+            this.webSocket = WebSocketLink.Url.parse(url);
+            this.server = webSocket.address();
+            return this;
+        }
+
         /** Dials the server through {@code proxy} ({@code null}: directly). */
         public Builder proxy(EgressProxy proxy) {
             this.proxy = proxy;
@@ -163,7 +175,7 @@ public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnel
                 throw new IllegalArgumentException("a server address is required");
             }
             return new ClientConfig(server, requireToken(), tunnels, tls, transport, settings, reconnectMin, reconnectMax, threads,
-                    ticker, Policy.of(exitRules), proxyAuth, pushStateDir, vpn, proxy);
+                    ticker, Policy.of(exitRules), proxyAuth, pushStateDir, vpn, proxy, webSocket);
         }
 
         public SdtClient build() {

@@ -16,6 +16,8 @@ import io.sdt.core.link.EgressProxy;
 import io.sdt.core.link.Link;
 import io.sdt.core.link.LinkHooks;
 import io.sdt.core.link.LinkPipelines;
+import io.sdt.core.link.TlsSetup;
+import io.sdt.core.link.WebSocketLink;
 import io.sdt.core.metrics.NodeStats;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -40,6 +42,8 @@ final class Dialer {
 
     private final ClientConfig config;
     private final SslContext ssl;
+    /** The outer TLS of a wss:// link, or null. */
+    private final SslContext outer;
     private final EventLoop loop;
     private final LinkPipelines pipelines;
     private final NodeStats stats;
@@ -56,6 +60,12 @@ final class Dialer {
            Consumer<Link> linkDown, CompletableFuture<Void> fatal) {
         this.config = config;
         this.ssl = ssl;
+        WebSocketLink.Url ws = config.webSocket();
+        try {
+            this.outer = ws != null && ws.secure() ? TlsSetup.webSocketClient(config.tls().webSocketCaFile()) : null;
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("--ws-ca: " + e.getMessage(), e);
+        }
         this.loop = loop;
         this.stats = stats;
         this.pipelines = new LinkPipelines(config.token(), config.settings(), stats, hooks);
@@ -110,16 +120,25 @@ final class Dialer {
         EgressProxy proxy = config.proxy();
         ChannelHandler pipeline = pipelines.client(ssl, server.host(), server.port(), result);
         ProxyHandler[] proxied = new ProxyHandler[1];
+        WebSocketLink.Url ws = config.webSocket();
         Bootstrap b = new Bootstrap().group(loop).channel(config.transport().socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.settings().connectTimeout().toMillis())
-                .handler(proxy == null ? pipeline : new ChannelInitializer<>() {
+                .handler(proxy == null && ws == null ? pipeline : new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        // first the proxy's handshake, then the link's TLS inside the tunnel it opened
-                        proxied[0] = proxy.handler(config.settings().connectTimeout());
-                        ch.pipeline().addLast(proxied[0], pipeline);
+                        // first the proxy's handshake, then the WebSocket upgrade, then the link's TLS inside
+                        if (proxy != null) {
+                            proxied[0] = proxy.handler(config.settings().connectTimeout());
+                            ch.pipeline().addLast(proxied[0]);
+                        }
+                        if (ws != null) {
+                            WebSocketLink.client(ch.pipeline(), ws, outer, pipeline, config.settings().handshakeTimeout(),
+                                    result);
+                        } else {
+                            ch.pipeline().addLast(pipeline);
+                        }
                     }
                 });
         if (proxy != null) {
@@ -137,7 +156,8 @@ final class Dialer {
                 backoff.reset();
                 link = up;
                 signalUp();
-                log.info("{}: link up to {}{}", up, server, proxy == null ? "" : " through the proxy " + proxy);
+                log.info("{}: link up to {}{}", up, ws != null ? ws : server,
+                        proxy == null ? "" : " through the proxy " + proxy);
                 up.channel().closeFuture().addListener(x -> onLinkDown(up));
             } else if (f.cause() instanceof AuthException auth) {
                 log.error("authentication with {} failed: {}; not retrying", server, auth.getMessage());

@@ -104,7 +104,8 @@ public final class SdtServer implements AutoCloseable {
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.SO_KEEPALIVE, true)
-                    .childHandler(pipelines.server(tls, waiting, new ProxyProtocol(config.proxyProtocol())));
+                    .childHandler(pipelines.server(tls, waiting, new ProxyProtocol(config.proxyProtocol()),
+                            config.webSocketPath()));
             io.sdt.core.link.LinkSockets.server(b, config.transport().notSentLowat());
             listener = b.bind(config.listen().toSocketAddress()).sync().channel();
             group.scheduleAtFixedRate(pipelines::summarizeLogs, 10, 10, TimeUnit.SECONDS);
@@ -116,8 +117,9 @@ public final class SdtServer implements AutoCloseable {
             throw e;
         }
         log.info("server listening on {} (transport {}, targets {}, binds {}{})", HostPort.of(address()),
-                config.transport().id(), config.allowTarget(), config.allowBind(), config.proxyProtocol().isEmpty() ? ""
-                        : ", PROXY protocol from " + config.proxyProtocol());
+                config.transport().id(), config.allowTarget(), config.allowBind(), (config.proxyProtocol().isEmpty() ? ""
+                        : ", PROXY protocol from " + config.proxyProtocol())
+                        + (config.webSocketPath() == null ? "" : ", WebSocket at " + config.webSocketPath()));
         return this;
     }
 

@@ -24,12 +24,15 @@ import java.util.Objects;
  * @param pushStateDir {@code push.spool_dir}: where this node keeps what its push egresses delivered,
  *                     so a restart does not deliver a resent record twice; {@code null} keeps it in memory
  * @param vpn          the L3 VPN ({@code --vpn}), or {@code null} for none
+ * @param webSocketPath the path where the link port takes WebSocket upgrades ({@code --ws-path}), or
+ *                     {@code null} for raw links only
  * @param proxyProtocol the load balancers whose connections start with a PROXY protocol header
  *                     ({@code --accept-proxy-protocol}); empty: none
  */
 public record ServerConfig(HostPort listen, Token token, Policy allowTarget, Policy allowBind,
                            TlsSetup.ServerOptions tls, Transport transport, LinkSettings settings, int threads,
-                           Ticker ticker, Path pushStateDir, VpnSettings.Server vpn, List<IpPrefix> proxyProtocol) {
+                           Ticker ticker, Path pushStateDir, VpnSettings.Server vpn, List<IpPrefix> proxyProtocol,
+                           String webSocketPath) {
     public ServerConfig {
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(token, "token");
@@ -45,12 +48,15 @@ public record ServerConfig(HostPort listen, Token token, Policy allowTarget, Pol
             ticker = Ticker.systemTicker();
         }
         proxyProtocol = proxyProtocol == null ? List.of() : List.copyOf(proxyProtocol);
+        if (webSocketPath != null && !webSocketPath.startsWith("/")) {
+            throw new IllegalArgumentException("--ws-path " + webSocketPath + ": a path starts with /");
+        }
     }
 
     public ServerConfig(HostPort listen, Token token, Policy allowTarget, Policy allowBind, TlsSetup.ServerOptions tls,
                         Transport transport, LinkSettings settings, int threads) {
         this(listen, token, allowTarget, allowBind, tls, transport, settings, threads, Ticker.systemTicker(), null, null,
-                List.of());
+                List.of(), null);
     }
 
     /** Fluent construction of a {@link ServerConfig}; every setter validates its input. */
@@ -61,6 +67,7 @@ public record ServerConfig(HostPort listen, Token token, Policy allowTarget, Pol
         private TlsSetup.ServerOptions tls = TlsSetup.ServerOptions.SELF_SIGNED;
         private VpnSettings.Server vpn;
         private final List<IpPrefix> proxyProtocol = new ArrayList<>();
+        private String webSocketPath;
 
         public Builder() {
             super(Math.min(2, Runtime.getRuntime().availableProcessors()));
@@ -92,6 +99,12 @@ public record ServerConfig(HostPort listen, Token token, Policy allowTarget, Pol
             return this;
         }
 
+        /** The link port also takes WebSocket upgrades at {@code path}. */
+        public Builder webSocketPath(String path) {
+            this.webSocketPath = path;
+            return this;
+        }
+
         public Builder vpn(VpnSettings.Server vpn) {
             this.vpn = vpn;
             return this;
@@ -110,7 +123,7 @@ public record ServerConfig(HostPort listen, Token token, Policy allowTarget, Pol
         public ServerConfig config() {
             return new ServerConfig(listen, requireToken(), Policy.parse("--allow-target", allowTarget),
                     Policy.parse("--allow-bind", allowBind), tls, transport, settings, threads, ticker, pushStateDir, vpn,
-                    proxyProtocol);
+                    proxyProtocol, webSocketPath);
         }
 
         public SdtServer build() {

@@ -23,7 +23,8 @@ final class ClientCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--server", required = true, paramLabel = "HOST:PORT", description = "The server's link address.")
+    @Option(names = "--server", required = true, paramLabel = "HOST:PORT|URL",
+            description = "The server's link address, or ws://HOST[:PORT]/PATH (its --ws-path) or wss://... (a TLS-terminating reverse proxy in front of it): the link through a WebSocket.")
     String server;
 
     @Option(names = "-L", paramLabel = "SPEC",
@@ -50,6 +51,10 @@ final class ClientCommand implements Callable<Integer> {
             description = "Dial the server through this proxy: http://[USER:PASS@]HOST:PORT (CONNECT) or "
                     + "socks5://[USER:PASS@]HOST:PORT; 'none' for none. Default: HTTPS_PROXY / ALL_PROXY unless NO_PROXY names the server.")
     String proxy;
+
+    @Option(names = "--ws-ca", paramLabel = "F",
+            description = "CA bundle (PEM) for the certificate of a wss:// endpoint (default: the system's CAs).")
+    Path wsCa;
 
     @Option(names = "--ca", paramLabel = "F", description = "Validate the server certificate against this CA (and its host name).")
     Path ca;
@@ -97,10 +102,10 @@ final class ClientCommand implements Callable<Integer> {
             throw new Main.UsageException(e.getMessage());
         }
         return new NodeConfig(NodeConfig.Role.CLIENT, null, server, node.tokenFile, null, node.transport, node.window,
-                new NodeConfig.Tls(ca, cert, key, null), allowTarget, List.of(), proxyAuthFile, null, specs, node.admin,
+                new NodeConfig.Tls(ca, cert, key, null, wsCa), allowTarget, List.of(), proxyAuthFile, null, specs, node.admin,
                 NodeConfig.Logging.auditTo(node.auditFile), node.drainTimeout(), null, node.windowMax, node.bufferBudget,
                 NodeOptions.vpn(vpn != null, vpn == null || vpn.isEmpty() ? List.of() : List.of(vpn), vpnRoute, vpnDev),
-                proxy, List.of());
+                proxy, List.of(), null);
     }
 
     /** The client's settings, every problem reported against its flag. */

@@ -9,6 +9,7 @@ import io.sdt.core.SdtServer;
 import io.sdt.core.link.EgressProxy;
 import io.sdt.core.link.LinkSettings;
 import io.sdt.core.link.TlsSetup;
+import io.sdt.core.link.WebSocketLink;
 import io.sdt.core.link.Token;
 import io.sdt.core.policy.Policy;
 import io.sdt.core.policy.PolicyRule;
@@ -53,7 +54,8 @@ final class NodeSetup {
             Map.entry("shutdown.drain_timeout", "--drain-timeout"), Map.entry("vpn.networks", "--vpn"),
             Map.entry("vpn.address", "--vpn"), Map.entry("vpn.routes", "--vpn-route"),
             Map.entry("vpn.device", "--vpn-dev"), Map.entry("link.proxy", "--proxy"),
-            Map.entry("link.accept_proxy_protocol", "--accept-proxy-protocol")).getOrDefault(path, path);
+            Map.entry("link.accept_proxy_protocol", "--accept-proxy-protocol"),
+            Map.entry("link.ws_path", "--ws-path"), Map.entry("tls.ws_ca", "--ws-ca")).getOrDefault(path, path);
 
     private final NodeConfig config;
     private final Function<String, String> names;
@@ -79,18 +81,20 @@ final class NodeSetup {
         s.pushStateDir(config.pushStateDir());
         VpnSettings.Server vpn = s.vpnServer();
         List<IpPrefix> balancers = s.prefixes("link.accept_proxy_protocol", config.acceptProxyProtocol());
+        String wsPath = s.wsPath(config.wsPath());
         s.check();
         return new ServerConfig(listen, token, policy[0], policy[1],
                 new TlsSetup.ServerOptions(config.tls().cert(), config.tls().key(), config.tls().clientCa()), transport,
                 settings, Math.min(2, Runtime.getRuntime().availableProcessors()), Ticker.systemTicker(),
-                config.pushStateDir(), vpn, balancers);
+                config.pushStateDir(), vpn, balancers, wsPath);
     }
 
     /** A client's settings; every problem at once in a {@link ConfigException}. */
     static ClientConfig client(NodeConfig config, Function<String, String> names) {
         NodeSetup s = new NodeSetup(config, names, System::getenv);
         s.admin();
-        HostPort server = s.address("link.server", config.server(), null, true);
+        WebSocketLink.Url ws = s.webSocket(config.server());
+        HostPort server = ws != null ? ws.address() : s.address("link.server", config.server(), null, true);
         Token token = s.token();
         Policy exits = s.policy("policy.allow_target", config.allowTarget());
         ProxyAuth auth = s.proxyAuth();
@@ -104,9 +108,10 @@ final class NodeSetup {
         s.check();
         try {
             return new ClientConfig(server, token, config.tunnels(),
-                    new TlsSetup.ClientOptions(config.tls().ca(), config.tls().cert(), config.tls().key()), transport,
+                    new TlsSetup.ClientOptions(config.tls().ca(), config.tls().cert(), config.tls().key(),
+                            config.tls().wsCa()), transport,
                     settings, Duration.ofMillis(200), Duration.ofSeconds(10), 1, Ticker.systemTicker(), exits, auth,
-                    config.pushStateDir(), vpn, proxy);
+                    config.pushStateDir(), vpn, proxy, ws);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
@@ -265,6 +270,27 @@ final class NodeSetup {
 
     private HostPort admin() {
         return config.admin() == null ? null : address("admin", config.admin(), "127.0.0.1", false);
+    }
+
+    /** {@code link.server} as a WebSocket URL, or null if it is HOST:PORT (or unusable: the problem is listed). */
+    private WebSocketLink.Url webSocket(String value) {
+        if (value == null || !WebSocketLink.Url.looksLikeOne(value)) {
+            return null;
+        }
+        try {
+            return WebSocketLink.Url.parse(value);
+        } catch (IllegalArgumentException e) {
+            problems.add(names.apply("link.server") + " " + e.getMessage());
+            return null;
+        }
+    }
+
+    private String wsPath(String path) {
+        if (path != null && (!path.startsWith("/") || path.contains(" ") || path.contains("?"))) {
+            problems.add(names.apply("link.ws_path") + " " + path + ": a path starts with / and has no spaces or query");
+            return null;
+        }
+        return path;
     }
 
     private HostPort address(String key, String value, String defaultHost, boolean hostRequired) {

@@ -28,6 +28,10 @@ final class ServerCommand implements Callable<Integer> {
             description = "Targets clients may reach: HOSTS[:PORTS], e.g. 10.0.0.0/8:22, '*.internal', '*'. Repeatable; none = deny all.")
     List<String> allowTarget = new ArrayList<>();
 
+    @Option(names = "--ws-path", paramLabel = "/PATH",
+            description = "The link port also takes WebSocket upgrades at this path (clients: --server ws://HOST:PORT/PATH, or wss:// through a TLS-terminating reverse proxy).")
+    String wsPath;
+
     @Option(names = "--accept-proxy-protocol", paramLabel = "CIDR",
             description = "Load balancers in these networks put a PROXY protocol (v1/v2) header first, naming the "
                     + "real client; their connections must, and nobody else's may. Repeatable.")
@@ -72,7 +76,7 @@ final class ServerCommand implements Callable<Integer> {
         return new NodeConfig(NodeConfig.Role.SERVER, listen, null, node.tokenFile, null, node.transport, node.window,
                 new NodeConfig.Tls(null, cert, key, clientCa), allowTarget, allowBind, null, null, List.of(), node.admin,
                 NodeConfig.Logging.auditTo(node.auditFile), node.drainTimeout(), null, node.windowMax, node.bufferBudget,
-                NodeOptions.vpn(!vpn.isEmpty(), vpn, vpnRoute, vpnDev), null, acceptProxyProtocol);
+                NodeOptions.vpn(!vpn.isEmpty(), vpn, vpnRoute, vpnDev), null, acceptProxyProtocol, wsPath);
     }
 
     /** The server's settings, every problem reported against its flag. */

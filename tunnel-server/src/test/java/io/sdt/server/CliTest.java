@@ -95,6 +95,10 @@ class CliTest {
                 "a reverse dynamic listener (no target) takes only max=N"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,proxy-protocol=2",
                 "proxy-protocol"));
+        cases.add(List.of("client --server ws://h:99999/t --token-file " + t, "--server ws://h:99999/t: port 99999 is out of range"));
+        cases.add(List.of("client --server wss://u:p@h/t --token-file " + t, "no credentials, query or fragment"));
+        cases.add(List.of("server --listen 7000 --token-file " + t + " --ws-path tunnel",
+                "--ws-path tunnel: a path starts with /"));
         cases.add(List.of("client --server h:1 --token-file " + t + " --proxy ftp://p:21",
                 "--proxy: proxy ftp://p:21: the scheme must be http:// (CONNECT) or socks5://"));
         cases.add(List.of("client --server h:1 --token-file " + t + " --proxy http://bob:hunter2@p",

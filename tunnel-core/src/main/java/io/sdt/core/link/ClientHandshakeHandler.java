@@ -92,7 +92,7 @@ final class ClientHandshakeHandler extends HandshakeHandler {
     private void onChallenge(ChannelHandlerContext ctx, Frame.Challenge challenge) {
         byte[] binding;
         try {
-            Certificate[] peer = ctx.pipeline().get(SslHandler.class).engine().getSession().getPeerCertificates();
+            Certificate[] peer = ((SslHandler) ctx.pipeline().get(PipelineNames.TLS)).engine().getSession().getPeerCertificates();
             binding = Proofs.serverEndPoint(peer[0].getEncoded());
         } catch (IOException | CertificateEncodingException e) {
             finish(ctx, new IOException("cannot read the server certificate: " + e.getMessage(), e));

@@ -65,7 +65,7 @@ abstract class HandshakeHandler extends ChannelInboundHandlerAdapter {
                 tlsFailed(ctx, e.cause());
                 return;
             }
-            String alpn = ctx.pipeline().get(SslHandler.class).applicationProtocol();
+            String alpn = ((SslHandler) ctx.pipeline().get(PipelineNames.TLS)).applicationProtocol();
             if (!TlsSetup.ALPN.equals(alpn)) {
                 stats.handshakeFailure();
                 wrongProtocol(ctx, alpn);

@@ -49,7 +49,8 @@ public final class LinkPipelines {
      * authenticated: the room refuses it or drops another waiting one to make room ({@link WaitingRoom}).
      * {@code proxy} says which balancers put a PROXY protocol header first ({@link ProxyProtocol}).
      */
-    public ChannelInitializer<Channel> server(TlsSetup.ServerTls tls, WaitingRoom room, ProxyProtocol proxy) {
+    public ChannelInitializer<Channel> server(TlsSetup.ServerTls tls, WaitingRoom room, ProxyProtocol proxy,
+                                              String webSocketPath) {
         byte[] binding = Proofs.serverEndPoint(tls.leafCertificate());
         Duration firstByte = FIRST_BYTE_TIMEOUT.compareTo(settings.handshakeTimeout()) < 0
                 ? FIRST_BYTE_TIMEOUT : settings.handshakeTimeout();
@@ -77,6 +78,9 @@ public final class LinkPipelines {
                 SslHandler ssl = tls.context().newHandler(ch.alloc());
                 ssl.setHandshakeTimeoutMillis(settings.handshakeTimeout().toMillis());
                 proxy.install(ch.pipeline(), ch, stats, noise);
+                if (webSocketPath != null) {
+                    ch.pipeline().addLast(WebSocketLink.server(webSocketPath, settings.handshakeTimeout(), noise));
+                }
                 ch.pipeline().addLast(PipelineNames.FIRST_BYTE, new FirstByteDeadline(ticket, firstByte, stats, noise));
                 frames(ch.pipeline(), ssl).addLast(PipelineNames.AUTH, new ServerHandshakeHandler(token, random, binding,
                         settings, stats, hooks, noise, ticket::leave));

@@ -53,9 +53,33 @@ public final class TlsSetup {
         public static final ServerOptions SELF_SIGNED = new ServerOptions(null, null, null);
     }
 
-    /** Client options: all {@code null} means no chain validation and no client certificate. */
-    public record ClientOptions(Path caFile, Path certFile, Path keyFile) {
+    /**
+     * Client options: all {@code null} means no chain validation and no client certificate.
+     * {@code webSocketCaFile}: the CAs a {@code wss://} endpoint's certificate is checked against (its
+     * host name too); {@code null}: the system's.
+     */
+    public record ClientOptions(Path caFile, Path certFile, Path keyFile, Path webSocketCaFile) {
         public static final ClientOptions DEFAULT = new ClientOptions(null, null, null);
+
+        public ClientOptions(Path caFile, Path certFile, Path keyFile) {
+            this(caFile, certFile, keyFile, null);
+        }
+    }
+
+    /**
+     * The outer TLS of a {@code wss://} link: checked like a browser checks a web site (chain and host name,
+     * against {@code caFile} or the JDK's CAs), HTTP/1.1 for the upgrade.
+     */
+    public static SslContext webSocketClient(Path caFile) throws IOException {
+        SslContextBuilder b = SslContextBuilder.forClient().endpointIdentificationAlgorithm("HTTPS");
+        try {
+            if (caFile != null) {
+                b.trustManager(caFile.toFile());
+            }
+        } catch (IllegalArgumentException e) {
+            throw badKeyMaterial("--ws-ca " + caFile, e);
+        }
+        return b.build();
     }
 
     public static ServerTls server(ServerOptions options) throws GeneralSecurityException, IOException {

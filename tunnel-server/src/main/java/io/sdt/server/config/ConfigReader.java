@@ -36,8 +36,8 @@ public final class ConfigReader {
     private static final Set<String> TOP = Set.of("node", "link", "tls", "policy", "tunnels", "admin", "logging",
             "shutdown", "push", "vpn");
     private static final Set<String> LINK = Set.of("listen", "server", "token_file", "token", "transport", "window",
-            "window_max", "buffer_budget", "proxy", "accept_proxy_protocol");
-    private static final Set<String> TLS = Set.of("ca", "cert", "key", "client_ca");
+            "window_max", "buffer_budget", "proxy", "accept_proxy_protocol", "ws_path");
+    private static final Set<String> TLS = Set.of("ca", "cert", "key", "client_ca", "ws_ca");
     private static final Set<String> POLICY = Set.of("allow_target", "allow_bind", "proxy_auth_file", "proxy_auth");
     private static final Set<String> LOGGING = Set.of("level", "audit", "audit_file", "audit_file_size");
     private static final Set<String> SHUTDOWN = Set.of("drain_timeout");
@@ -164,9 +164,10 @@ public final class ConfigReader {
             forbid(tls.get("client_ca"), "tls.client_ca", "is for a server");
             forbid(policy.get("allow_bind"), "policy.allow_bind", "is for a server");
             forbid(link.get("accept_proxy_protocol"), "link.accept_proxy_protocol", "is for a server");
+            forbid(link.get("ws_path"), "link.ws_path", "is for a server");
         }
         NodeConfig.Tls tlsConfig = new NodeConfig.Tls(path(tls, "ca", "tls.ca"), path(tls, "cert", "tls.cert"),
-                path(tls, "key", "tls.key"), path(tls, "client_ca", "tls.client_ca"));
+                path(tls, "key", "tls.key"), path(tls, "client_ca", "tls.client_ca"), path(tls, "ws_ca", "tls.ws_ca"));
         if ((tlsConfig.cert() == null) != (tlsConfig.key() == null)) {
             problems.add("tls: cert and key go together");
         }
@@ -184,7 +185,7 @@ public final class ConfigReader {
                         string(logging, "audit_file_size", "logging.audit_file_size")), drain,
                 pushDir, string(link, "window_max", "link.window_max"), string(link, "buffer_budget", "link.buffer_budget"),
                 vpn, string(link, "proxy", "link.proxy"), strings(link, "accept_proxy_protocol",
-                        "link.accept_proxy_protocol"));
+                        "link.accept_proxy_protocol"), string(link, "ws_path", "link.ws_path"));
     }
 
     /**

@@ -37,6 +37,7 @@ import java.util.Objects;
  * @param vpn           {@code vpn.*}: the L3 VPN, or {@code null} for none
  * @param acceptProxyProtocol {@code link.accept_proxy_protocol} (server): networks of the load balancers whose
  *                      connections start with a PROXY protocol header
+ * @param wsPath        {@code link.ws_path} (server): where the link port takes WebSocket upgrades, or {@code null}
  * @param proxy         {@code link.proxy} (client): the proxy URL the link is dialed through, {@code none}, or
  *                      {@code null} for the environment's ({@code HTTPS_PROXY}, {@code NO_PROXY})
  */
@@ -44,7 +45,7 @@ public record NodeConfig(Role role, String listen, String server, Path tokenFile
                          String window, Tls tls, List<String> allowTarget, List<String> allowBind, Path proxyAuthFile,
                          Secret proxyAuth, List<TunnelSpec> tunnels, String admin, Logging logging,
                          Duration drainTimeout, Path pushStateDir, String windowMax, String bufferBudget, Vpn vpn,
-                         String proxy, List<String> acceptProxyProtocol) {
+                         String proxy, List<String> acceptProxyProtocol, String wsPath) {
 
     /**
      * {@code vpn}: the L3 VPN, as written. A server's {@code networks} are its address pools ({@code --vpn
@@ -87,8 +88,12 @@ public record NodeConfig(Role role, String listen, String server, Path tokenFile
      * {@code tls}: a server's certificate, key and client CA (mTLS); a client's CA and certificate.
      * All {@code null}: a server makes a self-signed certificate, a client pins nothing beyond the token.
      */
-    public record Tls(Path ca, Path cert, Path key, Path clientCa) {
-        public static final Tls NONE = new Tls(null, null, null, null);
+    public record Tls(Path ca, Path cert, Path key, Path clientCa, Path wsCa) {
+        public static final Tls NONE = new Tls(null, null, null, null, null);
+
+        public Tls(Path ca, Path cert, Path key, Path clientCa) {
+            this(ca, cert, key, clientCa, null);
+        }
     }
 
     /**
@@ -129,6 +134,7 @@ public record NodeConfig(Role role, String listen, String server, Path tokenFile
         diff(changed, "link.buffer_budget", bufferBudget, next.bufferBudget);
         diff(changed, "link.proxy", proxy, next.proxy);
         diff(changed, "link.accept_proxy_protocol", acceptProxyProtocol, next.acceptProxyProtocol);
+        diff(changed, "link.ws_path", wsPath, next.wsPath);
         diff(changed, "tls", tls, next.tls);
         diff(changed, "admin", admin, next.admin);
         diff(changed, "push.spool_dir", pushStateDir, next.pushStateDir);
