@@ -3,8 +3,8 @@ package io.sdt.core;
 import io.sdt.core.policy.AuditLog;
 import io.sdt.core.testing.Await;
 import io.sdt.core.testing.LogCapture;
+import io.sdt.core.testing.Loopback;
 import io.sdt.core.testing.Nodes;
-import io.sdt.core.testing.Payloads;
 import io.sdt.core.testing.Targets;
 import io.sdt.core.tunnel.TunnelSpec.Direction;
 import org.junit.jupiter.api.AfterEach;
@@ -14,14 +14,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -58,7 +55,7 @@ class BalancedFleetIT {
         try (Nodes nodes = new Nodes(); Targets echo = Targets.echo(); LogCapture audit = LogCapture.of(AuditLog.LOGGER)) {
             SdtServer[] servers = {server(nodes, echo, 0), server(nodes, echo, 0)};
             int[] ports = {servers[0].address().getPort(), servers[1].address().getPort()};
-            int front = freePort();
+            int front = Loopback.freePort();
             Path log = dir.resolve("haproxy.log");
             Path conf = Files.writeString(dir.resolve("haproxy.cfg"), """
                     global
@@ -80,11 +77,11 @@ class BalancedFleetIT {
                     """.formatted(front, ports[0], ports[1]));
             haproxy = new ProcessBuilder(HAPROXY, "-db", "-f", conf.toString()).redirectErrorStream(true)
                     .redirectOutput(log.toFile()).start();
-            Await.until("haproxy listening", Duration.ofSeconds(10), () -> accepts(front));
+            Await.until("haproxy listening", Duration.ofSeconds(10), () -> Loopback.accepts(front));
 
             SdtClient first = nodes.client(front, b -> b.forward(Direction.LOCAL, "0:127.0.0.1:" + echo.port()), true);
             InetSocketAddress local = first.tunnels().get(0).boundAddress();
-            roundTrip(local, 1);
+            Loopback.echo(local, 16 * 1024, 1);
             int on = servers[0].linkCount() == 1 ? 0 : 1;
             assertEquals(1, servers[on].linkCount() + servers[1 - on].linkCount(), "one link, on one server");
             Await.until("the audit line", Duration.ofSeconds(5),
@@ -96,7 +93,7 @@ class BalancedFleetIT {
             while (!back && attempts < 200) { // bounded in count; each failed try waits 50 ms
                 attempts++;
                 try {
-                    roundTrip(local, 100 + attempts);
+                    Loopback.echo(local, 16 * 1024, 100 + attempts);
                     back = true;
                 } catch (IOException | AssertionError e) {
                     Thread.sleep(50);
@@ -108,12 +105,12 @@ class BalancedFleetIT {
 
             // the dead one comes back on its port; HAProxy's check finds it, and the next client gets it
             String name = on == 0 ? "fleet/a" : "fleet/b";
-            Await.until(name + " seen down", Duration.ofSeconds(20), () -> read(log).contains("Server " + name + " is DOWN"));
+            Await.until(name + " seen down", Duration.ofSeconds(20), () -> Loopback.read(log).contains("Server " + name + " is DOWN"));
             servers[on] = SdtServer.builder().listen("127.0.0.1", ports[on]).token(nodes.token)
                     .allowTarget("127.0.0.1:" + echo.port()).acceptProxyProtocol("127.0.0.1/32").build().start();
-            Await.until(name + " up again", Duration.ofSeconds(20), () -> read(log).contains("Server " + name + " is UP"));
+            Await.until(name + " up again", Duration.ofSeconds(20), () -> Loopback.read(log).contains("Server " + name + " is UP"));
             SdtClient second = nodes.client(front, b -> b.forward(Direction.LOCAL, "0:127.0.0.1:" + echo.port()), true);
-            roundTrip(second.tunnels().get(0).boundAddress(), 7);
+            Loopback.echo(second.tunnels().get(0).boundAddress(), 16 * 1024, 7);
             assertEquals(1, servers[on].linkCount(), "least connections: the restarted server takes the new client");
             servers[on].close();
         }
@@ -124,36 +121,4 @@ class BalancedFleetIT {
                 .acceptProxyProtocol("127.0.0.1/32"));
     }
 
-    private static String read(Path log) {
-        try {
-            return Files.readString(log);
-        } catch (IOException e) {
-            return "";
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
-    private static boolean accepts(int port) {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", port), 500);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private static void roundTrip(InetSocketAddress at, long seed) throws IOException {
-        try (Socket s = new Socket()) {
-            s.connect(at, 2000);
-            s.setSoTimeout(5000);
-            byte[] sent = Payloads.write(s.getOutputStream(), 16 * 1024, seed);
-            s.shutdownOutput();
-            assertArrayEquals(sent, Payloads.readAll(s.getInputStream(), new long[1]));
-        }
-    }
 }

@@ -3,8 +3,8 @@ package io.sdt.core;
 import io.sdt.core.link.EgressProxy;
 import io.sdt.core.testing.Await;
 import io.sdt.core.testing.LogCapture;
+import io.sdt.core.testing.Loopback;
 import io.sdt.core.testing.Nodes;
-import io.sdt.core.testing.Payloads;
 import io.sdt.core.testing.Targets;
 import io.sdt.core.tunnel.TunnelSpec.Direction;
 import org.junit.jupiter.api.AfterEach;
@@ -15,13 +15,11 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -66,17 +64,8 @@ class EgressProxyIT {
         tinyproxy = new ProcessBuilder(TINYPROXY, "-d", "-c", conf.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("tinyproxy.log").toFile()).start();
         int p = port;
-        Await.until("tinyproxy listening", Duration.ofSeconds(10), () -> accepts(p));
+        Await.until("tinyproxy listening", Duration.ofSeconds(10), () -> Loopback.accepts(p));
         return port;
-    }
-
-    private static boolean accepts(int port) {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", port), 500);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     private String proxyLog() throws IOException {
@@ -91,10 +80,10 @@ class EgressProxyIT {
             SdtClient client = nodes.client(server, b -> b.proxy(EgressProxy.parse("http://127.0.0.1:" + proxy))
                     .forward(Direction.LOCAL, "0:127.0.0.1:" + echo.port())
                     .forward(Direction.REMOTE, "127.0.0.1:0:127.0.0.1:" + echo.port()));
-            roundTrip(client.tunnels().get(0).boundAddress(), 1);
+            Loopback.echo(client.tunnels().get(0).boundAddress(), 256 * 1024, 1);
             InetSocketAddress remote = client.tunnels().get(1).awaitBound(Duration.ofSeconds(10));
             assertNotNull(remote, "the -R listener is bound on the server");
-            roundTrip(remote, 2);
+            Loopback.echo(remote, 256 * 1024, 2);
             assertTrue(proxyLog().contains("CONNECT 127.0.0.1:" + server.address().getPort()),
                     "the link went through the proxy:\n" + proxyLog());
         }
@@ -108,7 +97,7 @@ class EgressProxyIT {
             SdtServer server = nodes.server(b -> b.allowTarget("127.0.0.1:" + echo.port()));
             SdtClient good = nodes.client(server, b -> b.proxy(EgressProxy.parse("http://alice:s3cret@127.0.0.1:" + proxy))
                     .forward(Direction.LOCAL, "0:127.0.0.1:" + echo.port()));
-            roundTrip(good.tunnels().get(0).boundAddress(), 3);
+            Loopback.echo(good.tunnels().get(0).boundAddress(), 256 * 1024, 3);
 
             SdtClient bad = nodes.client(server.address().getPort(), b -> b
                     .proxy(EgressProxy.parse("http://alice:wrong@127.0.0.1:" + proxy)), false);
@@ -133,19 +122,9 @@ class EgressProxyIT {
             int socksPort = socks.tunnels().get(0).boundAddress().getPort();
             SdtClient client = nodes.client(server, b -> b.proxy(EgressProxy.parse("socks5://127.0.0.1:" + socksPort))
                     .forward(Direction.LOCAL, "0:127.0.0.1:" + echo.port()));
-            roundTrip(client.tunnels().get(0).boundAddress(), 4);
+            Loopback.echo(client.tunnels().get(0).boundAddress(), 256 * 1024, 4);
             assertTrue(exit.stats().channelsOpened() >= 1, "the link's connection left through the second pair");
         }
     }
 
-    private static void roundTrip(InetSocketAddress at, long seed) throws Exception {
-        try (Socket s = new Socket()) {
-            s.connect(at, 5000);
-            s.setSoTimeout(20_000);
-            byte[] sent = Payloads.write(s.getOutputStream(), 256 * 1024, seed);
-            s.shutdownOutput();
-            long[] n = new long[1];
-            assertArrayEquals(sent, Payloads.readAll(s.getInputStream(), n));
-        }
-    }
 }

@@ -13,6 +13,7 @@ import io.sdt.core.link.LinkPipelines;
 import io.sdt.core.policy.AuditLog;
 import io.sdt.core.testing.Await;
 import io.sdt.core.testing.LogCapture;
+import io.sdt.core.testing.Loopback;
 import io.sdt.core.testing.Nodes;
 import io.sdt.core.testing.Payloads;
 import io.sdt.core.testing.Targets;
@@ -65,7 +66,7 @@ class ProxyProtocolIT {
                 try (Balancer lb = new Balancer(server.address().getPort(), header(version, port))) {
                     SdtClient client = nodes.client(lb.port(), b -> b.forward(Direction.LOCAL, "0:127.0.0.1:" + echo.port()),
                             true);
-                    roundTrip(client.tunnels().get(0).boundAddress(), port);
+                    Loopback.echo(client.tunnels().get(0).boundAddress(), 64 * 1024, port);
                     Await.until("the audit line", Duration.ofSeconds(5),
                             () -> audit.lines().stream().anyMatch(l -> l.contains(CLIENT + ":" + port)));
                     client.close();
@@ -167,17 +168,6 @@ class ProxyProtocolIT {
             assertTrue(new String(bytes, StandardCharsets.US_ASCII).startsWith("PROXY TCP4 " + CLIENT));
         }
         return bytes;
-    }
-
-    private static void roundTrip(InetSocketAddress at, long seed) throws Exception {
-        try (Socket s = new Socket()) {
-            s.connect(at, 5000);
-            s.setSoTimeout(20_000);
-            byte[] sent = Payloads.write(s.getOutputStream(), 64 * 1024, seed);
-            s.shutdownOutput();
-            long[] n = new long[1];
-            assertArrayEquals(sent, Payloads.readAll(s.getInputStream(), n));
-        }
     }
 
     /** A load balancer: relays each connection to the server, with {@code header} first. */

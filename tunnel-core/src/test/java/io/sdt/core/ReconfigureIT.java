@@ -5,8 +5,8 @@ import io.sdt.core.policy.PolicyRule;
 import io.sdt.core.testing.Await;
 import io.sdt.core.testing.GatedTransfer;
 import io.sdt.core.testing.LeakGuard;
+import io.sdt.core.testing.Loopback;
 import io.sdt.core.testing.Nodes;
-import io.sdt.core.testing.Payloads;
 import io.sdt.core.testing.Targets;
 import io.sdt.core.tunnel.Tunnel;
 import io.sdt.core.tunnel.TunnelSpec;
@@ -30,7 +30,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -57,17 +56,6 @@ class ReconfigureIT {
 
     private Future<Boolean> gatedTransfer(InetSocketAddress at, long seed, CountDownLatch halfway, CountDownLatch gate) {
         return GatedTransfer.start(threads, at, HALF, seed, halfway, gate);
-    }
-
-    private static void roundTrip(InetSocketAddress at, long seed) throws Exception {
-        try (Socket s = new Socket()) {
-            s.connect(at, 5000);
-            s.setSoTimeout(20_000);
-            byte[] sent = Payloads.write(s.getOutputStream(), 256 * 1024, seed);
-            s.shutdownOutput();
-            long[] n = new long[1];
-            assertArrayEquals(sent, Payloads.readAll(s.getInputStream(), n));
-        }
     }
 
     private static void assertRefused(InetSocketAddress at) {
@@ -132,10 +120,10 @@ class ReconfigureIT {
 
             assertRefused(c);
             Await.until("the server closed the removed remote listener", Duration.ofSeconds(10), () -> refuses(rc));
-            roundTrip(after.get(0).boundAddress(), 3);
+            Loopback.echo(after.get(0).boundAddress(), 256 * 1024, 3);
             InetSocketAddress rb = after.get(3).awaitBound(Duration.ofSeconds(10));
             assertNotNull(rb, "added remote tunnel bound: " + after.get(3).lastError());
-            roundTrip(rb, 4);
+            Loopback.echo(rb, 256 * 1024, 4);
 
             reloaded.countDown();
             assertTrue(viaLocal.get(60, TimeUnit.SECONDS), "transfer through the kept local tunnel");
@@ -166,7 +154,7 @@ class ReconfigureIT {
                 InetSocketAddress bound = t.awaitBound(Duration.ofSeconds(10));
                 assertNotNull(bound, "round " + round + ": " + t.lastError());
                 assertEquals(port, bound.getPort());
-                roundTrip(bound, round);
+                Loopback.echo(bound, 256 * 1024, round);
             }
             assertEquals(0, server.stats().protocolErrors());
         }

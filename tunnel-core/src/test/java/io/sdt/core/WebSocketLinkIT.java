@@ -3,8 +3,8 @@ package io.sdt.core;
 import io.sdt.core.link.TlsSetup;
 import io.sdt.core.testing.Await;
 import io.sdt.core.testing.LogCapture;
+import io.sdt.core.testing.Loopback;
 import io.sdt.core.testing.Nodes;
-import io.sdt.core.testing.Payloads;
 import io.sdt.core.testing.Pki;
 import io.sdt.core.testing.Targets;
 import io.sdt.core.tunnel.TunnelSpec.Direction;
@@ -16,7 +16,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,7 +23,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -65,12 +63,12 @@ class WebSocketLinkIT {
             SdtClient ws = nodes.client(port, b -> b.webSocket("ws://127.0.0.1:" + port + "/tunnel")
                     .forward(Direction.LOCAL, "0:127.0.0.1:" + echo.port())
                     .forward(Direction.REMOTE, "127.0.0.1:0:127.0.0.1:" + echo.port()), true);
-            roundTrip(ws.tunnels().get(0).boundAddress(), 1);
+            Loopback.echo(ws.tunnels().get(0).boundAddress(), 256 * 1024, 1);
             InetSocketAddress remote = ws.tunnels().get(1).awaitBound(Duration.ofSeconds(10));
             assertNotNull(remote);
-            roundTrip(remote, 2);
+            Loopback.echo(remote, 256 * 1024, 2);
             SdtClient raw = nodes.client(server, b -> b.forward(Direction.LOCAL, "0:127.0.0.1:" + echo.port()));
-            roundTrip(raw.tunnels().get(0).boundAddress(), 3);
+            Loopback.echo(raw.tunnels().get(0).boundAddress(), 256 * 1024, 3);
             assertTrue(server.linkCount() == 2, "a WebSocket link and a raw one on one port");
         }
     }
@@ -84,7 +82,7 @@ class WebSocketLinkIT {
         try (Nodes nodes = new Nodes(); Targets echo = Targets.echo()) {
             SdtServer server = nodes.server(b -> b.allowTarget("127.0.0.1:" + echo.port()).allowBind("127.0.0.1:*")
                     .webSocketPath("/tunnel"));
-            int front = freePort();
+            int front = Loopback.freePort();
             Files.createDirectories(dir.resolve("tmp"));
             Path conf = Files.writeString(dir.resolve("nginx.conf"), """
                     daemon off;
@@ -113,18 +111,18 @@ class WebSocketLinkIT {
                     """.formatted(dir, front, cert[0], cert[1], server.address().getPort()));
             nginx = new ProcessBuilder(NGINX, "-p", dir.toString(), "-c", conf.toString()).redirectErrorStream(true)
                     .redirectOutput(dir.resolve("nginx.out").toFile()).start();
-            Await.until("nginx listening", Duration.ofSeconds(10), () -> accepts(front));
+            Await.until("nginx listening", Duration.ofSeconds(10), () -> Loopback.accepts(front));
             SdtClient client = nodes.client(front, b -> b.webSocket("wss://127.0.0.1:" + front + "/tunnel")
                     .tls(new TlsSetup.ClientOptions(null, null, null, ca))
                     .forward(Direction.LOCAL, "0:127.0.0.1:" + echo.port())
                     .forward(Direction.REMOTE, "127.0.0.1:0:127.0.0.1:" + echo.port()), true);
-            roundTrip(client.tunnels().get(0).boundAddress(), 4);
+            Loopback.echo(client.tunnels().get(0).boundAddress(), 256 * 1024, 4);
             InetSocketAddress remote = client.tunnels().get(1).awaitBound(Duration.ofSeconds(10));
             assertNotNull(remote);
-            roundTrip(remote, 5);
+            Loopback.echo(remote, 256 * 1024, 5);
             client.close(); // nginx logs a WebSocket request when it ends
             Await.until("nginx's access log", Duration.ofSeconds(10),
-                    () -> read(dir.resolve("access.log")).contains("\"GET /tunnel HTTP/1.1\" 101"));
+                    () -> Loopback.read(dir.resolve("access.log")).contains("\"GET /tunnel HTTP/1.1\" 101"));
         }
     }
 
@@ -157,36 +155,4 @@ class WebSocketLinkIT {
         }
     }
 
-    private static String read(Path p) {
-        try {
-            return Files.readString(p);
-        } catch (IOException e) {
-            return "";
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
-    private static boolean accepts(int port) {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", port), 500);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private static void roundTrip(InetSocketAddress at, long seed) throws IOException {
-        try (Socket s = new Socket()) {
-            s.connect(at, 5000);
-            s.setSoTimeout(20_000);
-            byte[] sent = Payloads.write(s.getOutputStream(), 256 * 1024, seed);
-            s.shutdownOutput();
-            assertArrayEquals(sent, Payloads.readAll(s.getInputStream(), new long[1]));
-        }
-    }
 }
