@@ -22,6 +22,7 @@ import io.sdt.core.metrics.NodeStats;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -114,10 +115,31 @@ final class Dialer {
         if (stopped) {
             return;
         }
+        EgressProxy proxy = config.proxy();
+        if (proxy != null && !proxy.address().isIpLiteral()) {
+            // the proxy's name is looked up off the event loop (a blocking lookup), for every dial
+            Thread.ofVirtual().name("sdt-proxy-lookup").start(() -> {
+                InetSocketAddress at = new InetSocketAddress(proxy.address().host(), proxy.address().port());
+                loop.execute(() -> dial(at));
+            });
+        } else {
+            dial(proxy == null ? null : proxy.address().toSocketAddress());
+        }
+    }
+
+    /** One dial, through the proxy at {@code proxyAt} (resolved; null without a proxy). */
+    private void dial(InetSocketAddress proxyAt) {
+        if (stopped) {
+            return;
+        }
         stats.linkDial();
         Promise<Link> result = loop.newPromise();
         HostPort server = config.server();
         EgressProxy proxy = config.proxy();
+        if (proxy != null && proxyAt.isUnresolved()) {
+            scheduleReconnect("cannot reach " + server + ": the proxy " + proxy + " does not resolve");
+            return;
+        }
         ChannelHandler pipeline = pipelines.client(ssl, server.host(), server.port(), result);
         ProxyHandler[] proxied = new ProxyHandler[1];
         WebSocketLink.Url ws = config.webSocket();
@@ -130,7 +152,7 @@ final class Dialer {
                     protected void initChannel(Channel ch) {
                         // first the proxy's handshake, then the WebSocket upgrade, then the link's TLS inside
                         if (proxy != null) {
-                            proxied[0] = proxy.handler(config.settings().connectTimeout());
+                            proxied[0] = proxy.handler(proxyAt, config.settings().connectTimeout());
                             ch.pipeline().addLast(proxied[0]);
                         }
                         if (ws != null) {

@@ -95,7 +95,8 @@ class EgressProxyIT {
         try (Nodes nodes = new Nodes(); Targets echo = Targets.echo();
                 LogCapture dialer = LogCapture.of(Dialer.class.getName())) {
             SdtServer server = nodes.server(b -> b.allowTarget("127.0.0.1:" + echo.port()));
-            SdtClient good = nodes.client(server, b -> b.proxy(EgressProxy.parse("http://alice:s3cret@127.0.0.1:" + proxy))
+            // by name: the proxy is looked up off the event loop on each dial
+            SdtClient good = nodes.client(server, b -> b.proxy(EgressProxy.parse("http://alice:s3cret@localhost:" + proxy))
                     .forward(Direction.LOCAL, "0:127.0.0.1:" + echo.port()));
             Loopback.echo(good.tunnels().get(0).boundAddress(), 256 * 1024, 3);
 

@@ -158,13 +158,12 @@ public record EgressProxy(Kind kind, HostPort address, String user, String passw
     }
 
     /**
-     * A new handler for one connection through this proxy. It must be first in the pipeline (the link's TLS
-     * follows it); the channel is then connected to the server's address as given, unresolved for a name
-     * (with no resolver on the bootstrap: the proxy resolves it), and the handler dials the proxy instead.
-     * The proxy's own name is resolved here, for each dial.
+     * A new handler for one connection through this proxy, found at {@code proxy} (its address resolved by
+     * the caller, off the event loop). It must be first in the pipeline (the link's TLS follows it); the
+     * channel is then connected to the server's address as given, unresolved for a name (with no resolver on
+     * the bootstrap: the proxy resolves it), and the handler dials the proxy instead.
      */
-    public ProxyHandler handler(Duration timeout) {
-        InetSocketAddress proxy = new InetSocketAddress(address.host(), address.port());
+    public ProxyHandler handler(InetSocketAddress proxy, Duration timeout) {
         ProxyHandler h = kind == Kind.HTTP
                 ? (user == null ? new HttpProxyHandler(proxy) : new HttpProxyHandler(proxy, user, password))
                 : (user == null ? new Socks5ProxyHandler(proxy) : new Socks5ProxyHandler(proxy, user, password));
