@@ -30,8 +30,7 @@ final class TunToUdp implements Consumer<ByteBuf> {
     /**
      * A read from a device opened with the virtio header: a TCP super-segment is cut into its segments
      * here (the wire carries one TCP segment per datagram, as the specification says), a pending checksum
-     * completed; each packet then goes through {@link #accept}. What is much smaller than the 64 KiB read
-     * buffer is copied out of it first, so segments waiting for the UDP flush do not each hold 64 KiB.
+     * completed; each packet then goes through {@link #accept}.
      */
     void acceptWithHeader(ByteBuf read) {
         if (read.readableBytes() <= Offload.VNET_HEADER) {
@@ -41,12 +40,12 @@ final class TunToUdp implements Consumer<ByteBuf> {
             return;
         }
         if (!Offload.fromDevice(read)) {
-            accept(compact(read));
+            accept(read);
             return;
         }
         int version = read.getUnsignedByte(read.readerIndex() + Offload.VNET_HEADER) >> 4;
         if (version != 4) { // the discard rules say what it is
-            accept(compact(read.skipBytes(Offload.VNET_HEADER)));
+            accept(read.skipBytes(Offload.VNET_HEADER));
             return;
         }
         String bad = Offload.invalid(read, 4);
@@ -66,15 +65,6 @@ final class TunToUdp implements Consumer<ByteBuf> {
         }
     }
 
-    private ByteBuf compact(ByteBuf read) {
-        if (read.readableBytes() >= read.capacity() / 4) {
-            return read;
-        }
-        ByteBuf copy = alloc.directBuffer(read.readableBytes());
-        copy.writeBytes(read, read.readerIndex(), read.readableBytes());
-        read.release();
-        return copy;
-    }
 
     @Override
     public void accept(ByteBuf packet) {

@@ -19,11 +19,16 @@ import java.util.function.IntSupplier;
  * {@code EPOLLIN}; each wake-up reads up to {@link #BATCH} packets (one IP packet per {@code read}) into
  * direct buffers sized to the TUN's MTU, hands each to {@code sink} (which takes ownership), then runs
  * {@code batchDone} once (to flush the UDP socket). Runs only on the event loop it is registered with.
+ * With offloads a read buffer is 64 KiB: a read much smaller than its buffer (an ACK, a full-sized packet)
+ * is copied into one of its own size first, so packets waiting for a socket or a link do not each hold
+ * 64 KiB.
  */
 public final class TunReader implements EpollIoHandle {
 
     /** Packets read per wake-up before yielding to other channels on the loop. */
     public static final int BATCH = 64;
+    /** Buffers at least this large are not kept for reads of under a quarter of them. */
+    static final int COMPACT_FROM = 16 * 1024;
 
     private final FileDescriptor fd;
     private final ByteBufAllocator alloc;
@@ -70,7 +75,7 @@ public final class TunReader implements EpollIoHandle {
                     break;
                 }
                 buf.writerIndex(n);
-                sink.accept(buf);
+                sink.accept(size >= COMPACT_FROM && n < size / 4 ? compact(buf) : buf);
             }
         } catch (IOException e) {
             registration.cancel();
@@ -78,6 +83,13 @@ public final class TunReader implements EpollIoHandle {
         } finally {
             batchDone.run();
         }
+    }
+
+    private ByteBuf compact(ByteBuf read) {
+        ByteBuf copy = alloc.directBuffer(read.readableBytes());
+        copy.writeBytes(read, read.readerIndex(), read.readableBytes());
+        read.release();
+        return copy;
     }
 
     @Override

@@ -8,6 +8,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollIoOps;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.sdt.codec.IpPrefix;
 import io.sdt.core.tun.InterfaceConfig;
 import io.sdt.core.tun.Offload;
@@ -42,8 +43,13 @@ final class VpnTun implements AutoCloseable {
     static final boolean OFFLOAD = Boolean.parseBoolean(System.getProperty("sdt.vpn.offload", "true"));
     /** A read with the virtio header: the header and the largest super-segment. */
     private static final int OFFLOAD_READ = Offload.VNET_HEADER + 65535;
-    /** The virtio header of a packet that needs no offload (read-only; each write takes a duplicate). */
-    private static final ByteBuffer PLAIN = ByteBuffer.allocateDirect(Offload.VNET_HEADER).asReadOnlyBuffer();
+    /** The virtio header of a packet that needs no offload (read-only), and the I/O vector, per writing thread. */
+    private static final FastThreadLocal<ByteBuffer[]> PLAIN = new FastThreadLocal<>() {
+        @Override
+        protected ByteBuffer[] initialValue() {
+            return new ByteBuffer[] {ByteBuffer.allocateDirect(Offload.VNET_HEADER).asReadOnlyBuffer(), null};
+        }
+    };
 
     private final TunDevice device;
     private final InterfaceConfig config;
@@ -202,23 +208,13 @@ final class VpnTun implements AutoCloseable {
         }
     }
 
-    /**
-     * A read with the virtio header in its wire form; what is much smaller than the 64 KiB read buffer (an
-     * ACK, a full-sized packet) is copied into a buffer of its size, so that packets waiting for a link do
-     * not each hold 64 KiB.
-     */
+    /** A read with the virtio header in its wire form (the reader has right-sized small reads). */
     private static ByteBuf wireForm(ByteBuf read) {
         if (read.readableBytes() <= Offload.VNET_HEADER) {
             return read.skipBytes(read.readableBytes()); // nothing: the consumer drops it as malformed
         }
         Offload.fromDevice(read);
-        if (read.readableBytes() >= read.capacity() / 4) {
-            return read;
-        }
-        ByteBuf copy = PooledByteBufAllocator.DEFAULT.directBuffer(read.readableBytes());
-        copy.writeBytes(read, read.readerIndex(), read.readableBytes());
-        read.release();
-        return copy;
+        return read;
     }
 
     private void refreshReadSize() {
@@ -261,8 +257,14 @@ final class VpnTun implements AutoCloseable {
                 Offload.toDevice(out);
                 nio = out.nioBuffer();
             } else if (device.vnetHeader()) {
-                long n = device.fd().writev(new ByteBuffer[] {PLAIN.duplicate(), nio}, 0, 2, Long.MAX_VALUE);
-                return n == Offload.VNET_HEADER + out.readableBytes();
+                ByteBuffer[] iov = PLAIN.get();
+                iov[0].clear();
+                iov[1] = nio;
+                try {
+                    return device.fd().writev(iov, 0, 2, Long.MAX_VALUE) == Offload.VNET_HEADER + out.readableBytes();
+                } finally {
+                    iov[1] = null;
+                }
             }
             return device.fd().write(nio, nio.position(), nio.limit()) == out.readableBytes();
         } catch (IOException e) {
