@@ -77,9 +77,13 @@ public final class TcpListener {
                 return;
             }
             LocalSockets.configure(child, link.settings());
+            child.pipeline().addLast(EarlyInput.NAME, new EarlyInput());
             link.eventLoop().register(child).addListener(f -> {
                 if (f.isSuccess()) {
                     start.accept(link, child);
+                    if (child.pipeline().get(EarlyInput.NAME) != null) {
+                        child.pipeline().remove(EarlyInput.NAME); // what came before the handlers goes to them now
+                    }
                 } else {
                     tunnel.release();
                     child.unsafe().closeForcibly();
