@@ -22,9 +22,12 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A client's validated configuration ({@code sdt client}): the server to dial, the token, its tunnels,
+ * A client's validated configuration ({@code sdt client}): the servers to dial, the token, its tunnels,
  * TLS, transport, link settings and reconnect backoff, and the policy for channels that exit here.
  *
+ * @param servers    the servers this client keeps links to, at least one ({@code --server}, repeatable): new
+ *                   channels go to the link with the fewest, remote listeners are bound on every server
+ * @param links      links per server ({@code --links}), at least 1
  * @param ticker     the clock of UDP tuple expiry (tests inject a fake one)
  * @param exitPolicy targets the server may ask this client to connect to for a reverse dynamic
  *                   tunnel ({@code -R PORT}); required (non-empty) when there is one
@@ -32,21 +35,60 @@ import java.util.Objects;
  * @param pushStateDir {@code push.spool_dir}: where this node keeps what its push egresses ({@code -R ...,push})
  *                   delivered, or {@code null} to keep it in memory
  * @param vpn        the L3 VPN ({@code --vpn}), or {@code null} for none
- * @param proxy      the proxy the link is dialed through ({@code --proxy}), or {@code null} to dial directly
- * @param webSocket  the WebSocket URL the link runs through ({@code --server ws://...}), or {@code null} for a
- *                   raw link to {@code server} (which is then the URL's host and port)
  */
-public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnels, TlsSetup.ClientOptions tls,
-                           Transport transport, LinkSettings settings, Duration reconnectMin,
+public record ClientConfig(List<Endpoint> servers, int links, Token token, List<TunnelSpec> tunnels,
+                           TlsSetup.ClientOptions tls, Transport transport, LinkSettings settings, Duration reconnectMin,
                            Duration reconnectMax, int threads, Ticker ticker, Policy exitPolicy,
-                           ProxyAuth proxyAuth, Path pushStateDir, VpnSettings.Client vpn, EgressProxy proxy,
-                           WebSocketLink.Url webSocket) {
+                           ProxyAuth proxyAuth, Path pushStateDir, VpnSettings.Client vpn) {
+
+    /** The most links one client keeps in all ({@code servers x links}). */
+    public static final int MAX_LINKS = 64;
+
+    /**
+     * One server a client dials.
+     *
+     * @param address   where the link's TCP connection goes (a WebSocket URL's host and port)
+     * @param webSocket the WebSocket URL the link runs through ({@code --server ws://...}), or {@code null} for a
+     *                  raw link
+     * @param proxy     the proxy the link is dialed through ({@code --proxy}), or {@code null} to dial directly
+     */
+    public record Endpoint(HostPort address, WebSocketLink.Url webSocket, EgressProxy proxy) {
+        public Endpoint {
+            Objects.requireNonNull(address, "address");
+        }
+
+        /** A raw link to {@code host:port}, dialed directly. */
+        public static Endpoint of(HostPort address) {
+            return new Endpoint(address, null, null);
+        }
+
+        /** {@code HOST:PORT} or the WebSocket URL, as the operator wrote it; the server's name in logs. */
+        @Override
+        public String toString() {
+            return webSocket != null ? webSocket.toString() : address.toString();
+        }
+    }
+
     public ClientConfig {
         if (exitPolicy == null) {
             exitPolicy = Policy.denyAll();
         }
         requireExits(tunnels, exitPolicy);
-        Objects.requireNonNull(server, "server");
+        servers = List.copyOf(servers);
+        if (servers.isEmpty()) {
+            throw new IllegalArgumentException("a server address is required");
+        }
+        if (servers.stream().map(Endpoint::toString).distinct().count() < servers.size()) {
+            throw new IllegalArgumentException("a server is given twice: " + servers
+                    + " (use --links N for several links to one server)");
+        }
+        if (links < 1 || (long) links * servers.size() > MAX_LINKS) {
+            throw new IllegalArgumentException("links per server must be 1 to " + MAX_LINKS / servers.size()
+                    + " with " + servers.size() + " server(s), got " + links);
+        }
+        if (vpn != null && links * servers.size() > 1) {
+            throw new IllegalArgumentException("the VPN runs over one link: give one server and no --links");
+        }
         Objects.requireNonNull(token, "token");
         tunnels = List.copyOf(tunnels);
         Objects.requireNonNull(tls, "tls");
@@ -63,11 +105,9 @@ public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnel
         }
     }
 
-    public ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnels, TlsSetup.ClientOptions tls,
-                        Transport transport, LinkSettings settings, Duration reconnectMin, Duration reconnectMax,
-                        int threads) {
-        this(server, token, tunnels, tls, transport, settings, reconnectMin, reconnectMax, threads,
-                Ticker.systemTicker(), null, null, null, null, null, null);
+    /** The first server (the only one, for most clients). */
+    public Endpoint server() {
+        return servers.getFirst();
     }
 
     /**
@@ -87,7 +127,8 @@ public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnel
 
     /** Fluent construction of a {@link ClientConfig}; every setter validates its input. */
     public static final class Builder extends NodeBuilder<Builder> {
-        private HostPort server;
+        private final List<Endpoint> servers = new ArrayList<>();
+        private int links = 1;
         private final List<TunnelSpec> tunnels = new ArrayList<>();
         private TlsSetup.ClientOptions tls = TlsSetup.ClientOptions.DEFAULT;
         private Duration reconnectMin = Duration.ofMillis(200);
@@ -96,7 +137,6 @@ public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnel
         private ProxyAuth proxyAuth;
         private VpnSettings.Client vpn;
         private EgressProxy proxy;
-        private WebSocketLink.Url webSocket;
 
         public Builder() {
             super(1);
@@ -120,13 +160,34 @@ public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnel
             return this;
         }
 
+        /** Dials this server only (replaces any given before). */
         public Builder server(String host, int port) {
-            this.server = new HostPort(host, port);
+            return server(new HostPort(host, port));
+        }
+
+        /** Dials this server only (replaces any given before). */
+        public Builder server(HostPort server) {
+            servers.clear();
+            servers.add(Endpoint.of(server));
             return this;
         }
 
-        public Builder server(HostPort server) {
-            this.server = server;
+        /** Dials {@code server} too: one more server to keep links to. */
+        public Builder addServer(HostPort server) {
+            servers.add(Endpoint.of(server));
+            return this;
+        }
+
+        /** Dials these servers (replaces any given before). */
+        public Builder servers(List<Endpoint> endpoints) {
+            servers.clear();
+            servers.addAll(endpoints);
+            return this;
+        }
+
+        /** Keeps {@code n} links to each server. */
+        public Builder links(int n) {
+            this.links = n;
             return this;
         }
 
@@ -141,14 +202,15 @@ public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnel
             return this;
         }
 
-        /** Runs the link through a WebSocket at {@code url} (its host and port become the server's address). */
+        /** Dials only a server behind a WebSocket at {@code url} (replaces any server given before). */
         public Builder webSocket(String url) {
-            this.webSocket = WebSocketLink.Url.parse(url);
-            this.server = webSocket.address();
+            WebSocketLink.Url ws = WebSocketLink.Url.parse(url);
+            servers.clear();
+            servers.add(new Endpoint(ws.address(), ws, null));
             return this;
         }
 
-        /** Dials the server through {@code proxy} ({@code null}: directly). */
+        /** Dials every server that has no proxy of its own through {@code proxy} ({@code null}: directly). */
         public Builder proxy(EgressProxy proxy) {
             this.proxy = proxy;
             return this;
@@ -171,11 +233,11 @@ public record ClientConfig(HostPort server, Token token, List<TunnelSpec> tunnel
         }
 
         public ClientConfig config() {
-            if (server == null) {
-                throw new IllegalArgumentException("a server address is required");
-            }
-            return new ClientConfig(server, requireToken(), tunnels, tls, transport, settings, reconnectMin, reconnectMax, threads,
-                    ticker, Policy.of(exitRules), proxyAuth, pushStateDir, vpn, proxy, webSocket);
+            List<Endpoint> endpoints = servers.stream()
+                    .map(e -> e.proxy() == null && proxy != null ? new Endpoint(e.address(), e.webSocket(), proxy) : e)
+                    .toList();
+            return new ClientConfig(endpoints, links, requireToken(), tunnels, tls, transport, settings, reconnectMin,
+                    reconnectMax, threads, ticker, Policy.of(exitRules), proxyAuth, pushStateDir, vpn);
         }
 
         public SdtClient build() {

@@ -20,7 +20,8 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * What a client does with its server's requests: asks for its remote listeners when a link comes up,
+ * What a client does with one server's requests: asks for its remote listeners when a link to it comes up
+ * and no other link to it holds them,
  * and performs the egress of the channels the server opens for them, towards the targets the client
  * itself configured (never an address the server names), or, for a reverse dynamic tunnel, towards
  * the target the customer named if this client's own policy allows it. Called on the link's event loop.
@@ -35,21 +36,26 @@ final class ClientHooks implements LinkHooks {
      * @param exits    the policy for channels that exit here (reverse dynamic), as now in force
      * @param draining true once the client drains: ask for nothing, refuse new channels
      * @param vpn      the client's VPN, or {@code null} without {@code --vpn}
+     * @param several  the client has more than one server (logs then say which one)
      */
     record Context(NodeStats stats, Outbound outbound, ClientTunnels tunnels, Supplier<Policy> exits,
-                   BooleanSupplier draining, VpnClient vpn) {
+                   BooleanSupplier draining, VpnClient vpn, boolean several) {
     }
 
     private final Context node;
+    private final LinkSet.Server server;
 
-    ClientHooks(Context node) {
+    ClientHooks(Context node, LinkSet.Server server) {
         this.node = node;
+        this.server = server;
     }
 
     @Override
     public void onUp(Link up) {
         if (!node.draining().getAsBoolean()) {
-            node.tunnels().bindAll(up);
+            if (server.claimBinder(up)) {
+                node.tunnels().bindAll(up);
+            }
             if (node.vpn() != null) {
                 node.vpn().linkUp(up);
             }
@@ -108,8 +114,9 @@ final class ClientHooks implements LinkHooks {
             up.protocolViolation("BIND_OK for unknown tunnel " + ok.tunnelId());
             return;
         }
-        log.info("tunnel {} listening on {}", t.spec().label(), ok.bound());
-        t.bound(ok.bound().toSocketAddress());
+        log.info("tunnel {} listening on {}{}", t.spec().label(), ok.bound(),
+                node.several() ? " (server " + server.endpoint() + ")" : "");
+        t.boundOn(server.endpoint().toString(), ok.bound().toSocketAddress());
     }
 
     @Override
@@ -122,7 +129,8 @@ final class ClientHooks implements LinkHooks {
             up.protocolViolation("BIND_FAIL for unknown tunnel " + fail.tunnelId());
             return;
         }
-        log.error("tunnel {}: the server refused the remote listener: {}", t.spec().label(), fail.message());
+        log.error("tunnel {}: the server {} refused the remote listener: {}", t.spec().label(), server.endpoint(),
+                fail.message());
         t.failed(fail.message());
     }
 }

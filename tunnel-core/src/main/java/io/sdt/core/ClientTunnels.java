@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * The tunnels of one {@link SdtClient}: their ids, the listeners of the local ones, the BIND that asks
@@ -41,6 +42,8 @@ final class ClientTunnels {
     private volatile ProxyAuth proxyAuth;
     /** Set by {@link #listenAll}: the node's loops, transport and link, for every listener. */
     private IngressContext ingress;
+    /** Set by {@link #listenAll}: the link of each server that holds its remote listeners (link loop only). */
+    private Supplier<List<Link>> binders;
 
     ClientTunnels(List<TunnelSpec> specs, ProxyAuth proxyAuth) {
         this.proxyAuth = proxyAuth;
@@ -73,9 +76,13 @@ final class ClientTunnels {
         return list.stream().map(Tunnel::spec).toList();
     }
 
-    /** Binds the listener of every local tunnel (at start), with what {@code in} gives. */
-    void listenAll(IngressContext in) throws InterruptedException {
+    /**
+     * Binds the listener of every local tunnel (at start), with what {@code in} gives; a reload sends the BIND
+     * and UNBIND of remote tunnels on the links {@code binders} gives.
+     */
+    void listenAll(IngressContext in, Supplier<List<Link>> binders) throws InterruptedException {
         this.ingress = in;
+        this.binders = binders;
         for (Tunnel t : list) {
             if (t.spec().direction() == TunnelSpec.Direction.LOCAL) {
                 listen(t);
@@ -117,11 +124,11 @@ final class ClientTunnels {
         }
     }
 
-    /** The link went down: the server's listeners of the remote tunnels went with it. */
-    void linkDown() {
+    /** The link holding {@code server}'s remote listeners went down: the listeners went with it. */
+    void linkDown(String server) {
         for (Tunnel t : list) {
             if (t.spec().direction() == TunnelSpec.Direction.REMOTE) {
-                t.bound(null);
+                t.unboundOn(server);
             }
         }
     }
@@ -199,8 +206,7 @@ final class ClientTunnels {
             added.forEach(t -> byId.put(t.id(), t));
             list.clear();
             list.addAll(order);
-            Link up = ingress.links().get();
-            if (up != null && !up.isClosed()) {
+            for (Link up : binders.get()) {
                 for (Tunnel t : removed) {
                     if (t.spec().direction() == TunnelSpec.Direction.REMOTE) {
                         up.write(new Frame.Unbind(t.id()));

@@ -16,32 +16,31 @@ import io.sdt.core.link.EgressProxy;
 import io.sdt.core.link.Link;
 import io.sdt.core.link.LinkHooks;
 import io.sdt.core.link.LinkPipelines;
-import io.sdt.core.link.TlsSetup;
 import io.sdt.core.link.WebSocketLink;
 import io.sdt.core.metrics.NodeStats;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * A client's link to its server, kept up: dials, and when the link cannot be made or drops, dials again
+ * One link of a client to one of its servers, kept up: dials, and when the link cannot be made or drops, dials again
  * after the delay {@link Backoff} gives (within a second for the first minute of an outage, then doubling up
  * to {@code reconnectMax}; jittered).
  * A failed authentication is final: it completes the client's fatal future and dialing stops. Dials and
- * their outcomes run on the client's link loop; {@link #link()}, {@link #isUp()} and {@link #awaitUp}
- * may be called from any thread.
+ * their outcomes run on the client's link loop; {@link #link()} and {@link #isUp()} may be called from any
+ * thread. {@link LinkSet} keeps one per link.
  */
 final class Dialer {
 
     private static final Logger log = LogManager.getLogger(Dialer.class);
 
     private final ClientConfig config;
+    private final ClientConfig.Endpoint endpoint;
     private final SslContext ssl;
     /** The outer TLS of a wss:// link, or null. */
     private final SslContext outer;
@@ -51,22 +50,23 @@ final class Dialer {
     /** Told of a link that went down, on the link loop, before the next dial is scheduled. */
     private final Consumer<Link> linkDown;
     private final CompletableFuture<Void> fatal;
-    private final Object upLock = new Object();
+    /** Told when a link came up, dialing ended for good, or it stopped: whatever waits for a link looks again. */
+    private final Runnable changed;
     private volatile Link link;
     private volatile boolean stopped;
     private final Backoff backoff;
 
-    /** @param fatal completed exceptionally with the {@link AuthException} that ends the dialing */
-    Dialer(ClientConfig config, SslContext ssl, EventLoop loop, NodeStats stats, LinkHooks hooks,
-           Consumer<Link> linkDown, CompletableFuture<Void> fatal) {
+    /**
+     * @param outer the TLS of a {@code wss://} endpoint's WebSocket (null for others)
+     * @param fatal completed exceptionally with the {@link AuthException} that ends the dialing
+     */
+    Dialer(ClientConfig config, ClientConfig.Endpoint endpoint, SslContext ssl, SslContext outer, EventLoop loop,
+           NodeStats stats, LinkHooks hooks, Consumer<Link> linkDown, CompletableFuture<Void> fatal, Runnable changed) {
         this.config = config;
+        this.endpoint = endpoint;
         this.ssl = ssl;
-        WebSocketLink.Url ws = config.webSocket();
-        try {
-            this.outer = ws != null && ws.secure() ? TlsSetup.webSocketClient(config.tls().webSocketCaFile()) : null;
-        } catch (java.io.IOException e) {
-            throw new IllegalArgumentException("--ws-ca: " + e.getMessage(), e);
-        }
+        this.outer = outer;
+        this.changed = changed;
         this.loop = loop;
         this.stats = stats;
         this.pipelines = new LinkPipelines(config.token(), config.settings(), stats, hooks);
@@ -90,32 +90,22 @@ final class Dialer {
         return l != null && !l.isClosed();
     }
 
-    /** Waits up to {@code timeout} for an authenticated link; false on timeout or a fatal failure. */
-    boolean awaitUp(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (upLock) {
-            while (!isUp() && !fatal.isDone()) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                upLock.wait(Math.max(1, left / 1_000_000));
-            }
-        }
-        return isUp();
+    /** The server this dialer keeps a link to. */
+    ClientConfig.Endpoint endpoint() {
+        return endpoint;
     }
 
-    /** Dials no more; wakes {@link #awaitUp} waiters. The link itself is the caller's to close. */
+    /** Dials no more; tells whoever waits for a link. The link itself is the caller's to close. */
     void stop() {
         stopped = true;
-        signalUp();
+        changed.run();
     }
 
     private void connect() {
         if (stopped) {
             return;
         }
-        EgressProxy proxy = config.proxy();
+        EgressProxy proxy = endpoint.proxy();
         if (proxy != null && !proxy.address().isIpLiteral()) {
             // the proxy's name is looked up off the event loop (a blocking lookup), for every dial
             Thread.ofVirtual().name("sdt-proxy-lookup").start(() -> {
@@ -134,15 +124,15 @@ final class Dialer {
         }
         stats.linkDial();
         Promise<Link> result = loop.newPromise();
-        HostPort server = config.server();
-        EgressProxy proxy = config.proxy();
+        HostPort server = endpoint.address();
+        EgressProxy proxy = endpoint.proxy();
         if (proxy != null && proxyAt.isUnresolved()) {
             scheduleReconnect("cannot reach " + server + ": the proxy " + proxy + " does not resolve");
             return;
         }
         ChannelHandler pipeline = pipelines.client(ssl, server.host(), server.port(), result);
         ProxyHandler[] proxied = new ProxyHandler[1];
-        WebSocketLink.Url ws = config.webSocket();
+        WebSocketLink.Url ws = endpoint.webSocket();
         Bootstrap b = new Bootstrap().group(loop).channel(config.transport().socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
@@ -177,14 +167,14 @@ final class Dialer {
                 Link up = result.getNow();
                 backoff.reset();
                 link = up;
-                signalUp();
+                changed.run();
                 log.info("{}: link up to {}{}", up, ws != null ? ws : server,
                         proxy == null ? "" : " through the proxy " + proxy);
                 up.channel().closeFuture().addListener(x -> onLinkDown(up));
             } else if (f.cause() instanceof AuthException auth) {
                 log.error("authentication with {} failed: {}; not retrying", server, auth.getMessage());
                 fatal.completeExceptionally(auth);
-                signalUp();
+                changed.run();
             } else if (proxy == null) {
                 scheduleReconnect("cannot reach " + server + ": " + f.cause().getMessage());
             } else {
@@ -209,7 +199,7 @@ final class Dialer {
         }
         linkDown.accept(down);
         if (!stopped) {
-            scheduleReconnect("link to " + config.server() + " lost");
+            scheduleReconnect("link to " + endpoint + " lost");
         }
     }
 
@@ -220,11 +210,5 @@ final class Dialer {
         long delay = backoff.next(System.nanoTime(), ThreadLocalRandom.current()::nextLong);
         log.warn("{}; reconnecting in {} ms (attempt {})", why, delay, backoff.attempts());
         loop.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
-    }
-
-    private void signalUp() {
-        synchronized (upLock) {
-            upLock.notifyAll();
-        }
     }
 }

@@ -27,10 +27,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A node that dials a server ({@code sdt client}) and runs local ({@code -L}) and remote
- * ({@code -R}) forwards over the link. Local listeners are bound at start and stay bound; while the
- * link is down their connections are closed at once. The {@link Dialer} keeps the link up; when it
- * comes back the client asks for its remote listeners again ({@link ClientHooks}).
+ * A node that dials its servers ({@code sdt client}) and runs local ({@code -L}) and remote
+ * ({@code -R}) forwards over the links. Local listeners are bound at start and stay bound; a new
+ * connection goes to the link with the fewest channels, and while no link is up it is closed at once.
+ * The {@link LinkSet} keeps every link up; when a server's link comes back the client asks that server
+ * for its remote listeners again ({@link ClientHooks}), so each server listens for every {@code -R}.
  *
  * <pre>{@code
  * try (SdtClient client = SdtClient.builder().server("127.0.0.1", port).token(token)
@@ -60,7 +61,7 @@ public final class SdtClient implements AutoCloseable {
     private EventLoopGroup group;
     /** Every link of this client and every UDP ingress live on this one loop (UdpIngress needs that). */
     private EventLoop linkLoop;
-    private Dialer dialer;
+    private LinkSet links;
 
     public SdtClient(ClientConfig config) {
         this.config = config;
@@ -91,19 +92,37 @@ public final class SdtClient implements AutoCloseable {
                 throw e;
             }
         }
-        ClientHooks hooks = new ClientHooks(new ClientHooks.Context(stats, outbound, tunnels, () -> exitPolicy,
-                () -> draining, vpn));
-        dialer = new Dialer(config, ssl, linkLoop, stats, hooks, down -> tunnels.linkDown(), fatal);
+        ClientHooks.Context context = new ClientHooks.Context(stats, outbound, tunnels, () -> exitPolicy,
+                () -> draining, vpn, config.servers().size() > 1);
         try {
-            tunnels.listenAll(new IngressContext(group, linkLoop, config.transport(), dialer::link, config.ticker(),
+            links = new LinkSet(config, ssl, linkLoop, stats, server -> new ClientHooks(context, server),
+                    this::linkDown, fatal);
+            tunnels.listenAll(new IngressContext(group, linkLoop, config.transport(), links, config.ticker(),
                     false, RouterSettings.of(config.proxyAuth(), config.transport().datagramChannel()), routerStats,
-                    stats));
+                    stats), this::binders);
         } catch (Exception e) {
             close();
             throw new IllegalStateException("cannot listen: " + e.getMessage(), e);
         }
-        dialer.start();
+        links.start();
         return this;
+    }
+
+    /** A link went down (link loop): its server's remote listeners move to another of its links, or are gone. */
+    private void linkDown(LinkSet.Server server, Link down) {
+        Link next = server.released(down);
+        if (next == null && server.binder() != null) {
+            return; // another link of that server holds its listeners
+        }
+        tunnels.linkDown(server.endpoint().toString());
+        if (next != null && !draining) {
+            tunnels.bindAll(next);
+        }
+    }
+
+    /** The link of each server that holds its remote listeners. Link loop only. */
+    private List<Link> binders() {
+        return links.servers().stream().map(LinkSet.Server::binder).filter(java.util.Objects::nonNull).toList();
     }
 
     /** The tunnels in force, in configuration order. */
@@ -154,12 +173,7 @@ public final class SdtClient implements AutoCloseable {
         tunnels.closeListeners();
         EventLoop loop = linkLoop;
         if (loop != null && !loop.isShuttingDown()) {
-            loop.execute(() -> {
-                Link up = dialer.link();
-                if (up != null && !up.isClosed()) {
-                    tunnels.unbindAll(up);
-                }
-            });
+            loop.execute(() -> binders().forEach(tunnels::unbindAll));
         }
         log.info("draining: {} channels open, waiting up to {} ms", stats.channelsOpen(), timeout.toMillis());
         return Drain.await(stats, timeout);
@@ -189,16 +203,42 @@ public final class SdtClient implements AutoCloseable {
         return config;
     }
 
-    /** True while an authenticated link is up. */
+    /** True while an authenticated link is up (to any of the servers). */
     public boolean isUp() {
-        Dialer d = dialer;
-        return d != null && d.isUp();
+        LinkSet l = links;
+        return l != null && l.up() > 0;
+    }
+
+    /** The links up now, to every server (each says how many channels it carries). */
+    public List<Link> links() {
+        LinkSet l = links;
+        return l == null ? List.of() : l.links();
+    }
+
+    /** How many of the client's links ({@code servers x --links}) are up. */
+    public int linksUp() {
+        LinkSet l = links;
+        return l == null ? 0 : l.up();
+    }
+
+    /**
+     * Null while every link is up, or while none is (then {@link #isUp()} is false); otherwise a line saying
+     * which links are down: the client works, with fewer servers than it was given.
+     */
+    public String degraded() {
+        LinkSet l = links;
+        return l == null ? null : l.degraded();
     }
 
     /** Waits up to {@code timeout} for an authenticated link; false on timeout or a fatal failure. */
     public boolean awaitUp(Duration timeout) throws InterruptedException {
-        Dialer d = dialer;
-        return d != null && d.awaitUp(timeout);
+        return awaitLinks(1, timeout);
+    }
+
+    /** Waits up to {@code timeout} until {@code n} links are up; false on timeout or a fatal failure. */
+    public boolean awaitLinks(int n, Duration timeout) throws InterruptedException {
+        LinkSet l = links;
+        return l != null && l.awaitUp(n, timeout);
     }
 
     /** Completes exceptionally with an {@link AuthException} when authentication fails (not retried). */
@@ -213,16 +253,21 @@ public final class SdtClient implements AutoCloseable {
         if (group == null) {
             return;
         }
-        if (dialer == null) { // start() failed before dialing
+        if (links == null) { // start() failed before dialing
+            if (outbound != null) {
+                outbound.close();
+            }
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             group = null;
             return;
         }
-        dialer.stop();
+        links.stop();
         tunnels.closeListeners();
-        Link l = dialer.link();
-        if (l != null) {
+        List<Link> up = links.links();
+        for (Link l : up) {
             l.close(ErrorCode.SHUTDOWN, "client shutting down");
+        }
+        for (Link l : up) {
             l.channel().closeFuture().awaitUninterruptibly(2, TimeUnit.SECONDS);
         }
         // the resolver's sockets live on the loops: close them while the loops still run (an

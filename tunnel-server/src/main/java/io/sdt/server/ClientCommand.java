@@ -24,8 +24,12 @@ final class ClientCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--server", required = true, paramLabel = "HOST:PORT|URL",
-            description = "The server's link address, or ws://HOST[:PORT]/PATH (its --ws-path) or wss://... (a TLS-terminating reverse proxy in front of it): the link through a WebSocket.")
-    String server;
+            description = "The server's link address, or ws://HOST[:PORT]/PATH (its --ws-path) or wss://... (a TLS-terminating reverse proxy in front of it): the link through a WebSocket. Repeatable: a link to each server; new channels go to the link with the fewest, -R listens on every server.")
+    List<String> servers = new ArrayList<>();
+
+    @Option(names = "--links", paramLabel = "N",
+            description = "Links to each server (default 1): new channels spread over them, so one client's traffic uses more than one core of the server.")
+    Integer links;
 
     @Option(names = "-L", paramLabel = "SPEC",
             description = "Local forward: [BIND_ADDR:]PORT:HOST:HOSTPORT[/tcp|/udp][,idle=D][,max=N][,peer=IP:PORT][,push]. Listens here, connects from the server.")
@@ -101,11 +105,11 @@ final class ClientCommand implements Callable<Integer> {
         } catch (SpecException e) {
             throw new Main.UsageException(e.getMessage());
         }
-        return new NodeConfig(NodeConfig.Role.CLIENT, null, server, node.tokenFile, null, node.transport, node.window,
+        return new NodeConfig(NodeConfig.Role.CLIENT, null, servers, node.tokenFile, null, node.transport, node.window,
                 new NodeConfig.Tls(ca, cert, key, null, wsCa), allowTarget, List.of(), proxyAuthFile, null, specs, node.admin,
                 NodeConfig.Logging.auditTo(node.auditFile), node.drainTimeout(), null, node.windowMax, node.bufferBudget,
                 NodeOptions.vpn(vpn != null, vpn == null || vpn.isEmpty() ? List.of() : List.of(vpn), vpnRoute, vpnDev),
-                proxy, List.of(), null);
+                proxy, List.of(), null, links);
     }
 
     /** The client's settings, every problem reported against its flag. */

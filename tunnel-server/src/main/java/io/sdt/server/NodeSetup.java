@@ -45,6 +45,7 @@ final class NodeSetup {
     /** Problems of a command line: led by the flag that set the key. */
     static final Function<String, String> FLAGS = path -> Map.ofEntries(
             Map.entry("link.listen", "--listen"), Map.entry("link.server", "--server"),
+            Map.entry("link.servers", "--server"), Map.entry("link.links", "--links"),
             Map.entry("link.token_file", "--token-file"), Map.entry("link.transport", "--transport"),
             Map.entry("link.window", "--window"), Map.entry("link.window_max", "--window-max"),
             Map.entry("link.buffer_budget", "--buffer-budget"), Map.entry("tls.ca", "--ca"), Map.entry("tls.cert", "--cert"),
@@ -93,8 +94,6 @@ final class NodeSetup {
     static ClientConfig client(NodeConfig config, Function<String, String> names) {
         NodeSetup s = new NodeSetup(config, names, System::getenv);
         s.admin();
-        WebSocketLink.Url ws = s.webSocket(config.server());
-        HostPort server = ws != null ? ws.address() : s.address("link.server", config.server(), null, true);
         Token token = s.token();
         Policy exits = s.policy("policy.allow_target", config.allowTarget());
         ProxyAuth auth = s.proxyAuth();
@@ -104,14 +103,15 @@ final class NodeSetup {
         s.spoolDirs(config.tunnels());
         s.pushStateDir(config.pushStateDir());
         VpnSettings.Client vpn = s.vpnClient();
-        EgressProxy proxy = s.proxy(server);
+        List<ClientConfig.Endpoint> servers = s.servers();
+        int links = s.links();
         s.check();
         try {
-            return new ClientConfig(server, token, config.tunnels(),
+            return new ClientConfig(servers, links, token, config.tunnels(),
                     new TlsSetup.ClientOptions(config.tls().ca(), config.tls().cert(), config.tls().key(),
                             config.tls().wsCa()), transport,
                     settings, Duration.ofMillis(200), Duration.ofSeconds(10), 1, Ticker.systemTicker(), exits, auth,
-                    config.pushStateDir(), vpn, proxy, ws);
+                    config.pushStateDir(), vpn);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
@@ -273,6 +273,51 @@ final class NodeSetup {
     }
 
     /** {@code link.server} as a WebSocket URL, or null if it is HOST:PORT (or unusable: the problem is listed). */
+    /** The servers a client dials, each with the proxy it is dialed through; problems go to the list. */
+    private List<ClientConfig.Endpoint> servers() {
+        String key = config.servers().size() > 1 ? "link.servers" : "link.server";
+        List<ClientConfig.Endpoint> out = new ArrayList<>();
+        EgressProxy given = config.proxy() != null ? proxy(null) : null; // --proxy: the same for every server
+        if (config.vpn() != null && config.servers().size() > 1) {
+            problems.add(names.apply(key) + ": the VPN runs over one link: give one server");
+        }
+        for (String text : config.servers()) {
+            WebSocketLink.Url ws = webSocket(text);
+            HostPort server = ws != null ? ws.address()
+                    : WebSocketLink.Url.looksLikeOne(text) ? null : address(key, text, null, true);
+            if (server != null) {
+                out.add(new ClientConfig.Endpoint(server, ws, config.proxy() != null ? given : proxy(server)));
+            }
+        }
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (ClientConfig.Endpoint e : out) {
+            if (!seen.add(e.toString())) {
+                problems.add(names.apply(key) + " " + e + ": given twice (--links N keeps several links to one server)");
+            }
+        }
+        return out;
+    }
+
+    /** {@code link.links}: links to each server (1 to the most a client keeps over its servers). */
+    private int links() {
+        Integer n = config.links();
+        int servers = Math.max(1, config.servers().size());
+        int most = ClientConfig.MAX_LINKS / servers;
+        if (n == null) {
+            return 1;
+        }
+        if (n < 1 || n > most) {
+            problems.add(names.apply("link.links") + " " + n + ": expected 1 to " + most + " links to each server (at most "
+                    + ClientConfig.MAX_LINKS + " links in all)");
+            return 1;
+        }
+        if (n > 1 && config.vpn() != null) {
+            problems.add(names.apply("link.links") + " " + n + ": the VPN runs over one link");
+            return 1;
+        }
+        return n;
+    }
+
     private WebSocketLink.Url webSocket(String value) {
         if (value == null || !WebSocketLink.Url.looksLikeOne(value)) {
             return null;

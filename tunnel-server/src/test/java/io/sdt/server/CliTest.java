@@ -103,6 +103,13 @@ class CliTest {
                 "--proxy: proxy ftp://p:21: the scheme must be http:// (CONNECT) or socks5://"));
         cases.add(List.of("client --server h:1 --token-file " + t + " --proxy http://bob:hunter2@p",
                 "--proxy: proxy http://bob:***@p: needs HOST:PORT"));
+        cases.add(List.of("client --server h:1 --server h:1 --token-file " + t, "--server h:1: given twice (--links N keeps several links to one server)"));
+        cases.add(List.of("client --server h:1 --server h:2 --token-file " + t + " --links 0", "--links 0: expected 1 to 32 links to each server"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " --links 65", "--links 65: expected 1 to 64 links to each server"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " --links two", "Invalid value for option '--links'"));
+        cases.add(List.of("client --server h:1 --server h:nope --token-file " + t, "--server h:nope"));
+        cases.add(List.of("client --server h:1 --server h:2 --token-file " + t + " --vpn", "--server: the VPN runs over one link: give one server"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " --vpn --links 2", "--links 2: the VPN runs over one link"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -L bad", "-L bad: missing target"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80/udp,idle=never", "-L 80:h:80/udp,idle=never: bad duration 'never'"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,idle=5s", "idle= applies to /udp tunnels only"));

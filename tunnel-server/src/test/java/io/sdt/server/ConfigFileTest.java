@@ -125,7 +125,7 @@ class ConfigFileTest {
         }
         assertEquals(fromFlags.role(), file.role());
         assertEquals(fromFlags.listen(), file.listen());
-        assertEquals(fromFlags.server(), file.server());
+        assertEquals(fromFlags.servers(), file.servers());
         assertEquals(fromFlags.tokenFile(), file.tokenFile());
         assertEquals(fromFlags.tls(), file.tls());
         assertEquals(fromFlags.allowTarget(), file.allowTarget());
@@ -208,6 +208,47 @@ class ConfigFileTest {
     }
 
     @Test
+    void linkServersAndLinksAreTheRepeatedServerFlagAndLinks() throws Exception {
+        Path yaml = Files.writeString(dir.resolve("fleet.yaml"), """
+                node: client
+                link:
+                  servers: ["a.example:7000", "wss://b.example/tunnel"]
+                  links: 2
+                  token: "0123456789abcdef0123456789abcdef"
+                  proxy: none
+                tunnels: [{bind: 8080, target: "web:80"}]
+                """);
+        NodeConfig read = ConfigReader.read(yaml);
+        assertEquals(List.of("a.example:7000", "wss://b.example/tunnel"), read.servers());
+        ClientConfig fromFile = NodeSetup.client(read, NodeSetup.FILE);
+        assertEquals(2, fromFile.links());
+        assertEquals(List.of("a.example:7000", "wss://b.example:443/tunnel"),
+                fromFile.servers().stream().map(ClientConfig.Endpoint::toString).toList());
+        assertEquals(443, fromFile.servers().get(1).address().port());
+        Path token = Files.writeString(dir.resolve("token"), Token.generate());
+        ClientCommand cmd = new ClientCommand();
+        new CommandLine(cmd).parseArgs("--server", "a.example:7000", "--server", "wss://b.example/tunnel", "--links", "2",
+                "--token-file", token.toString(), "--proxy", "none", "-L", "8080:web:80");
+        ClientConfig fromFlags = cmd.config();
+        assertEquals(fromFile.servers(), fromFlags.servers());
+        assertEquals(fromFile.links(), fromFlags.links());
+        // --print-config writes what reads back the same
+        String written = io.sdt.server.config.ConfigWriter.write(read);
+        assertTrue(written.contains("servers: [\"a.example:7000\", \"wss://b.example/tunnel\"]"), written);
+        assertTrue(written.contains("links: 2"), written);
+        assertEquals(read.servers(), ConfigReader.parse("w.yaml", written, k -> null).servers());
+
+        assertProblem(problems("node: client\nlink: {server: \"a:1\", servers: [\"b:1\"]}\n"), "link",
+                "give server or servers, not both");
+        assertProblem(problems("node: client\nlink: {servers: \"a:1\"}\n"), "link.servers", "expected a list");
+        assertProblem(problems("node: client\nlink: {servers: []}\n"), "link.servers", "one or more servers");
+        assertProblem(problems("node: client\nlink: {server: \"a:1\", links: many}\n"), "link.links",
+                "expected a number of links");
+        assertProblem(problems("node: server\nlink: {listen: 7000, links: 2}\n"), "link.links", "is for a client");
+        assertProblem(problems("node: client\nlink: {token: x}\n"), "link.server", "required");
+    }
+
+    @Test
     void linkProxyIsTheProxyFlagAndIsWrittenWithoutItsPassword() throws Exception {
         Path yaml = Files.writeString(dir.resolve("x.yaml"), """
                 node: client
@@ -215,7 +256,7 @@ class ConfigFileTest {
                 """);
         NodeConfig read = ConfigReader.read(yaml);
         ClientConfig c = NodeSetup.client(read, NodeSetup.FILE);
-        assertEquals(io.sdt.core.link.EgressProxy.parse("http://bob:hunter2@proxy.corp:3128"), c.proxy());
+        assertEquals(io.sdt.core.link.EgressProxy.parse("http://bob:hunter2@proxy.corp:3128"), c.server().proxy());
         String written = io.sdt.server.config.ConfigWriter.write(read);
         assertTrue(written.contains("proxy: \"http://bob:***@proxy.corp:3128\""), written);
         assertFalse(written.contains("hunter2"), written);
@@ -223,7 +264,7 @@ class ConfigFileTest {
                 node: client
                 link: {server: "tunnel.example:7000", token: "0123456789abcdef0123456789abcdef", proxy: none}
                 """);
-        assertNull(NodeSetup.client(ConfigReader.read(none), NodeSetup.FILE).proxy(), "none: directly");
+        assertNull(NodeSetup.client(ConfigReader.read(none), NodeSetup.FILE).server().proxy(), "none: directly");
         Path bad = Files.writeString(dir.resolve("b.yaml"), """
                 node: client
                 link: {server: "tunnel.example:7000", token: "0123456789abcdef0123456789abcdef", proxy: "socks4://p:1"}
@@ -371,7 +412,7 @@ class ConfigFileTest {
                 link: {server: "${SDT_SERVER}:${PORT:-7000}"}
                 tunnels: [{bind: "${BIND:-8080}", target: "${TARGET}"}]
                 """, Map.of("SDT_SERVER", "gw.example", "TARGET", "web:80")::get);
-        assertEquals("gw.example:7000", c.server());
+        assertEquals(List.of("gw.example:7000"), c.servers());
         assertEquals("127.0.0.1:8080", c.tunnels().getFirst().bind().toString());
         assertEquals("web:80", c.tunnels().getFirst().target().toString());
         assertProblem(problems("node: client\nlink: {server: \"${MISSING}:1\"}\n"), "link.server",

@@ -27,6 +27,8 @@ public final class Tunnel {
     private final LongAdder strangers = new LongAdder();
     private volatile java.util.function.LongSupplier tableSize = () -> 0;
     private volatile InetSocketAddress boundAddress;
+    /** A remote tunnel's listener on each server that bound it (server name to address); guarded by this. */
+    private final java.util.Map<String, InetSocketAddress> boundOn = new java.util.LinkedHashMap<>();
     private volatile String lastError;
 
     private volatile java.util.concurrent.CompletableFuture<Void> stopped =
@@ -65,7 +67,11 @@ public final class Tunnel {
         return peers.admits(source);
     }
 
-    /** Where the ingress listens, or {@code null} while it does not (e.g. a remote tunnel with no link). */
+    /**
+     * Where the ingress listens, or {@code null} while it does not (e.g. a remote tunnel with no link). A remote
+     * tunnel of a client with several servers listens on each: this is the first server's listener that is up
+     * ({@link #listeners()} has them all).
+     */
     public InetSocketAddress boundAddress() {
         return boundAddress;
     }
@@ -196,6 +202,23 @@ public final class Tunnel {
             lastError = null;
         }
         notifyAll();
+    }
+
+    /** A remote tunnel's listener on {@code server} is bound at {@code address}. */
+    public synchronized void boundOn(String server, InetSocketAddress address) {
+        boundOn.put(server, address);
+        bound(boundOn.values().iterator().next());
+    }
+
+    /** A remote tunnel's listener on {@code server} is gone (its link went down). */
+    public synchronized void unboundOn(String server) {
+        boundOn.remove(server);
+        boundAddress = boundOn.isEmpty() ? null : boundOn.values().iterator().next();
+    }
+
+    /** A remote tunnel's listeners: server name to bound address, in the order they were bound. */
+    public synchronized java.util.Map<String, InetSocketAddress> listeners() {
+        return java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(boundOn));
     }
 
     public synchronized void failed(String message) {

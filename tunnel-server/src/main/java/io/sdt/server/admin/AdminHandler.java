@@ -56,9 +56,11 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         } else if (path.equals("/metrics")) {
             respond(ctx, req, HttpResponseStatus.OK, PROMETHEUS_TEXT, registry.scrape(), keepAlive);
         } else if (path.equals("/healthz")) {
+            // degraded still serves (200): some of a client's servers are gone, the others carry its channels
             boolean ok = node.healthy().getAsBoolean();
+            String degraded = ok ? node.degraded().get() : null;
             respond(ctx, req, ok ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, TEXT,
-                    ok ? "ok\n" : "unavailable\n", keepAlive);
+                    !ok ? "unavailable\n" : degraded != null ? "degraded: " + degraded + "\n" : "ok\n", keepAlive);
         } else {
             respond(ctx, req, HttpResponseStatus.OK, JSON, TunnelsJson.write(node.tunnels()), keepAlive);
         }

@@ -9,32 +9,30 @@ import io.sdt.core.tunnel.router.RouterCounters;
 
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * What the admin endpoint reads of one node: its health, its counters and its tunnels. All of it is
  * thread-safe in the core; the endpoint only reads.
  *
- * @param healthy a client: its link is up; a server: its link listener is open
- * @param tunnels the node's configured tunnels (fixed for the node's life; empty on a server)
+ * @param healthy  a client: a link is up; a server: its link listener is open
+ * @param degraded a client with several links: which are down while others are up, else {@code null}
+ * @param tunnels  the node's configured tunnels (fixed for the node's life; empty on a server)
  */
-public record NodeView(BooleanSupplier healthy, NodeStats stats, RouterCounters router, List<Tunnel> tunnels,
-                       VpnCounters vpn) {
+public record NodeView(BooleanSupplier healthy, Supplier<String> degraded, NodeStats stats, RouterCounters router,
+                       List<Tunnel> tunnels, VpnCounters vpn) {
 
     public NodeView {
         tunnels = List.copyOf(tunnels);
     }
 
-    public NodeView(BooleanSupplier healthy, NodeStats stats, RouterCounters router, List<Tunnel> tunnels) {
-        this(healthy, stats, router, tunnels, null);
-    }
-
     public static NodeView of(SdtServer server) {
-        return new NodeView(server::isListening, server.stats(), server.routerStats(), List.of(),
+        return new NodeView(server::isListening, () -> null, server.stats(), server.routerStats(), List.of(),
                 server.config().vpn() == null ? null : server.vpnCounters());
     }
 
     public static NodeView of(SdtClient client) {
-        return new NodeView(client::isUp, client.stats(), client.routerStats(), client.tunnels(),
+        return new NodeView(client::isUp, client::degraded, client.stats(), client.routerStats(), client.tunnels(),
                 client.config().vpn() == null ? null : client.vpnCounters());
     }
 }

@@ -8,7 +8,7 @@ import java.util.List;
 
 /**
  * Writes {@code /tunnels}: a JSON array with one object per tunnel (id, spec label, direction, mode,
- * bound address, active channels, last error, counters). Holds no secret: the token and proxy
+ * bound address, a remote tunnel's {@code listeners} by server, active channels, last error, counters). Holds no secret: the token and proxy
  * credentials are not part of a tunnel.
  */
 final class TunnelsJson {
@@ -31,6 +31,16 @@ final class TunnelsJson {
             string(b, TunnelMode.of(t.spec())).append(',');
             field(b, "bound");
             string(b, bound == null ? null : HostPort.of(bound).toString()).append(',');
+            java.util.Map<String, InetSocketAddress> on = t.listeners();
+            if (!on.isEmpty()) { // a remote tunnel: its listener on each server that bound it
+                field(b, "listeners").append('{');
+                int j = 0;
+                for (var e : on.entrySet()) {
+                    string(b.append(j++ == 0 ? "" : ","), e.getKey()).append(':');
+                    string(b, HostPort.of(e.getValue()).toString());
+                }
+                b.append("},");
+            }
             field(b, "activeChannels").append(t.activeChannels()).append(',');
             field(b, "lastError");
             string(b, t.lastError()).append(',');

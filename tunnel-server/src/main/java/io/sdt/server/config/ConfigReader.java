@@ -35,7 +35,7 @@ public final class ConfigReader {
     private static final Pattern ENV = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
     private static final Set<String> TOP = Set.of("node", "link", "tls", "policy", "tunnels", "admin", "logging",
             "shutdown", "push", "vpn");
-    private static final Set<String> LINK = Set.of("listen", "server", "token_file", "token", "transport", "window",
+    private static final Set<String> LINK = Set.of("listen", "server", "servers", "links", "token_file", "token", "transport", "window",
             "window_max", "buffer_budget", "proxy", "accept_proxy_protocol", "ws_path");
     private static final Set<String> TLS = Set.of("ca", "cert", "key", "client_ca", "ws_ca");
     private static final Set<String> POLICY = Set.of("allow_target", "allow_bind", "proxy_auth_file", "proxy_auth");
@@ -122,6 +122,29 @@ public final class ConfigReader {
         Map<?, ?> push = section(top, "push", PUSH);
         String listen = string(link, "listen", "link.listen");
         String server = string(link, "server", "link.server");
+        List<String> servers = new ArrayList<>();
+        if (link.get("servers") != null && !(link.get("servers") instanceof List)) {
+            problems.add("link.servers: expected a list, e.g. [\"a.example.net:7000\", \"b.example.net:7000\"]");
+        } else {
+            servers.addAll(strings(link, "servers", "link.servers"));
+        }
+        if (server != null && !servers.isEmpty()) {
+            problems.add("link: give server or servers, not both");
+        } else if (server != null) {
+            servers.add(server);
+        } else if (link.containsKey("servers") && servers.isEmpty()) {
+            problems.add("link.servers: expected a list of one or more servers, e.g. [\"a.example.net:7000\", "
+                    + "\"b.example.net:7000\"]");
+        }
+        Integer links = null;
+        String linksText = string(link, "links", "link.links");
+        if (linksText != null) {
+            try {
+                links = Integer.parseInt(linksText);
+            } catch (NumberFormatException e) {
+                problems.add("link.links: expected a number of links to each server (1 or more), got '" + linksText + "'");
+            }
+        }
         String tokenFile = string(link, "token_file", "link.token_file");
         String token = string(link, "token", "link.token");
         if (tokenFile != null && token != null) {
@@ -152,6 +175,8 @@ public final class ConfigReader {
         if (role == NodeConfig.Role.SERVER) {
             require(listen, "link.listen", "a server needs the address it accepts links on, e.g. \"0.0.0.0:7000\"");
             forbid(server, "link.server", "is for a client");
+            forbid(link.get("servers"), "link.servers", "is for a client");
+            forbid(link.get("links"), "link.links", "is for a client");
             forbid(tls.get("ca"), "tls.ca", "is for a client (a server uses client_ca for mTLS)");
             forbid(proxyAuthFile, "policy.proxy_auth_file", "is for a client's dynamic tunnels");
             forbid(proxyAuth, "policy.proxy_auth", "is for a client's dynamic tunnels");
@@ -159,7 +184,10 @@ public final class ConfigReader {
                 problems.add("tunnels: only a client has tunnels (a server serves its clients' tunnels under policy)");
             }
         } else if (role == NodeConfig.Role.CLIENT) {
-            require(server, "link.server", "a client needs the server's address, e.g. \"sdt.example.net:7000\"");
+            if (servers.isEmpty() && !link.containsKey("servers")) {
+                require(null, "link.server", "a client needs the server's address, e.g. \"sdt.example.net:7000\" "
+                        + "(or link.servers, a list)");
+            }
             forbid(listen, "link.listen", "is for a server");
             forbid(tls.get("client_ca"), "tls.client_ca", "is for a server");
             forbid(policy.get("allow_bind"), "policy.allow_bind", "is for a server");
@@ -175,7 +203,7 @@ public final class ConfigReader {
         if (role == null) {
             return null;
         }
-        return new NodeConfig(role, listen, server, tokenFile == null ? null : resolve(Path.of(tokenFile)),
+        return new NodeConfig(role, listen, servers, tokenFile == null ? null : resolve(Path.of(tokenFile)),
                 token == null ? null : new Secret(token), string(link, "transport", "link.transport"),
                 string(link, "window", "link.window"), tlsConfig, allowTarget, allowBind,
                 proxyAuthFile == null ? null : resolve(Path.of(proxyAuthFile)), proxyAuth == null ? null : new Secret(proxyAuth),
@@ -185,7 +213,7 @@ public final class ConfigReader {
                         string(logging, "audit_file_size", "logging.audit_file_size")), drain,
                 pushDir, string(link, "window_max", "link.window_max"), string(link, "buffer_budget", "link.buffer_budget"),
                 vpn, string(link, "proxy", "link.proxy"), strings(link, "accept_proxy_protocol",
-                        "link.accept_proxy_protocol"), string(link, "ws_path", "link.ws_path"));
+                        "link.accept_proxy_protocol"), string(link, "ws_path", "link.ws_path"), links);
     }
 
     /**

@@ -36,7 +36,13 @@ public final class ConfigWriter {
                         .map(ConfigWriter::quote).toList().toString()).append('\n');
             }
         } else {
-            line(1, "server", c.server());
+            if (c.servers().size() == 1) {
+                line(1, "server", c.servers().getFirst());
+            } else {
+                indent(1).append("servers: ").append(c.servers().stream().map(ConfigWriter::quote).toList().toString())
+                        .append('\n');
+            }
+            plain(1, "links", c.links() == null ? "1" : c.links().toString());
             if (c.proxy() != null) {
                 line(1, "proxy", ConfigWriter.redactedProxy(c.proxy()));
             } else {

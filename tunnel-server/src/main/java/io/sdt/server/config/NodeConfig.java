@@ -16,7 +16,8 @@ import java.util.Objects;
  *
  * @param role          {@code node}: server or client
  * @param listen        {@code link.listen}: where a server accepts links ({@code [HOST:]PORT})
- * @param server        {@code link.server}: the server a client dials ({@code HOST:PORT})
+ * @param servers       {@code link.server} or {@code link.servers}: the servers a client dials ({@code HOST:PORT} or
+ *                      a WebSocket URL each)
  * @param tokenFile     {@code link.token_file}, or {@code null}
  * @param token         {@code link.token}, inline, or {@code null}; neither means env {@code SDT_TOKEN}
  * @param transport     {@code link.transport}
@@ -40,12 +41,13 @@ import java.util.Objects;
  * @param wsPath        {@code link.ws_path} (server): where the link port takes WebSocket upgrades, or {@code null}
  * @param proxy         {@code link.proxy} (client): the proxy URL the link is dialed through, {@code none}, or
  *                      {@code null} for the environment's ({@code HTTPS_PROXY}, {@code NO_PROXY})
+ * @param links         {@code link.links} (client): links to each server, or {@code null} for one
  */
-public record NodeConfig(Role role, String listen, String server, Path tokenFile, Secret token, String transport,
+public record NodeConfig(Role role, String listen, List<String> servers, Path tokenFile, Secret token, String transport,
                          String window, Tls tls, List<String> allowTarget, List<String> allowBind, Path proxyAuthFile,
                          Secret proxyAuth, List<TunnelSpec> tunnels, String admin, Logging logging,
                          Duration drainTimeout, Path pushStateDir, String windowMax, String bufferBudget, Vpn vpn,
-                         String proxy, List<String> acceptProxyProtocol, String wsPath) {
+                         String proxy, List<String> acceptProxyProtocol, String wsPath, Integer links) {
 
     /**
      * {@code vpn}: the L3 VPN, as written. A server's {@code networks} are its address pools ({@code --vpn
@@ -68,6 +70,7 @@ public record NodeConfig(Role role, String listen, String server, Path tokenFile
         Objects.requireNonNull(role, "role");
         transport = transport == null ? "auto" : transport;
         tls = tls == null ? Tls.NONE : tls;
+        servers = servers == null ? List.of() : List.copyOf(servers);
         allowTarget = List.copyOf(allowTarget);
         allowBind = List.copyOf(allowBind);
         acceptProxyProtocol = acceptProxyProtocol == null ? List.of() : List.copyOf(acceptProxyProtocol);
@@ -125,7 +128,9 @@ public record NodeConfig(Role role, String listen, String server, Path tokenFile
         List<String> changed = new java.util.ArrayList<>();
         diff(changed, "node", role, next.role);
         diff(changed, "link.listen", listen, next.listen);
-        diff(changed, "link.server", server, next.server);
+        diff(changed, servers.size() > 1 || next.servers.size() > 1 ? "link.servers" : "link.server", servers,
+                next.servers);
+        diff(changed, "link.links", links, next.links);
         diff(changed, "link.token_file", tokenFile, next.tokenFile);
         diff(changed, "link.token", token, next.token);
         diff(changed, "link.transport", transport, next.transport);

@@ -51,6 +51,8 @@ public final class UdpIngress {
     private final Tunnel tunnel;
     private final HostPort target;
     private final Supplier<Link> links;
+    /** The link this read burst wrote to and has not flushed yet, or {@code null}. */
+    private Link unflushed;
     private final int cap;
     private final Cache<InetSocketAddress, Tuple> table;
     /** Every source shares one channel and nothing comes back (push mode). */
@@ -121,26 +123,33 @@ public final class UdpIngress {
     }
 
     private void onDatagram(DatagramPacket packet) {
-        Link link = links.get();
         InetSocketAddress sender = packet.sender();
         if (!tunnel.admits(sender)) {
             tunnel.strangerDropped();
-            drop(packet.content());
-            return;
-        }
-        if (link == null || link.isClosed()) {
-            drop(packet.content());
+            drop(null, packet.content());
             return;
         }
         // push mode: every source shares one channel, and nothing comes back
         InetSocketAddress source = oneWay ? SHARED_KEY : sender;
         Tuple t = table.getIfPresent(source);
+        // a tuple stays on its link while that is up; a new one (or one whose link went) takes the link given now
+        Link link = t != null && !t.link.isClosed() ? t.link : links.get();
+        if (link == null || link.isClosed()) {
+            drop(null, packet.content());
+            return;
+        }
         if (t == null || t.link != link) {
             t = open(link, source);
         }
         if (t.refused || !link.canTakeDatagram(t.id, t.sole)) {
-            drop(packet.content());
+            drop(link, packet.content());
             return;
+        }
+        if (unflushed != link) {
+            if (unflushed != null) {
+                unflushed.flush(); // this burst moves to another link: what it wrote on the last one goes now
+            }
+            unflushed = link;
         }
         ByteBuf payload = Datagrams.rightSized(packet.content().retain());
         tunnel.datagramIn();
@@ -175,11 +184,12 @@ public final class UdpIngress {
         return t;
     }
 
-    private void drop(ByteBuf content) {
+    /** Counts a dropped datagram (against {@code link}'s node, or the link given now when it had none). */
+    private void drop(Link link, ByteBuf content) {
         tunnel.datagramDropped();
-        Link link = links.get();
-        if (link != null) {
-            link.stats().datagramDropped();
+        Link counted = link != null ? link : links.get();
+        if (counted != null) {
+            counted.stats().datagramDropped();
         }
         content.skipBytes(content.readableBytes());
     }
@@ -198,9 +208,9 @@ public final class UdpIngress {
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
             inBurst = false;
-            Link link = links.get();
-            if (link != null) {
-                link.flush();
+            if (unflushed != null) {
+                unflushed.flush();
+                unflushed = null;
             }
         }
 

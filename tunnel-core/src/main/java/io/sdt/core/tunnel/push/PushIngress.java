@@ -210,7 +210,8 @@ public final class PushIngress {
     }
 
     private void drain(boolean flush) {
-        Link link = links.get();
+        // the stream stays on its link while that is up: a new link is taken only when it went (or refused)
+        Link link = channel != null && !channel.link.isClosed() && channel.link != refusedOn ? channel.link : links.get();
         if (link == null || link.isClosed() || link == refusedOn) {
             retryLater();
             return;
@@ -366,9 +367,9 @@ public final class PushIngress {
                 }
                 return;
             }
-            Link link = links.get();
-            if (link != null) {
-                link.flush();
+            Upstream up = channel;
+            if (up != null && !up.link.isClosed()) {
+                up.link.flush();
             }
         }
 
