@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # SDT end-to-end benchmark: connection setup rate through a SOCKS5 proxy, new CONNECTs per second
 # to a local target (which writes one byte and closes), through direct / microsocks / ssh -D /
-# sdt -D, all on 127.0.0.1, in interleaved rounds.  The load client is ConnectRate.java (JDK only).
+# sdt -D, and sdt -D over two servers with two links each (sdt-fleet: --server A --server B --links 2),
+# all on 127.0.0.1, in interleaved rounds.  The load client is ConnectRate.java (JDK only).
 # Documentation: benchmarks/README.md.  Installs nothing unless --install is given.
 set -euo pipefail
 
 E2E_SCRIPT=connect.sh E2E_TAG=e2e-connect
 E2E_DEFAULT_WARMUP=40  # sdt needs 30-40 s of connects before C2 has compiled its setup path
-ALL_PATHS=(direct microsocks ssh sdt)
+ALL_PATHS=(direct microsocks ssh sdt sdt-fleet)
 # shellcheck source=lib.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
@@ -98,6 +99,38 @@ setup_sdt() {
   DESC[sdt]="sdt client -D -> sdt server (--allow-target 127.0.0.1:*)${SDT_TRANSPORT:+, --transport $SDT_TRANSPORT}"
 }
 
+# sdt-fleet: one client, two servers, two links to each; the -D channels spread over the four links
+setup_sdt-fleet() {
+  local -a sdt trans=()
+  read -ra sdt <<<"$SDT_CMD"
+  [[ -n $SDT_TRANSPORT ]] && trans=(--transport "$SDT_TRANSPORT")
+  local d=$WORK/sdt entry a b
+  if [[ ! -s $d/token ]]; then
+    [[ -d $d ]] || mkdir -m 700 "$d"
+    run_fg timeout "$SDT_TIMEOUT" "${sdt[@]}" token >"$d/token" 2>/dev/null </dev/null ||
+      { SKIP[sdt-fleet]="'$SDT_CMD token' failed"; return 1; }
+    chmod 600 "$d/token"
+  fi
+  pick_port a
+  pick_port b
+  pick_port entry
+  start_bg sdt-server-a "$WORK/sdt-server-a.log" "${PIN_TUNNEL_CMD[@]}" "${sdt[@]}" server \
+    --listen "127.0.0.1:$a" --token-file "$d/token" --allow-target '127.0.0.1:*' "${trans[@]}"
+  start_bg sdt-server-b "$WORK/sdt-server-b.log" "${PIN_TUNNEL_CMD[@]}" "${sdt[@]}" server \
+    --listen "127.0.0.1:$b" --token-file "$d/token" --allow-target '127.0.0.1:*' "${trans[@]}"
+  wait_listen "$LAST_PID" "$SDT_TIMEOUT" "$a" "$b" || { log_tail "$WORK/sdt-server-a.log"; SKIP[sdt-fleet]="the two sdt servers did not listen"; return 1; }
+  start_bg sdt-fleet-client "$WORK/sdt-fleet-client.log" "${PIN_TUNNEL_CMD[@]}" "${sdt[@]}" client \
+    --server "127.0.0.1:$a" --server "127.0.0.1:$b" --links 2 --token-file "$d/token" -D "127.0.0.1:$entry" "${trans[@]}"
+  wait_listen "$LAST_PID" "$SDT_TIMEOUT" "$entry" || { log_tail "$WORK/sdt-fleet-client.log"; SKIP[sdt-fleet]="sdt -D listener not up"; return 1; }
+  local deadline=$((SECONDS + SDT_TIMEOUT))
+  while (($(grep -c 'link up' "$WORK/sdt-fleet-client.log") < 4)); do
+    ((SECONDS <= deadline)) || { log_tail "$WORK/sdt-fleet-client.log"; SKIP[sdt-fleet]="not all four links came up"; return 1; }
+    sleep 0.2
+  done
+  ENTRY[sdt-fleet]=$entry
+  DESC[sdt-fleet]="sdt client -D --server A --server B --links 2 (four links) -> two sdt servers${SDT_TRANSPORT:+, --transport $SDT_TRANSPORT}"
+}
+
 setup_paths
 
 # run_load PATH SECONDS -> RESULT: connects per second (empty on failure)
@@ -151,6 +184,9 @@ REPORT=$WORK/report.txt
     for o in ssh microsocks direct; do
       is_active "$o" && printf '%-12s %12s\n' "sdt/$o" "$(ratio "$(median sdt cps)" "$(median "$o" cps)")"
     done
+  fi
+  if is_active sdt-fleet && is_active sdt; then
+    printf '%-12s %12s\n' "fleet/sdt" "$(ratio "$(median sdt-fleet cps)" "$(median sdt cps)")"
   fi
   echo
   for p in "${ACTIVE[@]}"; do printf '  %-11s %s\n' "$p:" "${DESC[$p]}"; done
