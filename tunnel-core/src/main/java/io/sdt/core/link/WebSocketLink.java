@@ -120,10 +120,12 @@ public final class WebSocketLink {
         if (url.secure()) {
             p.addLast(outer.newHandler(p.channel().alloc(), url.address().host(), url.address().port()));
         }
+        WebSocketClientProtocolConfig config = WebSocketClientProtocolConfig.newBuilder()
+                .webSocketUri(url.uri()).subprotocol(SUBPROTOCOL).maxFramePayloadLength(MAX_MESSAGE)
+                .handshakeTimeoutMillis(timeout.toMillis()).dropPongFrames(true).build();
         p.addLast(new HttpClientCodec(), new HttpObjectAggregator(8192),
-                new WebSocketClientProtocolHandler(WebSocketClientProtocolConfig.newBuilder()
-                        .webSocketUri(url.uri()).subprotocol(SUBPROTOCOL).maxFramePayloadLength(MAX_MESSAGE)
-                        .handshakeTimeoutMillis(timeout.toMillis()).dropPongFrames(true).build()),
+                new WebSocketClientProtocolHandler(MaskingEncoder.handshaker(config.webSocketUri(), config.subprotocol(),
+                        config.customHeaders(), config.maxFramePayloadLength(), config.forceCloseTimeoutMillis()), config),
                 new BinaryMessages(), new ChannelInboundHandlerAdapter() {
                     @Override
                     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
