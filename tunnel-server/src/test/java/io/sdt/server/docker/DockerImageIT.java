@@ -240,6 +240,9 @@ class DockerImageIT {
                     name + ": PID 1 is not java (the launcher must exec it):\n" + status);
             assertTrue(Pattern.compile("(?m)^Uid:\\t" + UID + "\\t" + UID + "\\t" + UID + "\\t" + UID + "$")
                     .matcher(status).find(), name + ": PID 1 does not run as uid " + UID + ":\n" + status);
+            // the AOT cache the image build made is valid for the image's runtime: the JVM has it mapped
+            String maps = node.execInContainer("cat", "/proc/1/maps").getStdout();
+            assertTrue(maps.contains("/opt/sdt/sdt.aot"), name + ": the JVM does not use /opt/sdt/sdt.aot");
         }
         // the jlink'd runtime serves Micrometer's JVM metrics (java.management, jdk.management)
         String metrics = client.execInContainer("bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/" + ADMIN_PORT

@@ -1,0 +1,60 @@
+package io.sdt.server.docker;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The repository's {@code ./sdt} launcher and the AOT cache: a valid cache is used, and a missing, corrupt or
+ * stale one never stops sdt from starting or puts anything into what it prints; at debug level it says why.
+ * Runs after {@code package} with the image tests (it needs the built jar and cache), but needs no Docker.
+ */
+class LauncherIT {
+
+    @TempDir
+    Path dir;
+
+    private static Shell.Result sdt(Map<String, String> env, String... args) throws Exception {
+        String[] cmd = new String[args.length + 1];
+        cmd[0] = Repo.root().resolve("sdt").toString();
+        System.arraycopy(args, 0, cmd, 1, args.length);
+        return Shell.run(Repo.root(), Duration.ofSeconds(60), env, cmd);
+    }
+
+    private static void assertOneToken(Shell.Result r, String what) {
+        assertEquals(0, r.exit(), what + ": " + r.err());
+        assertTrue(r.out().matches("[A-Za-z0-9_-]{43}\n"), what + ": stdout is the token alone: '" + r.out() + "'");
+    }
+
+    @Test
+    void theBuildsCacheIsUsedAndABadOneIsSkippedQuietly() throws Exception {
+        Path cache = Repo.root().resolve("tunnel-server/target/sdt.aot");
+        assertTrue(Files.size(cache) > 1 << 20, "the build made an AOT cache: " + cache);
+        Shell.Result used = sdt(Map.of("SDT_LOG_LEVEL", "debug", "SDT_JAVA_OPTS", "-Xlog:aot=info:stderr"), "token");
+        assertOneToken(used, "with the build's cache");
+        assertTrue(used.err().contains("Opened AOT cache") || used.err().contains("Using AOT"),
+                "the JVM opened the cache:\n" + used.err());
+
+        byte[] junk = new byte[64 * 1024];
+        new Random(1).nextBytes(junk);
+        Path corrupt = Files.write(dir.resolve("corrupt.aot"), junk);
+        assertOneToken(sdt(Map.of("SDT_AOT_CACHE", corrupt.toString()), "token"), "a corrupt cache");
+        Shell.Result said = sdt(Map.of("SDT_AOT_CACHE", corrupt.toString(), "SDT_LOG_LEVEL", "debug"), "token");
+        assertOneToken(said, "a corrupt cache at debug");
+        assertTrue(said.err().contains("aot"), "at debug the JVM says why it did not use the cache:\n" + said.err());
+
+        Shell.Result missing = sdt(Map.of("SDT_AOT_CACHE", dir.resolve("none.aot").toString(), "SDT_LOG_LEVEL", "debug"),
+                "token");
+        assertOneToken(missing, "no cache");
+        assertTrue(missing.err().contains("starting without an AOT cache"), missing.err());
+        assertOneToken(sdt(Map.of("SDT_AOT", "off"), "token"), "SDT_AOT=off");
+    }
+}
