@@ -2,14 +2,16 @@
 # Footprint benchmark: how fast sdt starts, how soon it is fast, and how much memory it holds, through
 # ./sdt on loopback, with the build's AOT cache (aot) and without it (cold, SDT_AOT=off), for each JVM
 # variant asked for (default: ParallelGC as ./sdt runs; serial: -XX:+UseSerialGC; g1: -XX:+UseG1GC; small:
-# ParallelGC with -Xmx64m -XX:MaxDirectMemorySize=64m -Xss512k).
+# ParallelGC with -Xmx64m -XX:MaxDirectMemorySize=64m -Xss512k; capped: ParallelGC, -Xms16m -Xmx256m
+# -XX:MaxDirectMemorySize=1g; capped-serial: the same with SerialGC).
 #   start: launch of `sdt server` to its link port listening; launch of `sdt client` to its -L port
 #          listening and to its 'link up' line (medians over --rounds launches)
 #   rss:   VmRSS of the server and the client after 5 s idle with one -L tunnel and its link up
 #   first 5 s: iperf3 TCP (one stream) through -L for 5 s right after the link came up, then 20 s of
 #          warm-up, then 5 s again (warm); the fraction first/warm. UDP (iperf3 -u at --udp-rate) the same
 #          way, default variant only.
-# Usage: benchmarks/e2e/footprint.sh [--rounds 3] [--variants "default serial g1 small"] [--udp-rate 500M]
+# Usage: benchmarks/e2e/footprint.sh [--rounds 3] [--variants "default serial g1 small capped capped-serial"]
+#        [--udp-rate 500M]   (default variants: default serial g1 small)
 # Needs iperf3 and python3 and a built sdt (./mvnw -q install -DskipTests makes the jar and the AOT cache).
 # Ends what it started, by pid. Compare figures only within one run. Documentation: benchmarks/README.md.
 set -euo pipefail
@@ -23,7 +25,7 @@ while [[ $# -gt 0 ]]; do
     --rounds) ROUNDS=$2; shift 2 ;;
     --variants) VARIANTS=$2; shift 2 ;;
     --udp-rate) UDP_RATE=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^set -euo/ {exit} NR > 1 {print}' "$0"; exit 0 ;;
     *) echo "footprint.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -58,6 +60,8 @@ opts_of() {
     serial) echo "-XX:+UseSerialGC" ;;
     g1) echo "-XX:+UseG1GC" ;;
     small) echo "-XX:+UseParallelGC -Xmx64m -XX:MaxDirectMemorySize=64m -Xss512k" ;;
+    capped) echo "-XX:+UseParallelGC -Xms16m -Xmx256m -XX:MaxDirectMemorySize=1g" ;;
+    capped-serial) echo "-XX:+UseSerialGC -Xms16m -Xmx256m -XX:MaxDirectMemorySize=1g" ;;
     *) echo "footprint.sh: unknown variant $1" >&2; exit 2 ;;
   esac
 }

@@ -44,6 +44,8 @@ final class ClientHooks implements LinkHooks {
 
     private final Context node;
     private final LinkSet.Server server;
+    /** BINDs this server failed to listen for in a row, per tunnel id (link loop only). */
+    private final java.util.Map<Integer, Integer> bindAttempts = new java.util.HashMap<>();
 
     ClientHooks(Context node, LinkSet.Server server) {
         this.node = node;
@@ -114,6 +116,7 @@ final class ClientHooks implements LinkHooks {
             up.protocolViolation("BIND_OK for unknown tunnel " + ok.tunnelId());
             return;
         }
+        bindAttempts.remove(t.id());
         log.info("tunnel {} listening on {}{}", t.spec().label(), ok.bound(),
                 node.several() ? " (server " + server.endpoint() + ")" : "");
         t.boundOn(server.endpoint().toString(), ok.bound().toSocketAddress());
@@ -129,8 +132,23 @@ final class ClientHooks implements LinkHooks {
             up.protocolViolation("BIND_FAIL for unknown tunnel " + fail.tunnelId());
             return;
         }
-        log.error("tunnel {}: the server {} refused the remote listener: {}", t.spec().label(), server.endpoint(),
-                fail.message());
         t.failed(fail.message());
+        if (fail.code() != ErrorCode.GENERAL || node.draining().getAsBoolean()) {
+            log.error("tunnel {}: the server {} refused the remote listener: {}", t.spec().label(), server.endpoint(),
+                    fail.message());
+            return;
+        }
+        // the server could not listen (the port is still held, e.g. by this client's previous link, which the
+        // server has not yet seen die): ask again, 1 s doubling to 30 s, while this link holds the listeners
+        int attempt = bindAttempts.merge(t.id(), 1, Integer::sum);
+        long delay = Math.min(30_000L, 1_000L << Math.min(5, attempt - 1));
+        log.error("tunnel {}: the server {} could not listen: {}; asking again in {} ms (attempt {})", t.spec().label(),
+                server.endpoint(), fail.message(), delay, attempt);
+        up.eventLoop().schedule(() -> {
+            if (!up.isClosed() && server.binder() == up && node.tunnels().get(t.id()) == t
+                    && !node.draining().getAsBoolean()) {
+                node.tunnels().bind(up, t);
+            }
+        }, delay, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 }

@@ -143,6 +143,11 @@ final class ClientTunnels {
         up.flush();
     }
 
+    /** Asks the server for remote tunnel {@code t}'s listener again (a BIND that failed). Link loop only. */
+    void bind(Link up, Tunnel t) {
+        up.writeAndFlush(bindFrame(t));
+    }
+
     /** Withdraws every remote tunnel's listener (UNBIND; the client drains). Link loop only. */
     void unbindAll(Link up) {
         for (Tunnel t : list) {

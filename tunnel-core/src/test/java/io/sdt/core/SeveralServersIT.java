@@ -230,6 +230,27 @@ class SeveralServersIT {
         }
     }
 
+    @Test
+    void aRemoteListenerTheServerCannotBindYetIsAskedForAgain() throws Exception {
+        try (Nodes nodes = new Nodes(); Targets echo = Targets.echo();
+             java.net.ServerSocket squatter = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            int port = squatter.getLocalPort(); // held, as by a previous link the server has not seen die yet
+            SdtServerHolder a = server(nodes, 0, echo, 1);
+            SdtClient client = nodes.client(a.server(), c -> c
+                    .forward(TunnelSpec.Direction.REMOTE, "127.0.0.1:" + port + ":127.0.0.1:" + echo.port()));
+            Tunnel remote = client.tunnels().get(0);
+            Await.until("the first BIND failed", WAIT, () -> remote.lastError() != null);
+            assertNull(remote.boundAddress());
+            squatter.close();
+            Await.until("a later BIND listened", WAIT, () -> remote.boundAddress() != null);
+            assertEquals(port, remote.boundAddress().getPort());
+            assertNull(remote.lastError());
+            try (Socket s = echoed(remote.boundAddress(), "bound on a later attempt")) {
+                assertTrue(s.isConnected());
+            }
+        }
+    }
+
     private static boolean echoesThrough(Tunnel remote) {
         InetSocketAddress at = remote.boundAddress();
         if (at == null) {
