@@ -22,6 +22,63 @@ class LauncherIT {
     @TempDir
     Path dir;
 
+    /**
+     * Under {@code nohup} SIGHUP arrives ignored, and a JVM started so never installs a handler for it: the
+     * launcher restores its default, so {@code sdt run} still reloads on SIGHUP.
+     */
+    @Test
+    void aNodeStartedWithSighupIgnoredStillReloadsOnSighup() throws Exception {
+        Path yaml = Files.writeString(dir.resolve("server.yaml"), String.join("\n",
+                "node: server",
+                "link: {listen: \"127.0.0.1:0\", token: \"0123456789abcdef0123456789abcdef\"}",
+                ""));
+        ProcessBuilder pb = new ProcessBuilder("bash", "-c", "trap '' HUP; exec \"$0\" run \"$1\"",
+                Repo.root().resolve("sdt").toString(), yaml.toString()).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().put("SDT_LOG_LEVEL", "info");
+        Process p = pb.start();
+        StringBuilder err = new StringBuilder();
+        Thread reader = Thread.ofVirtual().start(() -> {
+            try (var r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getErrorStream()))) {
+                for (String l; (l = r.readLine()) != null; ) {
+                    synchronized (err) {
+                        err.append(l).append('\n');
+                    }
+                }
+            } catch (java.io.IOException ignored) {
+                // the process ended
+            }
+        });
+        try {
+            assertTrue(until(err, "server listening", p), "started:\n" + err);
+            Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(p.pid())).start();
+            assertEquals(0, kill.waitFor());
+            assertTrue(until(err, "SIGHUP: reloading", p), "SIGHUP reached the node:\n" + err);
+        } finally {
+            p.destroy();
+            if (!p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            reader.join(5_000);
+        }
+    }
+
+    /** Waits (at most 30 s) until {@code err} holds {@code text}; false if not, or if the process ended first. */
+    private static boolean until(StringBuilder err, String text, Process p) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            synchronized (err) {
+                if (err.indexOf(text) >= 0) {
+                    return true;
+                }
+            }
+            if (!p.isAlive()) {
+                return false;
+            }
+            Thread.sleep(50);
+        }
+        return false;
+    }
+
     private static Shell.Result sdt(Map<String, String> env, String... args) throws Exception {
         String[] cmd = new String[args.length + 1];
         cmd[0] = Repo.root().resolve("sdt").toString();
