@@ -126,6 +126,7 @@ class ConfigFileTest {
         assertEquals(fromFlags.role(), file.role());
         assertEquals(fromFlags.listen(), file.listen());
         assertEquals(fromFlags.servers(), file.servers());
+        assertEquals(fromFlags.links(), file.links());
         assertEquals(fromFlags.tokenFile(), file.tokenFile());
         assertEquals(fromFlags.tls(), file.tls());
         assertEquals(fromFlags.allowTarget(), file.allowTarget());
