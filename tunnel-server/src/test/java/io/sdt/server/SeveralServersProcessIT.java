@@ -186,6 +186,9 @@ class SeveralServersProcessIT {
             HttpResponse<String> health = get(clientAdmin, "/healthz");
             assertEquals(200, health.statusCode());
             assertEquals("degraded: 1 of 2 links down (127.0.0.1:" + portA + ")\n", health.body());
+            String metrics = get(clientAdmin, "/metrics").body();
+            assertTrue(metrics.contains("\nsdt_links_wanted 2.0\n") && metrics.contains("\nsdt_links_up 1.0\n"),
+                    "links wanted and up, for alerting on a degraded client:\n" + metrics);
             assertTrue(shortConnection(remoteB, -3), "-R on the surviving server still carries data");
             assertTrue(get(clientAdmin, "/tunnels").body().contains("\"127.0.0.1:" + portB + "\":\"127.0.0.1:" + remoteB + "\""));
 

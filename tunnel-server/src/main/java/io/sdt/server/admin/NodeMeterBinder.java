@@ -31,6 +31,11 @@ final class NodeMeterBinder implements MeterBinder {
     public void bindTo(MeterRegistry r) {
         NodeStats s = node.stats();
         gauge(r, "sdt.links.up", "Authenticated links now up", s, NodeStats::linksUp, Tags.empty(), null);
+        if (node.linksWanted() > 0) {
+            int wanted = node.linksWanted();
+            gauge(r, "sdt.links.wanted", "Links this client keeps (servers x --links); sdt_links_up below it: some are down",
+                    s, x -> wanted, Tags.empty(), null);
+        }
         counter(r, "sdt.links.established", "Links that completed authentication", s, NodeStats::linksEstablished);
         counter(r, "sdt.auth.failures", "Links that failed authentication", s, NodeStats::authFailures);
         counter(r, "sdt.handshake.failures", "Links that failed the TLS handshake", s, NodeStats::handshakeFailures);
