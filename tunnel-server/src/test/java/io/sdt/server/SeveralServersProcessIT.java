@@ -143,6 +143,8 @@ class SeveralServersProcessIT {
             AtomicBoolean killed = new AtomicBoolean();
             AtomicBoolean stop = new AtomicBoolean();
             CountDownLatch workers = new CountDownLatch(WORKERS);
+            CountDownLatch before = new CountDownLatch(200); // connections made before the kill
+            CountDownLatch after = new CountDownLatch(400);  // and after it
             List<Thread> threads = new ArrayList<>();
             for (int w = 0; w < WORKERS; w++) {
                 int id = w;
@@ -156,6 +158,9 @@ class SeveralServersProcessIT {
                             done.incrementAndGet();
                             if (killed.get()) {
                                 afterKill.incrementAndGet();
+                                after.countDown();
+                            } else {
+                                before.countDown();
                             }
                         }
                     } finally {
@@ -163,17 +168,12 @@ class SeveralServersProcessIT {
                     }
                 }));
             }
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (done.get() < 200 && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
+            assertTrue(before.await(60, TimeUnit.SECONDS), "200 connections before the kill: " + done.get());
             assertEquals(0, failed.get(), "no failure while both servers are up");
             killed.set(true);
             sigkill(a.node());
             client.seen("link to 127\\.0\\.0\\.1:" + portA + " lost");
-            while (afterKill.get() < 400 && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
+            after.await(60, TimeUnit.SECONDS); // asserted below, with the failure count
             stop.set(true);
             assertTrue(workers.await(30, TimeUnit.SECONDS));
             failedAfterKill.set(failed.get());

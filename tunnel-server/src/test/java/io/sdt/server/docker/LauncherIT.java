@@ -42,10 +42,15 @@ class LauncherIT {
                 for (String l; (l = r.readLine()) != null; ) {
                     synchronized (err) {
                         err.append(l).append('\n');
+                        err.notifyAll();
                     }
                 }
             } catch (java.io.IOException ignored) {
                 // the process ended
+            } finally {
+                synchronized (err) {
+                    err.notifyAll();
+                }
             }
         });
         try {
@@ -62,21 +67,22 @@ class LauncherIT {
         }
     }
 
-    /** Waits (at most 30 s) until {@code err} holds {@code text}; false if not, or if the process ended first. */
+    /**
+     * Waits (at most 30 s, less if the process ends) until {@code err} holds {@code text}: woken by every line the
+     * reader appends and by the stream's end.
+     */
     private static boolean until(StringBuilder err, String text, Process p) throws InterruptedException {
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
-            synchronized (err) {
-                if (err.indexOf(text) >= 0) {
-                    return true;
+        synchronized (err) {
+            while (err.indexOf(text) < 0) {
+                long left = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0 || !p.isAlive()) {
+                    return false;
                 }
+                err.wait(Math.min(left, 1_000)); // a process that dies without a last line is seen within 1 s
             }
-            if (!p.isAlive()) {
-                return false;
-            }
-            Thread.sleep(50);
+            return true;
         }
-        return false;
     }
 
     private static Shell.Result sdt(Map<String, String> env, String... args) throws Exception {
