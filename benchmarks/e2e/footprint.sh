@@ -10,8 +10,11 @@
 #   first 5 s: iperf3 TCP (one stream) through -L for 5 s right after the link came up, then 20 s of
 #          warm-up, then 5 s again (warm); the fraction first/warm. UDP (iperf3 -u at --udp-rate) the same
 #          way, default variant only.
+#   idle connections: with the cache, per variant: 200 connections opened and closed (warm), RSS of each
+#          node after 5 s; then --conns N connections through -L (each carried one byte there and back,
+#          IdleConnections.java) held idle, RSS again after 5 s; (RSS at N - RSS at 0) / N per node
 # Usage: benchmarks/e2e/footprint.sh [--rounds 3] [--variants "default serial g1 small capped capped-serial"]
-#        [--udp-rate 500M]   (default variants: default serial g1 small)
+#        [--udp-rate 500M] [--conns 10000]   (default variants: default serial g1 small; --conns 0 skips)
 # Needs iperf3 and python3 and a built sdt (./mvnw -q install -DskipTests makes the jar and the AOT cache).
 # Ends what it started, by pid. Compare figures only within one run. Documentation: benchmarks/README.md.
 set -euo pipefail
@@ -19,16 +22,21 @@ set -euo pipefail
 ROUNDS=3
 VARIANTS="default serial g1 small"
 UDP_RATE=500M
+CONNS=10000
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 while [[ $# -gt 0 ]]; do
   case $1 in
     --rounds) ROUNDS=$2; shift 2 ;;
     --variants) VARIANTS=$2; shift 2 ;;
     --udp-rate) UDP_RATE=$2; shift 2 ;;
+    --conns) CONNS=$2; shift 2 ;;
     -h|--help) awk 'NR > 1 && /^set -euo/ {exit} NR > 1 {print}' "$0"; exit 0 ;;
     *) echo "footprint.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
+# shellcheck source=../../scripts/java-env.sh
+. "$ROOT/scripts/java-env.sh"
+sdt_select_jdk > /dev/null || { echo "footprint.sh: no JDK 25 for the idle-connection client" >&2; exit 2; }
 for t in iperf3 python3; do command -v $t >/dev/null || { echo "footprint.sh: $t is missing" >&2; exit 2; }; done
 [[ -f $ROOT/tunnel-server/target/sdt.jar ]] || { echo "footprint.sh: build sdt first (./mvnw -q install -DskipTests)" >&2; exit 2; }
 [[ -f $ROOT/tunnel-server/target/sdt.aot ]] || echo "footprint.sh: no AOT cache (tunnel-server/target/sdt.aot): the aot rows run without one" >&2
@@ -70,6 +78,9 @@ opts_of() {
 IPERF=$(free_port)
 iperf3 -s -B 127.0.0.1 -p "$IPERF" > "$WORK/iperf-s.log" 2>&1 & PIDS+=($!)
 await listening "$IPERF"
+IDLE=$(free_port)
+"$JAVA_HOME/bin/java" "$ROOT/benchmarks/e2e/IdleConnections.java" serve "$IDLE" > "$WORK/idle-target.log" 2>&1 & PIDS+=($!)
+await listening "$IDLE"
 
 declare -A R  # results: key "variant mode metric"
 SERVER_PID= CLIENT_PID=
@@ -78,16 +89,17 @@ SERVER_PID= CLIENT_PID=
 start_pair() {
   local v=$1 mode=$2 srv lt lu t0 aot=on
   [[ $mode == cold ]] && aot=off
-  srv=$(free_port); LT=$(free_port); LU=$(free_port)
+  srv=$(free_port); LT=$(free_port); LU=$(free_port); LI=$(free_port)
   t0=$(now_ms)
   SDT_AOT=$aot SDT_JAVA_OPTS="$(opts_of "$v")" "$ROOT/sdt" server --listen "127.0.0.1:$srv" --token-file "$WORK/token" \
-    --allow-target "127.0.0.1:$IPERF" > "$WORK/server.log" 2>&1 &
+    --allow-target "127.0.0.1:$IPERF" --allow-target "127.0.0.1:$IDLE" > "$WORK/server.log" 2>&1 &
   SERVER_PID=$!; PIDS+=($SERVER_PID)
   await listening "$srv" || { tail "$WORK/server.log" >&2; return 1; }
   START_SERVER=$(($(now_ms) - t0))
   t0=$(now_ms)
   SDT_AOT=$aot SDT_JAVA_OPTS="$(opts_of "$v")" "$ROOT/sdt" client --server "127.0.0.1:$srv" --token-file "$WORK/token" \
-    -L "$LT:127.0.0.1:$IPERF" -L "$LU:127.0.0.1:$IPERF/udp" -L "$LU:127.0.0.1:$IPERF" > "$WORK/client.log" 2>&1 &
+    -L "$LT:127.0.0.1:$IPERF" -L "$LU:127.0.0.1:$IPERF/udp" -L "$LU:127.0.0.1:$IPERF" \
+    -L "$LI:127.0.0.1:$IDLE" > "$WORK/client.log" 2>&1 &
   CLIENT_PID=$!; PIDS+=($CLIENT_PID)
   await listening "$LT" || { tail "$WORK/client.log" >&2; return 1; }
   START_CLIENT=$(($(now_ms) - t0))
@@ -106,9 +118,32 @@ udp_gbit() { # udp_gbit SECONDS -> goodput Gbit/s through -L .../udp at UDP_RATE
   timeout $(($1 + 30)) iperf3 -c 127.0.0.1 -p "$LU" -u -b "$UDP_RATE" -l 1400 -t "$1" -J 2>/dev/null |
     python3 -c 'import json,sys; e=json.load(sys.stdin)["end"]["sum"]; print("%.3f" % (e["bits_per_second"]*(1-e["lost_percent"]/100)/1e9))' 2>/dev/null || echo ""
 }
+# idle_conns VARIANT: RSS per idle connection through the pair started last (see the header)
+idle_conns() {
+  local v=$1 hp
+  "$JAVA_HOME/bin/java" "$ROOT/benchmarks/e2e/IdleConnections.java" hold "$LI" 200 < /dev/null > "$WORK/warm.log" 2>&1
+  sleep 5
+  R[$v conns_s0]=$(rss_kib "$SERVER_PID"); R[$v conns_c0]=$(rss_kib "$CLIENT_PID")
+  rm -f "$WORK/hold.in"; mkfifo "$WORK/hold.in"
+  "$JAVA_HOME/bin/java" "$ROOT/benchmarks/e2e/IdleConnections.java" hold "$LI" "$CONNS" < "$WORK/hold.in" > "$WORK/hold.log" 2>&1 &
+  hp=$!; PIDS+=($hp)
+  exec 9> "$WORK/hold.in"   # the holder keeps its connections until this closes
+  local end=$((SECONDS + 300))
+  while ! grep -q '^held' "$WORK/hold.log" && ((SECONDS < end)) && kill -0 "$hp" 2>/dev/null; do sleep 0.2; done
+  R[$v conns_held]=$(awk '/^held/ {print $2 "/" $2 + $4}' "$WORK/hold.log")
+  sleep 5
+  R[$v conns_s1]=$(rss_kib "$SERVER_PID"); R[$v conns_c1]=$(rss_kib "$CLIENT_PID")
+  exec 9>&-
+  wait "$hp" 2>/dev/null || true
+  log "$v: idle connections held ${R[$v conns_held]:-none}; rss server ${R[$v conns_s0]} -> ${R[$v conns_s1]}, client ${R[$v conns_c0]} -> ${R[$v conns_c1]} KiB"
+}
 
 for v in $VARIANTS; do
   opts_of "$v" > /dev/null
+  if ((CONNS > 0)); then
+    if start_pair "$v" aot; then idle_conns "$v"; else log "$v: did not start for idle connections"; fi
+    stop_pair
+  fi
   for mode in cold aot; do
     ss=() cs=() ls=()
     for ((r = 1; r <= ROUNDS; r++)); do
@@ -155,3 +190,19 @@ PY
   done
 done
 echo "Gbit/s through one -L (iperf3 TCP one stream; UDP goodput at $UDP_RATE offered, 1400-byte datagrams)"
+if ((CONNS > 0)); then
+  echo
+  echo "idle connections through -L, with the AOT cache: RSS after 200 warm-up connections, then with $CONNS held idle"
+  printf '%-14s %9s %11s %11s %11s %11s %13s %13s\n' variant held "srv 0 MiB" "srv N MiB" "cli 0 MiB" "cli N MiB" "srv KiB/conn" "cli KiB/conn"
+  for v in $VARIANTS; do
+    python3 - "$v" "${R[$v conns_held]:-}" "${R[$v conns_s0]:-}" "${R[$v conns_s1]:-}" "${R[$v conns_c0]:-}" "${R[$v conns_c1]:-}" <<'PY'
+import sys
+v, held, *x = sys.argv[1:]
+s0, s1, c0, c1 = [float(a) if a else None for a in x]
+n = int(held.split("/")[0]) if held else 0
+mib = lambda a: "%.1f" % (a / 1024) if a is not None else "-"
+per = lambda a, b: "%.2f" % ((b - a) / n) if n and a is not None and b is not None else "-"
+print("%-14s %9s %11s %11s %11s %11s %13s %13s" % (v, held or "-", mib(s0), mib(s1), mib(c0), mib(c1), per(s0, s1), per(c0, c1)))
+PY
+  done
+fi
