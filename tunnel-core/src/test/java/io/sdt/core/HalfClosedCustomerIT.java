@@ -1,10 +1,12 @@
 package io.sdt.core;
 
+import io.sdt.core.testing.LeakGuard;
 import io.sdt.core.testing.Nodes;
 import io.sdt.core.testing.Targets;
 import io.sdt.core.transport.Transport;
 import io.sdt.core.tunnel.TunnelSpec;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -31,6 +33,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * reach the target, through -L and -R, on every transport, when the listener accepts on a loop other than the
  * link's (a server's -R always may; a client with more than one thread may).
  */
+@ExtendWith(LeakGuard.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class HalfClosedCustomerIT {
 
@@ -73,6 +76,36 @@ class HalfClosedCustomerIT {
             assertEquals(List.of(), lost, "replies that were not the request (the target saw "
                     + seen.stream().filter(String::isEmpty).count() + " empty requests of " + seen.size() + ")");
         }
+    }
+
+    /**
+     * The same customers towards a target the server's policy refuses: each gets its connection closed with
+     * nothing, and the request it sent ahead (read at its FIN, held for the answer) is freed, not leaked.
+     */
+    @ParameterizedTest
+    @MethodSource("transports")
+    void aRefusedRequestSentWithItsFinIsFreed(Transport transport) throws Exception {
+        assumeTrue(transport.isAvailable(), transport + " is not available here");
+        try (Nodes nodes = new Nodes(transport); Targets target = Targets.echo()) {
+            SdtServer server = nodes.server(b -> b.allowTarget("127.0.0.1:" + (target.port() == 9 ? 10 : 9)));
+            SdtClient client = nodes.client(server, b -> b.forward(TunnelSpec.Direction.LOCAL,
+                    "127.0.0.1:0:127.0.0.1:" + target.port()));
+            InetSocketAddress at = client.tunnels().get(0).awaitBound(Duration.ofSeconds(10));
+            for (int i = 0; i < 50; i++) {
+                String reply;
+                try {
+                    reply = oneShot(at, "refused request " + i + "\n");
+                } catch (java.net.SocketException e) {
+                    reply = ""; // closed with the request unread: the kernel resets instead of a FIN
+                }
+                assertEquals("", reply, "nothing comes back from a refusal");
+            }
+            assertEquals(0, target.accepted(), "the target was never reached");
+        }
+    }
+
+    static Stream<Transport> transports() {
+        return Stream.of(Transport.values());
     }
 
     /** Connects, writes {@code request}, shuts the output at once, reads everything back. */

@@ -172,6 +172,7 @@ public final class StreamChannel implements LinkChannel {
         link.stats().openAnswered(tunnel.spec().tag(), false, openSentAt);
         closed();
         link.unregister(id);
+        held.release(); // what the customer sent before it half-closed (read at RDHUP) goes nowhere now
         if (code == ErrorCode.DENIED) {
             log.warn("{}: {} refused by the peer: {}", link, tunnel, message);
         } else {
