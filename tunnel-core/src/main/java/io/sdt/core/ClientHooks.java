@@ -6,6 +6,7 @@ import io.sdt.core.link.Link;
 import io.sdt.core.link.LinkHooks;
 import io.sdt.core.metrics.NodeStats;
 import io.sdt.core.policy.AuditLog;
+import io.sdt.core.policy.RecentAudit;
 import io.sdt.core.policy.Policy;
 import io.sdt.core.policy.PolicyRule;
 import io.sdt.core.transport.Outbound;
@@ -37,9 +38,10 @@ final class ClientHooks implements LinkHooks {
      * @param draining true once the client drains: ask for nothing, refuse new channels
      * @param vpn      the client's VPN, or {@code null} without {@code --vpn}
      * @param several  the client has more than one server (logs then say which one)
+     * @param audit    the client's recent audit events (its reverse tunnels' channel opens)
      */
     record Context(NodeStats stats, Outbound outbound, ClientTunnels tunnels, Supplier<Policy> exits,
-                   BooleanSupplier draining, VpnClient vpn, boolean several) {
+                   BooleanSupplier draining, VpnClient vpn, boolean several, RecentAudit audit) {
     }
 
     private final Context node;
@@ -81,20 +83,21 @@ final class ClientHooks implements LinkHooks {
         }
         TunnelSpec spec = t.spec();
         if (spec.dynamic()) {
-            openDynamic(up, open, spec);
+            openDynamic(up, open, t);
             return;
         }
-        AuditLog.configuredOpen(up, open, spec.target());
-        TunnelModes.of(spec.mode()).egress(up, open, spec.target(), spec, node.outbound());
+        AuditLog.configuredOpen(node.audit(), up, open, spec.target());
+        TunnelModes.of(spec.mode()).egress(up, open, spec.target(), t, node.outbound());
     }
 
     /**
      * A channel of a reverse dynamic tunnel: its target is whatever the server's customer asked for, so
      * this client's own --allow-target policy decides, as the server's does for -D.
      */
-    private void openDynamic(Link up, Frame.Open open, TunnelSpec spec) {
+    private void openDynamic(Link up, Frame.Open open, Tunnel t) {
+        TunnelSpec spec = t.spec();
         Optional<PolicyRule> rule = node.exits().get().match(open.target());
-        AuditLog.channelOpen(up, open, open.target(), rule);
+        AuditLog.channelOpen(node.audit(), up, open, open.target(), rule);
         if (rule.isEmpty()) {
             node.stats().openDenied();
             log.warn("{}: channel {} to {} denied: no --allow-target rule matches", up, open.channel(), open.target());
@@ -102,7 +105,7 @@ final class ClientHooks implements LinkHooks {
                     "target " + open.target() + " is not allowed by the client's policy (--allow-target)"));
             return;
         }
-        TunnelModes.of(spec.mode()).egress(up, open, open.target(), spec, node.outbound());
+        TunnelModes.of(spec.mode()).egress(up, open, open.target(), t, node.outbound());
     }
 
     @Override

@@ -54,6 +54,10 @@ final class Dialer {
     private final Runnable changed;
     private volatile Link link;
     private volatile boolean stopped;
+    /** Since when no link is up (epoch milliseconds): the start, or the last link's loss. */
+    private volatile long downSince = System.currentTimeMillis();
+    /** Why the last dial or link failed, or {@code null}. */
+    private volatile String problem;
     private final Backoff backoff;
 
     /**
@@ -88,6 +92,16 @@ final class Dialer {
     boolean isUp() {
         Link l = link;
         return l != null && !l.isClosed();
+    }
+
+    /** Since when no link is up (epoch milliseconds); meaningless while one is. */
+    long downSince() {
+        return downSince;
+    }
+
+    /** Why the last dial or link failed, or {@code null} if none has. */
+    String problem() {
+        return problem;
     }
 
     /** The server this dialer keeps a link to. */
@@ -196,6 +210,7 @@ final class Dialer {
     private void onLinkDown(Link down) {
         if (link == down) {
             link = null;
+            downSince = System.currentTimeMillis();
         }
         linkDown.accept(down);
         if (!stopped) {
@@ -207,6 +222,7 @@ final class Dialer {
         if (stopped || loop.isShuttingDown()) {
             return;
         }
+        problem = why;
         long delay = backoff.next(System.nanoTime(), ThreadLocalRandom.current()::nextLong);
         log.warn("{}; reconnecting in {} ms (attempt {})", why, delay, backoff.attempts());
         loop.schedule(this::connect, delay, TimeUnit.MILLISECONDS);

@@ -182,6 +182,19 @@ final class LinkSet implements Supplier<Link> {
         return up;
     }
 
+    /** Every link this client keeps, up or down, by server in configuration order. */
+    List<LinkView> views() {
+        List<LinkView> out = new ArrayList<>(all.length);
+        for (Server s : servers) {
+            for (Dialer d : s.dialers) {
+                Link l = d.link();
+                out.add(l != null && !l.isClosed() ? LinkView.of(s.endpoint().toString(), l)
+                        : new LinkView(s.endpoint().toString(), null, false, d.downSince(), -1, 0, d.problem()));
+            }
+        }
+        return out;
+    }
+
     /** How many links are up. */
     int up() {
         int n = 0;

@@ -9,6 +9,7 @@ import io.sdt.core.link.Link;
 import io.sdt.core.link.TlsSetup;
 import io.sdt.core.metrics.NodeStats;
 import io.sdt.core.policy.Policy;
+import io.sdt.core.policy.RecentAudit;
 import io.sdt.core.transport.Outbound;
 import io.sdt.core.tunnel.IngressContext;
 import io.sdt.core.tunnel.Tunnel;
@@ -47,6 +48,7 @@ public final class SdtClient implements AutoCloseable {
 
     private final ClientConfig config;
     private final NodeStats stats = new NodeStats();
+    private final RecentAudit audit = new RecentAudit();
     private final RouterCounters routerStats = new RouterCounters();
     private final VpnCounters vpnCounters = new VpnCounters();
     private volatile VpnClient vpn;
@@ -93,7 +95,7 @@ public final class SdtClient implements AutoCloseable {
             }
         }
         ClientHooks.Context context = new ClientHooks.Context(stats, outbound, tunnels, () -> exitPolicy,
-                () -> draining, vpn, config.servers().size() > 1);
+                () -> draining, vpn, config.servers().size() > 1, audit);
         try {
             links = new LinkSet(config, ssl, linkLoop, stats, server -> new ClientHooks(context, server),
                     this::linkDown, fatal);
@@ -213,6 +215,17 @@ public final class SdtClient implements AutoCloseable {
     public List<Link> links() {
         LinkSet l = links;
         return l == null ? List.of() : l.links();
+    }
+
+    /** The client's most recent audit events (channels its reverse tunnels' servers opened). */
+    public RecentAudit recentAudit() {
+        return audit;
+    }
+
+    /** Every link the client keeps ({@code servers x --links}), up or down, for operators. */
+    public List<LinkView> linkViews() {
+        LinkSet l = links;
+        return l == null ? List.of() : l.views();
     }
 
     /** How many of the client's links ({@code servers x --links}) are up. */

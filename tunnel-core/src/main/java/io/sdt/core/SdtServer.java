@@ -11,12 +11,14 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import io.sdt.codec.ErrorCode;
 import io.sdt.codec.Frame;
 import io.sdt.codec.HostPort;
+import io.sdt.core.link.Link;
 import io.sdt.core.link.LinkPipelines;
 import io.sdt.core.link.ProxyProtocol;
 import io.sdt.core.link.TlsSetup;
 import io.sdt.core.link.WaitingRoom;
 import io.sdt.core.metrics.NodeStats;
 import io.sdt.core.policy.Policy;
+import io.sdt.core.policy.RecentAudit;
 import io.sdt.core.transport.Outbound;
 import io.sdt.core.tunnel.router.RouterCounters;
 import io.sdt.core.tunnel.vpn.VpnCounters;
@@ -50,6 +52,9 @@ public final class SdtServer implements AutoCloseable {
     private final NodeStats stats = new NodeStats();
     private final RouterCounters routerStats = new RouterCounters();
     private final ChannelGroup links = new DefaultChannelGroup("links", GlobalEventExecutor.INSTANCE);
+    /** The same links as {@link #links}, for operators' views; each leaves when its channel closes. */
+    private final RecentAudit audit = new RecentAudit();
+    private final java.util.Set<Link> linksUp = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Accepted link connections that have not authenticated yet. */
     private final WaitingRoom waiting;
     /** Created by {@link #start()}: the transport and the DNS resolver of every egress. */
@@ -95,8 +100,8 @@ public final class SdtServer implements AutoCloseable {
             }
         }
         hooks = new ServerHooks(new ServerHooks.Context(stats, outbound, group, config.transport(), config.ticker(),
-                routerStats, () -> allowTarget, () -> allowBind, () -> draining, link -> links.add(link.channel()),
-                vpn));
+                routerStats, () -> allowTarget, () -> allowBind, () -> draining, this::linkUp,
+                vpn, audit));
         LinkPipelines pipelines = new LinkPipelines(config.token(), config.settings(), stats, hooks);
         try {
             ServerBootstrap b = new ServerBootstrap().group(group).channel(config.transport().serverChannel())
@@ -155,6 +160,23 @@ public final class SdtServer implements AutoCloseable {
     /** Connections accepted and not yet authenticated. */
     public int pendingHandshakes() {
         return waiting.size();
+    }
+
+    private void linkUp(Link link) {
+        links.add(link.channel());
+        linksUp.add(link);
+        link.channel().closeFuture().addListener(f -> linksUp.remove(link));
+    }
+
+    /** The server's most recent audit events (every channel open its clients asked for). */
+    public RecentAudit recentAudit() {
+        return audit;
+    }
+
+    /** The links up now, oldest first, for operators. */
+    public java.util.List<LinkView> linkViews() {
+        return linksUp.stream().map(l -> LinkView.of(null, l))
+                .sorted(java.util.Comparator.comparingLong(LinkView::sinceMillis)).toList();
     }
 
     /** Authenticated links now up. */

@@ -11,6 +11,7 @@ import io.sdt.core.link.Link;
 import io.sdt.core.link.LinkHooks;
 import io.sdt.core.metrics.NodeStats;
 import io.sdt.core.policy.AuditLog;
+import io.sdt.core.policy.RecentAudit;
 import io.sdt.core.policy.Policy;
 import io.sdt.core.policy.PolicyRule;
 import io.sdt.core.transport.Outbound;
@@ -57,7 +58,7 @@ final class ServerHooks implements LinkHooks {
      */
     record Context(NodeStats stats, Outbound outbound, EventLoopGroup group, Transport transport, Ticker ticker,
                    RouterStats routerStats, Supplier<Policy> targets, Supplier<Policy> binds, BooleanSupplier draining,
-                   Consumer<Link> linkUp, VpnServer vpn) {
+                   Consumer<Link> linkUp, VpnServer vpn, RecentAudit audit) {
     }
 
     private final Context node;
@@ -96,7 +97,7 @@ final class ServerHooks implements LinkHooks {
             return;
         }
         Optional<PolicyRule> rule = node.targets().get().match(open.target());
-        AuditLog.channelOpen(link, open, open.target(), rule);
+        AuditLog.channelOpen(node.audit(), link, open, open.target(), rule);
         if (rule.isEmpty()) {
             node.stats().openDenied();
             log.warn("{}: channel {} to {} denied: no --allow-target rule matches", link, open.channel(), open.target());

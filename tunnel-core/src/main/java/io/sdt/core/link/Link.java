@@ -52,6 +52,12 @@ public final class Link {
     private int soleChannel = -1;
     /** Written on the loop; read anywhere (a listener on another loop asks before it hands a socket over). */
     private volatile boolean closed;
+    /** The peer's address (as a PROXY protocol header gave it, if one did). */
+    private final String peer;
+    /** When the link came up (epoch milliseconds); 0 before. */
+    private volatile long upSince;
+    /** The round trip of the last PING this side sent, in nanoseconds; -1 before the first PONG. */
+    private volatile long rttNanos = -1;
 
     Link(Channel channel, boolean client, LinkSettings settings, NodeStats stats, LinkHooks hooks) {
         this.channel = channel;
@@ -61,8 +67,24 @@ public final class Link {
         this.hooks = hooks;
         this.nextId = client ? 1 : 2;
         SocketAddress peer = ProxyProtocol.peer(channel);
+        this.peer = String.valueOf(peer);
         this.name = "link-" + IDS.incrementAndGet() + " " + peer
                 + (peer == channel.remoteAddress() ? "" : " via " + channel.remoteAddress());
+    }
+
+    /** The peer's address as this node sees it (the one a PROXY protocol header named, if one did). */
+    public String peer() {
+        return peer;
+    }
+
+    /** When the link came up (epoch milliseconds), or 0 if it has not. */
+    public long upSince() {
+        return upSince;
+    }
+
+    /** The round trip of the last heartbeat PING this side sent, in nanoseconds, or -1 before the first PONG. */
+    public long rttNanos() {
+        return rttNanos;
     }
 
     public Channel channel() {
@@ -416,8 +438,12 @@ public final class Link {
                 }
             }
             case Frame.Ping p -> writeAndFlush(new Frame.Pong(p.payload()));
-            case Frame.Pong ignored -> {
-                // reading it has reset the idle timer; nothing else to do
+            case Frame.Pong p -> {
+                // reading it has reset the idle timer; the PING carried our clock when it left (Heartbeat)
+                long rtt = System.nanoTime() - p.payload();
+                if (rtt >= 0 && rtt < 600_000_000_000L) {
+                    rttNanos = rtt;
+                }
             }
             case Frame.GoAway g -> {
                 log.info("{}: peer is closing the link ({}: {})", name, g.code(), g.message());
@@ -444,6 +470,7 @@ public final class Link {
 
     void onUp() {
         assert inLoop() : LOOP_ONLY;
+        upSince = System.currentTimeMillis();
         Heartbeat.start(this);
         stats.linkUp();
         hooks.onUp(this);

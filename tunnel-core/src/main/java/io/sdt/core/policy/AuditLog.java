@@ -30,28 +30,36 @@ public final class AuditLog {
     private AuditLog() {
     }
 
-    /** A channel open decided by {@code rule} (empty: denied). */
-    public static void channelOpen(Object link, Frame.Open open, HostPort target, Optional<PolicyRule> rule) {
-        channelOpen(link, open, target, rule.isPresent(), rule.map(PolicyRule::toString).orElse("none"));
+    /** A channel open decided by {@code rule} (empty: denied); also kept in the node's {@code recent} events. */
+    public static void channelOpen(RecentAudit recent, Object link, Frame.Open open, HostPort target,
+                                   Optional<PolicyRule> rule) {
+        channelOpen(recent, link, open, target, rule.isPresent(), rule.map(PolicyRule::toString).orElse("none"));
     }
 
     /** A channel open to a target this node configured itself ({@code -R} with a target). */
-    public static void configuredOpen(Object link, Frame.Open open, HostPort target) {
-        channelOpen(link, open, target, true, "configured");
+    public static void configuredOpen(RecentAudit recent, Object link, Frame.Open open, HostPort target) {
+        channelOpen(recent, link, open, target, true, "configured");
     }
 
-    private static void channelOpen(Object link, Frame.Open open, HostPort target, boolean allowed, String rule) {
+    private static void channelOpen(RecentAudit recent, Object link, Frame.Open open, HostPort target,
+                                    boolean allowed, String rule) {
+        String linkName = String.valueOf(link);
+        String source = open.origin() == null ? "-" : open.origin().toString();
+        String kind = open.udp() ? "udp" : open.push() ? "push" : "tcp";
+        String to = String.valueOf(target);
+        recent.add(System.currentTimeMillis(), linkName, source, open.tunnelId(), open.channel(), kind, to, allowed,
+                rule);
         if (!audit.isInfoEnabled()) {
             return;
         }
         StringMapMessage m = new StringMapMessage(10)
                 .with("event", "channel_open")
-                .with("link", String.valueOf(link))
-                .with("source", open.origin() == null ? "-" : open.origin().toString())
+                .with("link", linkName)
+                .with("source", source)
                 .with("tunnel", Integer.toString(open.tunnelId()))
                 .with("channel", Integer.toString(open.channel()))
-                .with("kind", open.udp() ? "udp" : open.push() ? "push" : "tcp")
-                .with("target", String.valueOf(target))
+                .with("kind", kind)
+                .with("target", to)
                 .with("decision", allowed ? "allowed" : "denied")
                 .with("rule", rule);
         audit.info(m);

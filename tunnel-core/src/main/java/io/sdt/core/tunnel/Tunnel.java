@@ -25,6 +25,8 @@ public final class Tunnel {
     private final LongAdder evicted = new LongAdder();
     private final LongAdder expired = new LongAdder();
     private final LongAdder strangers = new LongAdder();
+    private final LongAdder bytesToLink = new LongAdder();
+    private final LongAdder bytesFromLink = new LongAdder();
     private volatile java.util.function.LongSupplier tableSize = () -> 0;
     private volatile InetSocketAddress boundAddress;
     /** A remote tunnel's listener on each server that bound it (server name to address); guarded by this. */
@@ -143,6 +145,27 @@ public final class Tunnel {
     /** Connections and datagrams from sources other than a direct tunnel's peer, dropped. */
     public long strangersDropped() {
         return strangers.sum();
+    }
+
+    /**
+     * Payload bytes of this tunnel's channels sent over the link by this node (what its customers, or for a
+     * client's {@code -R} its targets, sent), whatever the mode: stream bytes, datagrams, push records.
+     */
+    public long bytesToLink() {
+        return bytesToLink.sum();
+    }
+
+    /** Payload bytes of this tunnel's channels received from the link by this node. */
+    public long bytesFromLink() {
+        return bytesFromLink.sum();
+    }
+
+    public void sentToLink(int bytes) {
+        bytesToLink.add(bytes);
+    }
+
+    public void receivedFromLink(int bytes) {
+        bytesFromLink.add(bytes);
     }
 
     public void strangerDropped() {

@@ -26,8 +26,8 @@ public interface TunnelMode {
      * towards {@code target}, which the node's policy has allowed, and answers OPEN_OK or OPEN_FAIL.
      * Runs on the link's event loop.
      *
-     * @param spec this node's own spec of the tunnel (a client serving its {@code -R}), or {@code null}
-     *             when the far node configured it (a server serving a client's {@code -L})
+     * @param tunnel this node's own tunnel (a client serving its {@code -R}), or {@code null} when the far
+     *               node configured it (a server serving a client's {@code -L})
      */
-    void egress(Link link, Frame.Open open, HostPort target, TunnelSpec spec, Outbound outbound);
+    void egress(Link link, Frame.Open open, HostPort target, Tunnel tunnel, Outbound outbound);
 }

@@ -11,6 +11,7 @@ import io.sdt.codec.ErrorCode;
 import io.sdt.codec.Frame;
 import io.sdt.codec.HostPort;
 import io.sdt.core.link.Link;
+import io.sdt.core.tunnel.Tunnel;
 import io.sdt.core.link.LinkChannel;
 import io.sdt.core.link.LinkSockets;
 import io.sdt.core.transport.Outbound;
@@ -47,17 +48,24 @@ public final class UdpEgress implements LinkChannel {
 
     private final boolean push;
     private final boolean sole;
+    /** A client's own {@code -R .../udp} tunnel, whose byte counters count this channel; else {@code null}. */
+    private final Tunnel meter;
 
-    private UdpEgress(Link link, int id, boolean push, boolean sole) {
+    private UdpEgress(Link link, int id, boolean push, boolean sole, Tunnel meter) {
         this.link = link;
         this.id = id;
         this.push = push;
         this.sole = sole;
+        this.meter = meter;
     }
 
-    /** Opens the egress of a UDP channel the peer opened; policy has been checked. */
-    public static void open(Link link, Frame.Open open, HostPort target, Outbound outbound) {
-        UdpEgress egress = new UdpEgress(link, open.channel(), open.push(), open.sole());
+    /**
+     * Opens the egress of a UDP channel the peer opened; policy has been checked.
+     *
+     * @param tunnel this node's own tunnel (a client's {@code -R}), or {@code null} when the far node configured it
+     */
+    public static void open(Link link, Frame.Open open, HostPort target, Outbound outbound, Tunnel tunnel) {
+        UdpEgress egress = new UdpEgress(link, open.channel(), open.push(), open.sole(), tunnel);
         link.register(egress.id, egress);
         if (open.sole() && !link.markSole(egress.id)) {
             return;
@@ -103,6 +111,9 @@ public final class UdpEgress implements LinkChannel {
             return;
         }
         link.stats().datagramFromLink();
+        if (meter != null) {
+            meter.receivedFromLink(payload.readableBytes());
+        }
         if (socket == null) {
             if (pendingBytes + payload.readableBytes() <= PENDING_LIMIT) {
                 pendingBytes += payload.readableBytes();
@@ -203,6 +214,9 @@ public final class UdpEgress implements LinkChannel {
             ByteBuf payload = Datagrams.rightSized(packet.content().retain());
             link.stats().datagramToLink();
             link.stats().sentToLink(payload.readableBytes());
+            if (meter != null) {
+                meter.sentToLink(payload.readableBytes());
+            }
             if (sole) {
                 link.stats().soleDatagram();
                 link.write(new Frame.SoleDatagram(payload));

@@ -153,6 +153,7 @@ public final class UdpIngress {
         }
         ByteBuf payload = Datagrams.rightSized(packet.content().retain());
         tunnel.datagramIn();
+        tunnel.sentToLink(payload.readableBytes());
         link.stats().datagramToLink();
         link.stats().sentToLink(payload.readableBytes());
         if (t.sole) {
@@ -288,6 +289,7 @@ public final class UdpIngress {
             }
             table.getIfPresent(source);
             tunnel.datagramOut();
+            tunnel.receivedFromLink(payload.readableBytes());
             link.stats().datagramFromLink();
             s.write(new DatagramPacket(payload, source), s.voidPromise());
             if (!flushRequested) {

@@ -8,7 +8,6 @@ import io.sdt.core.transport.Outbound;
 import io.sdt.core.tunnel.IngressContext;
 import io.sdt.core.tunnel.Tunnel;
 import io.sdt.core.tunnel.TunnelMode;
-import io.sdt.core.tunnel.TunnelSpec;
 import io.sdt.core.tunnel.datagram.UdpEgress;
 import io.sdt.core.tunnel.datagram.UdpIngress;
 import io.sdt.core.tunnel.stream.OpenAnswer;
@@ -35,12 +34,12 @@ public final class ForwardMode implements TunnelMode {
     }
 
     @Override
-    public void egress(Link link, Frame.Open open, HostPort target, TunnelSpec spec, Outbound outbound) {
+    public void egress(Link link, Frame.Open open, HostPort target, Tunnel tunnel, Outbound outbound) {
         if (open.udp()) {
-            UdpEgress.open(link, open, target, outbound);
+            UdpEgress.open(link, open, target, outbound, tunnel);
         } else {
             // -L: the ingress asked for it in the OPEN; -R: this node configured the tunnel
-            StreamChannel.egress(link, open, target, outbound, spec != null && spec.proxyProtocol());
+            StreamChannel.egress(link, open, target, outbound, tunnel);
         }
     }
 }

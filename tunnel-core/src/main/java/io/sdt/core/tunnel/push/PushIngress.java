@@ -236,6 +236,7 @@ public final class PushIngress {
             queued -= r.readableBytes();
             channel.credit.consume(r.readableBytes());
             link.stats().sentToLink(r.readableBytes());
+            tunnel.sentToLink(r.readableBytes());
             link.write(new Frame.Data(channel.id, r));
             wrote = true;
         }
@@ -269,6 +270,7 @@ public final class PushIngress {
                 int n = f.record().readableBytes();
                 up.credit.consume(n);
                 up.link.stats().sentToLink(n);
+                tunnel.sentToLink(n);
                 up.link.write(new Frame.Data(up.id, f.record()));
                 up.sent = f.seq();
             }

@@ -8,7 +8,6 @@ import io.sdt.core.transport.Outbound;
 import io.sdt.core.tunnel.IngressContext;
 import io.sdt.core.tunnel.Tunnel;
 import io.sdt.core.tunnel.TunnelMode;
-import io.sdt.core.tunnel.TunnelSpec;
 import io.sdt.core.tunnel.datagram.UdpEgress;
 import io.sdt.core.tunnel.datagram.UdpIngress;
 
@@ -31,11 +30,11 @@ public final class PushMode implements TunnelMode {
      * ingress announced in OPEN's window field (a push egress sends nothing back, so needs no window).
      */
     @Override
-    public void egress(Link link, Frame.Open open, HostPort target, TunnelSpec spec, Outbound outbound) {
+    public void egress(Link link, Frame.Open open, HostPort target, Tunnel tunnel, Outbound outbound) {
         if (open.udp()) {
-            UdpEgress.open(link, open, target, outbound);
+            UdpEgress.open(link, open, target, outbound, tunnel);
         } else {
-            PushEgress.open(link, open, target, outbound, spec != null ? spec.spoolMax() : open.window());
+            PushEgress.open(link, open, target, outbound, tunnel != null ? tunnel.spec().spoolMax() : open.window());
         }
     }
 }

@@ -71,6 +71,7 @@ final class AssociationFlows implements UdpAssociation.Sink {
             return;
         }
         tunnel.datagramIn();
+        tunnel.sentToLink(payload.readableBytes());
         link.stats().datagramToLink();
         link.stats().sentToLink(payload.readableBytes());
         link.write(new Frame.Datagram(f.id, payload));
@@ -158,6 +159,7 @@ final class AssociationFlows implements UdpAssociation.Sink {
                 return;
             }
             tunnel.datagramOut();
+            tunnel.receivedFromLink(payload.readableBytes());
             link.stats().datagramFromLink();
             association.reply(target, payload);
         }

@@ -8,7 +8,6 @@ import io.sdt.core.transport.Outbound;
 import io.sdt.core.tunnel.IngressContext;
 import io.sdt.core.tunnel.Tunnel;
 import io.sdt.core.tunnel.TunnelMode;
-import io.sdt.core.tunnel.TunnelSpec;
 import io.sdt.core.tunnel.router.proxy.RouterFrontend;
 import io.sdt.core.tunnel.stream.TcpListener;
 
@@ -39,7 +38,7 @@ public final class RouterMode implements TunnelMode {
     }
 
     @Override
-    public void egress(Link link, Frame.Open open, HostPort target, TunnelSpec spec, Outbound outbound) {
-        forward.egress(link, open, target, spec, outbound);
+    public void egress(Link link, Frame.Open open, HostPort target, Tunnel tunnel, Outbound outbound) {
+        forward.egress(link, open, target, tunnel, outbound);
     }
 }

@@ -50,6 +50,11 @@ public final class StreamChannel implements LinkChannel {
     private final int id;
     /** Ingress only: the tunnel whose slot this channel holds. */
     private final Tunnel tunnel;
+    /**
+     * The tunnel this node configured, whose byte counters the channel adds to: the ingress's, and a client's
+     * {@code -R} at its egress; {@code null} at a server's egress (the tunnel is the client's).
+     */
+    private final Tunnel meter;
     private final SendWindow credit = new SendWindow();
     private final ReceiveWindow window;
     private final HeldBytes held;
@@ -69,10 +74,11 @@ public final class StreamChannel implements LinkChannel {
     /** Ingress: when OPEN went out ({@code NodeStats.openSent()}). */
     private long openSentAt;
 
-    private StreamChannel(Link link, int id, Tunnel tunnel, State state) {
+    private StreamChannel(Link link, int id, Tunnel tunnel, Tunnel meter, State state) {
         this.link = link;
         this.id = id;
         this.tunnel = tunnel;
+        this.meter = meter;
         this.state = state;
         this.window = link.newReceiveWindow(tunnel == null ? null : tunnel::windowChanged);
         this.held = new HeldBytes(link.stats());
@@ -89,7 +95,7 @@ public final class StreamChannel implements LinkChannel {
             answer.refused(ErrorCode.SHUTDOWN, "no link");
             return;
         }
-        StreamChannel sc = new StreamChannel(link, link.allocateChannelId(), tunnel, State.OPENING);
+        StreamChannel sc = new StreamChannel(link, link.allocateChannelId(), tunnel, tunnel, State.OPENING);
         sc.answer = answer;
         sc.socket = socket;
         link.register(sc.id, sc);
@@ -102,20 +108,18 @@ public final class StreamChannel implements LinkChannel {
 
     /**
      * Starts the egress of a channel the peer opened: connects to {@code target} on the link's event
-     * loop and answers OPEN_OK once connected or OPEN_FAIL if not. Policy has been checked.
+     * loop and answers OPEN_OK once connected or OPEN_FAIL if not. Policy has been checked. With the OPEN's
+     * flag, or {@code tunnel}'s {@code proxy-protocol}, the target first gets a PROXY protocol v2 header
+     * naming the OPEN's origin.
+     *
+     * @param tunnel this node's own tunnel (a client serving its {@code -R}): its byte counters count the
+     *               channel; {@code null} when the far node configured it
      */
-    public static void egress(Link link, Frame.Open open, HostPort target, Outbound outbound) {
-        egress(link, open, target, outbound, false);
-    }
-
-    /**
-     * As {@link #egress(Link, Frame.Open, HostPort, Outbound)}; with {@code proxyProtocol} (or the OPEN's
-     * flag) the target first gets a PROXY protocol v2 header naming the OPEN's origin.
-     */
-    public static void egress(Link link, Frame.Open open, HostPort target, Outbound outbound, boolean proxyProtocol) {
-        StreamChannel sc = new StreamChannel(link, open.channel(), null, State.CONNECTING);
+    public static void egress(Link link, Frame.Open open, HostPort target, Outbound outbound, Tunnel tunnel) {
+        StreamChannel sc = new StreamChannel(link, open.channel(), null, tunnel, State.CONNECTING);
         sc.credit.open(open.window());
         link.register(sc.id, sc);
+        boolean proxyProtocol = tunnel != null && tunnel.spec().proxyProtocol();
         HostPort origin = proxyProtocol || open.proxyProtocol() ? open.origin() : null;
         Connector.connect(link, target, outbound, new StreamRelayHandler(sc))
                 .addListener((ChannelFuture f) -> sc.onConnected(f, target, origin));
@@ -215,6 +219,9 @@ public final class StreamChannel implements LinkChannel {
             return;
         }
         link.stats().buffered(n);
+        if (meter != null) {
+            meter.receivedFromLink(n);
+        }
         socket.write(payload).addListener(f -> onLocalWritten(n));
         if (!flushRequested) {
             flushRequested = true;
@@ -367,6 +374,9 @@ public final class StreamChannel implements LinkChannel {
         int max = link.settings().maxDataPayload();
         credit.consume(n);
         link.stats().sentToLink(n);
+        if (meter != null) {
+            meter.sentToLink(n);
+        }
         while (buf.readableBytes() > max) {
             link.write(new Frame.Data(id, buf.readRetainedSlice(max)));
         }
