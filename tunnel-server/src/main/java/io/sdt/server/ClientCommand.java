@@ -109,7 +109,7 @@ final class ClientCommand implements Callable<Integer> {
                 new NodeConfig.Tls(ca, cert, key, null, wsCa), allowTarget, List.of(), proxyAuthFile, null, specs, node.admin,
                 NodeConfig.Logging.auditTo(node.auditFile), node.drainTimeout(), null, node.windowMax, node.bufferBudget,
                 NodeOptions.vpn(vpn != null, vpn == null || vpn.isEmpty() ? List.of() : List.of(vpn), vpnRoute, vpnDev),
-                proxy, List.of(), null, links);
+                proxy, List.of(), null, links, node.adminTokenFile);
     }
 
     /** The client's settings, every problem reported against its flag. */

@@ -35,8 +35,12 @@ final class NodeOptions {
             description = "Most bytes the receive windows of all channels may add up to (default 1g); windows grow only within it.")
     String bufferBudget;
 
-    @Option(names = "--admin", paramLabel = "[HOST:]PORT", description = "Admin HTTP endpoint: GET /metrics (Prometheus), /healthz, /tunnels. HOST defaults to 127.0.0.1; port 0 picks one.")
+    @Option(names = "--admin", paramLabel = "[HOST:]PORT", description = "Admin HTTP endpoint: the dashboard at /, GET /metrics (Prometheus), /healthz, /tunnels, /links, /events. HOST defaults to 127.0.0.1; port 0 picks one.")
     String admin;
+
+    @Option(names = "--admin-token-file", paramLabel = "F",
+            description = "The admin endpoint asks for the token in F (Authorization: Bearer TOKEN, or as the password of HTTP Basic) on every path but /healthz.")
+    Path adminTokenFile;
 
     @Option(names = "--drain-timeout", paramLabel = "DURATION",
             description = "On SIGTERM, how long open channels may run on before they are closed (default 30s).")

@@ -75,7 +75,7 @@ final class NodeProcess {
 
     private int run() throws Exception {
         LogSetup.apply(config.logging());
-        HostPort adminAt = NodeSetup.admin(config, names);
+        NodeSetup.Admin adminAt = NodeSetup.admin(config, names);
         if (config.role() == NodeConfig.Role.SERVER) {
             server = new SdtServer(NodeSetup.server(config, names));
         } else {
@@ -99,8 +99,9 @@ final class NodeProcess {
                 client.start();
             }
             if (adminAt != null) {
-                admin = new AdminServer(adminAt, server != null ? server.config().transport() : client.config().transport(),
-                        server != null ? NodeView.of(server) : NodeView.of(client));
+                admin = new AdminServer(adminAt.address(),
+                        server != null ? server.config().transport() : client.config().transport(),
+                        server != null ? NodeView.of(server) : NodeView.of(client), adminAt.token());
                 admin.start();
             }
         } catch (IllegalStateException e) {

@@ -52,6 +52,7 @@ final class NodeSetup {
             Map.entry("tls.key", "--key"), Map.entry("tls.client_ca", "--client-ca"),
             Map.entry("policy.allow_target", "--allow-target"), Map.entry("policy.allow_bind", "--allow-bind"),
             Map.entry("policy.proxy_auth_file", "--proxy-auth-file"), Map.entry("admin", "--admin"),
+            Map.entry("admin.listen", "--admin"), Map.entry("admin.token_file", "--admin-token-file"),
             Map.entry("shutdown.drain_timeout", "--drain-timeout"), Map.entry("vpn.networks", "--vpn"),
             Map.entry("vpn.address", "--vpn"), Map.entry("vpn.routes", "--vpn-route"),
             Map.entry("vpn.device", "--vpn-dev"), Map.entry("link.proxy", "--proxy"),
@@ -73,6 +74,7 @@ final class NodeSetup {
     static ServerConfig server(NodeConfig config, Function<String, String> names) {
         NodeSetup s = new NodeSetup(config, names, System::getenv);
         s.admin();
+        s.adminToken();
         HostPort listen = s.address("link.listen", config.listen(), "0.0.0.0", false);
         Token token = s.token();
         Policy[] policy = s.serverPolicy();
@@ -94,6 +96,7 @@ final class NodeSetup {
     static ClientConfig client(NodeConfig config, Function<String, String> names) {
         NodeSetup s = new NodeSetup(config, names, System::getenv);
         s.admin();
+        s.adminToken();
         Token token = s.token();
         Policy exits = s.policy("policy.allow_target", config.allowTarget());
         ProxyAuth auth = s.proxyAuth();
@@ -254,12 +257,19 @@ final class NodeSetup {
         return new ClientPolicy(exits, auth);
     }
 
-    /** The admin endpoint's address, or {@code null}. */
-    static HostPort admin(NodeConfig config, Function<String, String> names) {
+    /**
+     * The admin endpoint: where it listens, and the token it asks for ({@code null}: none).
+     */
+    record Admin(HostPort address, String token) {
+    }
+
+    /** The admin endpoint's settings, or {@code null} without one. */
+    static Admin admin(NodeConfig config, Function<String, String> names) {
         NodeSetup s = new NodeSetup(config, names, System::getenv);
         HostPort a = s.admin();
+        String token = s.adminToken();
         s.check();
-        return a;
+        return a == null ? null : new Admin(a, token);
     }
 
     private void check() {
@@ -270,6 +280,41 @@ final class NodeSetup {
 
     private HostPort admin() {
         return config.admin() == null ? null : address("admin", config.admin(), "127.0.0.1", false);
+    }
+
+    /** The admin token from {@code admin.token_file}: one line, not empty; {@code null} without the file. */
+    private String adminToken() {
+        Path f = config.adminTokenFile();
+        if (f == null) {
+            return null;
+        }
+        String where = names.apply("admin.token_file") + " " + f + ": ";
+        if (config.admin() == null) {
+            problems.add(where + "there is no admin endpoint to protect (give " + names.apply("admin") + " too)");
+            return null;
+        }
+        String text;
+        try {
+            text = Files.readString(f, StandardCharsets.UTF_8).strip();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            problems.add(where + "is not UTF-8 text");
+            return null;
+        } catch (NoSuchFileException e) {
+            problems.add(where + "no such file");
+            return null;
+        } catch (IOException e) {
+            problems.add(where + "cannot read it: " + e.getMessage());
+            return null;
+        }
+        if (text.isEmpty()) {
+            problems.add(where + "is empty");
+            return null;
+        }
+        if (text.chars().anyMatch(c -> c < 0x21 || c == 0x7f)) {
+            problems.add(where + "the token must be one line of printable characters without spaces");
+            return null;
+        }
+        return text;
     }
 
     /** {@code link.server} as a WebSocket URL, or null if it is HOST:PORT (or unusable: the problem is listed). */

@@ -76,7 +76,8 @@ final class ServerCommand implements Callable<Integer> {
         return new NodeConfig(NodeConfig.Role.SERVER, listen, null, node.tokenFile, null, node.transport, node.window,
                 new NodeConfig.Tls(null, cert, key, clientCa), allowTarget, allowBind, null, null, List.of(), node.admin,
                 NodeConfig.Logging.auditTo(node.auditFile), node.drainTimeout(), null, node.windowMax, node.bufferBudget,
-                NodeOptions.vpn(!vpn.isEmpty(), vpn, vpnRoute, vpnDev), null, acceptProxyProtocol, wsPath, null);
+                NodeOptions.vpn(!vpn.isEmpty(), vpn, vpnRoute, vpnDev), null, acceptProxyProtocol, wsPath, null,
+                node.adminTokenFile);
     }
 
     /** The server's settings, every problem reported against its flag. */

@@ -111,6 +111,12 @@ class CliTest {
         cases.add(List.of("client --server h:1 --server h:2 --token-file " + t + " --vpn", "--server: the VPN runs over one link: give one server"));
         cases.add(List.of("client --server h:1 --token-file " + t + " --vpn --links 2", "--links 2: the VPN runs over one link"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -L bad", "-L bad: missing target"));
+        cases.add(List.of("server --listen 7000 --token-file " + t + " --admin-token-file " + t,
+                "--admin-token-file " + t + ": there is no admin endpoint to protect (give --admin too)"));
+        cases.add(List.of("server --listen 7000 --token-file " + t + " --admin 0 --admin-token-file /nonexistent/admin-token",
+                "--admin-token-file /nonexistent/admin-token: no such file"));
+        cases.add(List.of("client --server h:1 --token-file " + t + " --admin 0 --admin-token-file /dev/null",
+                "--admin-token-file /dev/null: is empty"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80/udp,idle=never", "-L 80:h:80/udp,idle=never: bad duration 'never'"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,idle=5s", "idle= applies to /udp tunnels only"));
         cases.add(List.of("client --server h:1 --token-file " + t + " -L 80:h:80,push,record=9", "record=9 is out of range"));

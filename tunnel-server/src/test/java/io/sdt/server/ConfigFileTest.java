@@ -209,6 +209,44 @@ class ConfigFileTest {
     }
 
     @Test
+    void adminTakesAnAddressOrAListenerWithATokenFile() throws Exception {
+        Path token = Files.writeString(dir.resolve("admin-token"), "s3cret-admin-token\n");
+        Path yaml = Files.writeString(dir.resolve("admin.yaml"), """
+                node: server
+                link: {listen: 7000, token: "0123456789abcdef0123456789abcdef"}
+                admin:
+                  listen: 127.0.0.1:9100
+                  token_file: admin-token
+                """);
+        NodeConfig read = ConfigReader.read(yaml);
+        assertEquals("127.0.0.1:9100", read.admin());
+        assertEquals(token, read.adminTokenFile(), "relative to the file");
+        NodeSetup.Admin admin = NodeSetup.admin(read, NodeSetup.FILE);
+        assertEquals("s3cret-admin-token", admin.token(), "one line, without its newline");
+        assertEquals(9100, admin.address().port());
+        // the flags mean the same
+        ServerCommand cmd = new ServerCommand();
+        new CommandLine(cmd).parseArgs("--listen", "7000", "--token-file", token.toString(), "--admin", "127.0.0.1:9100",
+                "--admin-token-file", token.toString());
+        assertEquals(read.adminTokenFile(), cmd.nodeConfig().adminTokenFile());
+        // --print-config writes the mapping, and it reads back the same; the address alone stays a scalar
+        String written = io.sdt.server.config.ConfigWriter.write(read);
+        assertTrue(written.contains("admin:\n  listen: \"127.0.0.1:9100\"\n  token_file: "), written);
+        NodeConfig again = ConfigReader.parse("w.yaml", written, k -> null);
+        assertEquals(read.admin(), again.admin());
+        assertEquals(read.adminTokenFile(), again.adminTokenFile());
+        assertTrue(io.sdt.server.config.ConfigWriter.write(ConfigReader.parse("s.yaml",
+                "node: server\nlink: {listen: 7000}\nadmin: 9100\n", k -> null)).contains("admin: \"9100\""));
+
+        assertProblem(problems("node: server\nlink: {listen: 7000}\nadmin: {listen: 9100, color: red}\n"),
+                "admin.color", "unknown key");
+        assertProblem(problems("node: server\nlink: {listen: 7000}\nadmin: {token_file: t}\n"), "admin.listen",
+                "missing");
+        assertProblem(problems("node: server\nlink: {listen: 7000}\nadmin: [9100]\n"), "admin",
+                "expected a single value");
+    }
+
+    @Test
     void linkServersAndLinksAreTheRepeatedServerFlagAndLinks() throws Exception {
         Path yaml = Files.writeString(dir.resolve("fleet.yaml"), """
                 node: client

@@ -31,7 +31,7 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The {@code --admin} HTTP/1.1 server of one node, on its own single-thread event loop group so a
+ * The {@code --admin} HTTP/1.1 server of one node (the dashboard and its JSON, Prometheus metrics, health), on its own single-thread event loop group so a
  * scrape never delays the data path. Owns the node's {@link PrometheusMeterRegistry}. Start it after
  * the node, close it before; {@link #close()} is idempotent.
  */
@@ -45,15 +45,27 @@ public final class AdminServer implements AutoCloseable {
     private final HostPort address;
     private final Transport transport;
     private final NodeView node;
+    private final AdminToken token;
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final JvmGcMetrics gc = new JvmGcMetrics();
     private EventLoopGroup group;
     private Channel listener;
 
+    /** An endpoint open to whoever reaches its address. */
     public AdminServer(HostPort address, Transport transport, NodeView node) {
+        this(address, transport, node, null);
+    }
+
+    /**
+     * @param token what every request but {@code /healthz} must carry ({@code --admin-token-file}), or
+     *              {@code null} for none
+     * @throws IllegalArgumentException if the token is empty
+     */
+    public AdminServer(HostPort address, Transport transport, NodeView node, String token) {
         this.address = address;
         this.transport = transport;
         this.node = node;
+        this.token = token == null ? null : new AdminToken(token);
     }
 
     /**
@@ -87,7 +99,7 @@ public final class AdminServer implements AutoCloseable {
                             ch.pipeline().addLast("idle", new ReadTimeoutHandler(IDLE_SECONDS))
                                     .addLast("http", new HttpServerCodec())
                                     .addLast("aggregator", new HttpObjectAggregator(MAX_REQUEST_BODY))
-                                    .addLast("admin", new AdminHandler(node, registry));
+                                    .addLast("admin", new AdminHandler(node, registry, token));
                         }
                     });
             listener = b.bind(address.toSocketAddress()).sync().channel();

@@ -144,6 +144,11 @@ final class NodeMeterBinder implements MeterBinder {
             }
             counter(r, "sdt.tunnel.strangers.dropped", "Connections and datagrams from other than a direct peer", t,
                     Tunnel::strangersDropped, tags, null);
+            String tp = "Payload bytes of the tunnel's channels this node sent to the link or received from it";
+            counter(r, "sdt.tunnel.payload", tp, t, Tunnel::bytesToLink, tags.and("direction", "to_link"),
+                    BaseUnits.BYTES);
+            counter(r, "sdt.tunnel.payload", tp, t, Tunnel::bytesFromLink, tags.and("direction", "from_link"),
+                    BaseUnits.BYTES);
         }
     }
 

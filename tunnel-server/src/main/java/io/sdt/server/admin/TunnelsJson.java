@@ -8,7 +8,8 @@ import java.util.List;
 
 /**
  * Writes {@code /tunnels}: a JSON array with one object per tunnel (id, spec label, direction, mode,
- * bound address, a remote tunnel's {@code listeners} by server, active channels, last error, counters). Holds no secret: the token and proxy
+ * bound address, a remote tunnel's {@code listeners} by server, active channels, last error, counters with
+ * the payload bytes each way). Holds no secret: the token and proxy
  * credentials are not part of a tunnel.
  */
 final class TunnelsJson {
@@ -53,7 +54,9 @@ final class TunnelsJson {
             field(b, "tuplesEvicted").append(t.tuplesEvicted()).append(',');
             field(b, "tuplesExpired").append(t.tuplesExpired()).append(',');
             field(b, "tuples").append(t.tupleCount()).append(',');
-            field(b, "strangersDropped").append(t.strangersDropped());
+            field(b, "strangersDropped").append(t.strangersDropped()).append(',');
+            field(b, "bytesToLink").append(t.bytesToLink()).append(',');
+            field(b, "bytesFromLink").append(t.bytesFromLink());
             b.append("}}");
         }
         return b.append(tunnels.isEmpty() ? "]\n" : "\n]\n").toString();

@@ -41,6 +41,7 @@ public final class ConfigReader {
     private static final Set<String> POLICY = Set.of("allow_target", "allow_bind", "proxy_auth_file", "proxy_auth");
     private static final Set<String> LOGGING = Set.of("level", "audit", "audit_file", "audit_file_size");
     private static final Set<String> SHUTDOWN = Set.of("drain_timeout");
+    private static final Set<String> ADMIN = Set.of("listen", "token_file");
     private static final Set<String> PUSH = Set.of("spool_dir");
     private static final Set<String> VPN = Set.of("networks", "addresses", "routes", "device", "mtu");
     private static final Set<String> TUNNEL = Set.of("direction", "mode", "protocol", "bind", "target", "peer", "idle",
@@ -199,6 +200,19 @@ public final class ConfigReader {
         if ((tlsConfig.cert() == null) != (tlsConfig.key() == null)) {
             problems.add("tls: cert and key go together");
         }
+        // admin: [HOST:]PORT, or a mapping {listen, token_file}
+        String adminListen;
+        Path adminTokenFile = null;
+        if (top.get("admin") instanceof Map<?, ?>) {
+            Map<?, ?> admin = section(top, "admin", ADMIN);
+            adminListen = string(admin, "listen", "admin.listen");
+            adminTokenFile = path(admin, "token_file", "admin.token_file");
+            if (adminListen == null) {
+                problems.add("admin.listen: missing: where the admin endpoint listens, [HOST:]PORT");
+            }
+        } else {
+            adminListen = string(top, "admin", "admin");
+        }
         NodeConfig.Vpn vpn = vpn(top, role);
         if (role == null) {
             return null;
@@ -207,13 +221,13 @@ public final class ConfigReader {
                 token == null ? null : new Secret(token), string(link, "transport", "link.transport"),
                 string(link, "window", "link.window"), tlsConfig, allowTarget, allowBind,
                 proxyAuthFile == null ? null : resolve(Path.of(proxyAuthFile)), proxyAuth == null ? null : new Secret(proxyAuth),
-                tunnels, string(top, "admin", "admin"),
+                tunnels, adminListen,
                 new NodeConfig.Logging(level == null ? null : level.toLowerCase(Locale.ROOT), audit,
                         path(logging, "audit_file", "logging.audit_file"),
                         string(logging, "audit_file_size", "logging.audit_file_size")), drain,
                 pushDir, string(link, "window_max", "link.window_max"), string(link, "buffer_budget", "link.buffer_budget"),
                 vpn, string(link, "proxy", "link.proxy"), strings(link, "accept_proxy_protocol",
-                        "link.accept_proxy_protocol"), string(link, "ws_path", "link.ws_path"), links);
+                        "link.accept_proxy_protocol"), string(link, "ws_path", "link.ws_path"), links, adminTokenFile);
     }
 
     /**

@@ -82,8 +82,14 @@ public final class ConfigWriter {
         if (!server) {
             tunnels(c.tunnels());
         }
-        if (c.admin() != null) {
+        if (c.admin() != null && c.adminTokenFile() == null) {
             line(0, "admin", c.admin());
+        } else if (c.admin() != null || c.adminTokenFile() != null) {
+            out.append("admin:\n");
+            if (c.admin() != null) {
+                line(1, "listen", c.admin());
+            }
+            optional(1, "token_file", c.adminTokenFile());
         }
         out.append("logging:\n");
         line(1, "level", or(c.logging().level(), or(env("SDT_LOG_LEVEL"), "info")));

@@ -42,12 +42,15 @@ import java.util.Objects;
  * @param proxy         {@code link.proxy} (client): the proxy URL the link is dialed through, {@code none}, or
  *                      {@code null} for the environment's ({@code HTTPS_PROXY}, {@code NO_PROXY})
  * @param links         {@code link.links} (client): links to each server, or {@code null} for one
+ * @param adminTokenFile {@code admin.token_file}: the file holding the admin endpoint's token, or {@code null} for
+ *                      an endpoint without one
  */
 public record NodeConfig(Role role, String listen, List<String> servers, Path tokenFile, Secret token, String transport,
                          String window, Tls tls, List<String> allowTarget, List<String> allowBind, Path proxyAuthFile,
                          Secret proxyAuth, List<TunnelSpec> tunnels, String admin, Logging logging,
                          Duration drainTimeout, Path pushStateDir, String windowMax, String bufferBudget, Vpn vpn,
-                         String proxy, List<String> acceptProxyProtocol, String wsPath, Integer links) {
+                         String proxy, List<String> acceptProxyProtocol, String wsPath, Integer links,
+                         Path adminTokenFile) {
 
     /**
      * {@code vpn}: the L3 VPN, as written. A server's {@code networks} are its address pools ({@code --vpn
@@ -142,6 +145,7 @@ public record NodeConfig(Role role, String listen, List<String> servers, Path to
         diff(changed, "link.ws_path", wsPath, next.wsPath);
         diff(changed, "tls", tls, next.tls);
         diff(changed, "admin", admin, next.admin);
+        diff(changed, "admin.token_file", adminTokenFile, next.adminTokenFile);
         diff(changed, "push.spool_dir", pushStateDir, next.pushStateDir);
         diff(changed, "vpn", vpn, next.vpn);
         return changed;

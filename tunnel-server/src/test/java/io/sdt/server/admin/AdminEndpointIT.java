@@ -187,6 +187,12 @@ class AdminEndpointIT {
             assertEquals(1, c.value("sdt_tunnel_channels_opened_total", "tunnel", tcpSpec, "mode", "tcp"), "one connection");
             assertEquals(1, c.value("sdt_tunnel_channels_opened_total", "tunnel", udpSpec, "mode", "udp"), "one source tuple");
             assertEquals(1, c.value("sdt_tunnel_tuples", "tunnel", udpSpec), "the tuple is still in the table");
+            // each tunnel's own payload, each way: the customer's bytes up, the target's answer down
+            assertEquals(tcpBytes, c.value("sdt_tunnel_payload_bytes_total", "tunnel", tcpSpec, "direction", "to_link"));
+            assertEquals(ANSWER, c.value("sdt_tunnel_payload_bytes_total", "tunnel", tcpSpec, "direction", "from_link"));
+            assertEquals(udpBytes, c.value("sdt_tunnel_payload_bytes_total", "tunnel", udpSpec, "direction", "to_link"));
+            assertEquals(2 * udpBytes, c.value("sdt_tunnel_payload_bytes_total", "tunnel", udpSpec, "direction", "from_link"));
+            assertEquals("counter", c.types.get("sdt_tunnel_payload_bytes_total"));
             assertTrue(c.find("sdt_tunnel_datagrams_total", Map.of("tunnel", tcpSpec)).isEmpty(), "no datagram meters on TCP");
             // the counters agree with the core's own
             assertEquals(client.stats().bytesToLink(), (long) c.value("sdt_link_payload_bytes_total", "direction", "to_link"));
@@ -282,7 +288,9 @@ class AdminEndpointIT {
                 assertNull(t.get("lastError"));
                 Map<?, ?> counters = (Map<?, ?>) t.get("counters");
                 assertEquals(0L, counters.get("channelsOpened"));
-                assertEquals(9, counters.size(), counters.toString());
+                assertEquals(0L, counters.get("bytesToLink"));
+                assertEquals(0L, counters.get("bytesFromLink"));
+                assertEquals(11, counters.size(), counters.toString());
             }
 
             HttpResponse<String> serverTunnels = send(admin(NodeView.of(server)), "GET", "/tunnels");
@@ -296,7 +304,8 @@ class AdminEndpointIT {
             SdtServer server = nodes.server(b -> { });
             InetSocketAddress at = admin(NodeView.of(server));
             assertEquals(404, send(at, "GET", "/nope").statusCode());
-            assertEquals(404, send(at, "GET", "/").statusCode());
+            assertEquals(404, send(at, "GET", "/dashboard").statusCode());
+            assertEquals(405, send(at, "POST", "/").statusCode(), "the dashboard is GET too");
             HttpResponse<String> post = send(at, "POST", "/metrics");
             assertEquals(405, post.statusCode());
             assertEquals("GET", post.headers().firstValue("allow").orElse(null));
