@@ -67,7 +67,8 @@ public final class Link {
         this.hooks = hooks;
         this.nextId = client ? 1 : 2;
         SocketAddress peer = ProxyProtocol.peer(channel);
-        this.peer = String.valueOf(peer);
+        this.peer = peer instanceof java.net.InetSocketAddress a ? io.sdt.codec.HostPort.of(a).toString()
+                : String.valueOf(peer);
         this.name = "link-" + IDS.incrementAndGet() + " " + peer
                 + (peer == channel.remoteAddress() ? "" : " via " + channel.remoteAddress());
     }
