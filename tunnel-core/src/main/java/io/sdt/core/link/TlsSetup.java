@@ -6,26 +6,19 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
-import java.security.SecureRandom;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Date;
 import java.util.List;
 
 /**
@@ -142,19 +135,11 @@ public final class TlsSetup {
         return kpg.generateKeyPair();
     }
 
-    /** A self-signed certificate valid from an hour ago for ten years. */
+    /** A self-signed certificate for an EC key, valid from an hour ago for ten years. */
     public static X509Certificate selfSigned(KeyPair keys, String commonName) throws GeneralSecurityException {
-        try {
-            X500Name name = new X500Name("CN=" + commonName);
-            Instant now = Instant.now();
-            JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name,
-                    new BigInteger(64, new SecureRandom()), Date.from(now.minus(Duration.ofHours(1))),
-                    Date.from(now.plus(Duration.ofDays(3650))), name, keys.getPublic());
-            return new JcaX509CertificateConverter()
-                    .getCertificate(builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())));
-        } catch (org.bouncycastle.operator.OperatorCreationException e) {
-            throw new GeneralSecurityException("cannot make a self-signed certificate", e);
-        }
+        Instant now = Instant.now();
+        return EphemeralCertificate.create(keys, commonName, now.minus(Duration.ofHours(1)),
+                now.plus(Duration.ofDays(3650)));
     }
 
     private static X509Certificate firstCertificate(Path pem) throws IOException, GeneralSecurityException {
