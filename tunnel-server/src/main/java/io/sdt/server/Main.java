@@ -1,7 +1,17 @@
 package io.sdt.server;
 
+import io.netty.handler.ssl.OpenSsl;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.List;
+import java.util.Properties;
+import java.util.jar.Attributes;
+import java.util.jar.Manifest;
 
 /** Entry point of the {@code sdt} command. Bad flags and specs exit with 2 and a one-line error. */
 @Command(name = "sdt", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
@@ -32,7 +42,7 @@ public final class Main implements Runnable {
 
     /** Runs the command line with its help and error text going to the given writers (for tests). */
     public static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
-        CommandLine cl = new CommandLine(new Main());
+        CommandLine cl = commandLine();
         if (out != null) {
             cl.setOut(out);
         }
@@ -57,6 +67,17 @@ public final class Main implements Runnable {
         return cl.execute(args);
     }
 
+    /**
+     * The {@code sdt} command tree, without the exit-code handlers {@link #run} adds; also what the release's
+     * completion scripts and man pages are made from (io.sdt.server.dist).
+     */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        // `sdt server --version` too, not only `sdt --version`
+        cl.getSubcommands().values().forEach(sub -> sub.getCommandSpec().versionProvider(new Version()));
+        return cl;
+    }
+
     private static int badInput(CommandLine.ParameterException ex, String[] args) {
         CommandLine line = ex.getCommandLine();
         String name = line.getCommandSpec().qualifiedName();
@@ -78,11 +99,57 @@ public final class Main implements Runnable {
         }
     }
 
+    /**
+     * {@code sdt --version}: this build (version, git commit and date from {@code build-info.properties}, which
+     * scripts/build-info.sh writes at build time), then the Netty, TLS library and Java it runs on.
+     */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"sdt " + (v == null ? "dev" : v)};
+            Properties build = new Properties();
+            try (InputStream in = Main.class.getResourceAsStream("build-info.properties")) {
+                if (in != null) {
+                    build.load(in);
+                }
+            } catch (IOException e) {
+                // reported as unknown below
+            }
+            io.netty.util.Version netty = io.netty.util.Version.identify().get("netty-common");
+            return new String[] {
+                "sdt " + build.getProperty("version", "dev") + " (commit " + build.getProperty("commit", "unknown")
+                        + ", built " + build.getProperty("built", "unknown") + ")",
+                "Netty " + (netty == null ? "unknown" : netty.artifactVersion()),
+                tls(),
+                "Java " + Runtime.version() + " (" + System.getProperty("java.vm.name") + ")"};
+        }
+
+        /**
+         * The TLS library netty-tcnative loaded, as it names itself ("BoringSSL"), with the BoringSSL revision and
+         * the tcnative version from the manifest of the jar that carries it; or why it could not be loaded.
+         */
+        private static String tls() {
+            try {
+                if (!OpenSsl.isAvailable()) {
+                    return "BoringSSL unavailable: " + OpenSsl.unavailabilityCause();
+                }
+                String name = OpenSsl.versionString();
+                List<String> about = new ArrayList<>();
+                Enumeration<java.net.URL> manifests = Main.class.getClassLoader().getResources("META-INF/MANIFEST.MF");
+                while (manifests.hasMoreElements()) {
+                    try (InputStream in = manifests.nextElement().openStream()) {
+                        Attributes a = new Manifest(in).getMainAttributes();
+                        String revision = a.getValue("BoringSSL-Revision");
+                        if (revision != null) {
+                            about.add("revision " + revision.substring(0, Math.min(12, revision.length())));
+                            about.add("netty-tcnative " + a.getValue("Implementation-Version"));
+                            break;
+                        }
+                    }
+                }
+                return about.isEmpty() ? name : name + " (" + String.join(", ", about) + ")";
+            } catch (IOException | LinkageError e) {
+                return "BoringSSL unavailable: " + e;
+            }
         }
     }
 }
