@@ -98,6 +98,7 @@ final class LogSetup {
                 .withStrategy(DefaultRolloverStrategy.newBuilder().withMin("1").withMax(Integer.toString(KEEP))
                         .withFileIndex("min").withConfig(cfg).build())
                 .setLayout(console.getLayout())
+                .setImmediateFlush(false) // flushed when the writer thread's queue is empty (end of batch)
                 .setConfiguration(cfg)
                 .build();
         if (rolling == null) {

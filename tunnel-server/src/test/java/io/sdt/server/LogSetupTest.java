@@ -59,6 +59,38 @@ class LogSetupTest {
         assertEquals(Level.INFO, audit().getLevel());
     }
 
+    /**
+     * The audit appenders flush at the end of a batch (their writer thread's queue is empty), not per event:
+     * an event alone, and the last of a burst, must still reach the file while the node runs.
+     */
+    @Test
+    void anAuditEventAloneAndTheLastOfABurstAreInTheFileAtOnce(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("audit.log");
+        LogSetup.apply(new NodeConfig.Logging(null, "text", file, null));
+        try {
+            org.apache.logging.log4j.Logger log = LogManager.getLogger(AuditLog.LOGGER);
+            log.info("alone");
+            io.sdt.core.testing.Await.until("the lone event in the file", java.time.Duration.ofSeconds(10),
+                    () -> read(file).contains("alone"));
+            for (int i = 0; i < 2000; i++) {
+                log.info("burst {}", i);
+            }
+            io.sdt.core.testing.Await.until("the burst's last event in the file", java.time.Duration.ofSeconds(10),
+                    () -> read(file).contains("burst 1999"));
+            assertEquals(2001, read(file).lines().count(), "every event, once");
+        } finally {
+            LogSetup.apply(NodeConfig.Logging.DEFAULT);
+        }
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file) : "";
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     @Test
     void anAuditFileTakesTheAuditTrailFromStderrAndRollsOverBySize(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("audit.log");
