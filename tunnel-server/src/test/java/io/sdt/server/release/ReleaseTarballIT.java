@@ -198,6 +198,10 @@ class ReleaseTarballIT {
         }
         assertEquals(3, cmd.size() - 2, "sdt@, sdt-vpn@ and sdt-udp-encap-tun@: " + cmd);
         // verify also runs man for each Documentation=man:... page: MANPATH names the release's own pages
+        if (run(dir, Map.of(), Duration.ofSeconds(10), "sh", "-c", "command -v man").exit() != 0) {
+            System.out.println("ReleaseTarballIT: no man (Debian: man-db): the units' man: pages are not checked");
+            cmd.add(2, "--man=no");
+        }
         Result r = run(units, Map.of("PATH", System.getenv("PATH"), "MANPATH", home.resolve("man").toString()),
                 Duration.ofSeconds(60),
                 cmd.toArray(String[]::new));
