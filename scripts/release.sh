@@ -7,7 +7,7 @@
 #   bin/          the sdt and udp-encap-tun launchers (dist/bin/)
 #   systemd/      sdt@, sdt-vpn@ and sdt-udp-encap-tun@ units (dist/systemd/)
 #   completion/ man/man1/  bash and zsh completion and man pages, made from the command line (io.sdt.server.dist)
-#   examples/ docs/ README.md
+#   examples/ docs/ deploy/ README.md
 # Run by the build (tunnel-server's package phase, after the jar, lib/ and the AOT cache); -Dsdt.release.skip=true
 # skips it, and -Dsdt.aot.skip=true makes the release without an AOT cache.
 # Fails the build only on a real error (a file missing, jlink failing), and never leaves a half-made or stale
@@ -76,6 +76,10 @@ install -m 0644 "$root"/dist/systemd/*.service "$stage/systemd/"
 install -m 0644 "$root"/examples/*.yaml "$stage/examples/"
 install -m 0644 "$root"/docs/*.md "$stage/docs/"
 install -m 0644 "$root/README.md" "$stage/"
+# Prometheus rules, the Grafana dashboard and the Kubernetes manifests the README points at
+mkdir -p "$stage/deploy"
+cp -R "$root/deploy/." "$stage/deploy/"
+chmod -R a+rX,go-w "$stage/deploy"
 for f in LICENSE LICENSE.txt NOTICE; do
   [ ! -f "$root/$f" ] || install -m 0644 "$root/$f" "$stage/"
 done
