@@ -195,6 +195,17 @@ public final class SdtClient implements AutoCloseable {
         return vpnCounters;
     }
 
+    /** This client as a VPN peer: its addresses and its link, once the server granted them; else empty. */
+    public java.util.List<io.sdt.core.tunnel.vpn.VpnPeerView> vpnPeers() {
+        java.util.List<io.sdt.codec.IpPrefix> addresses = vpnAddresses();
+        java.util.List<Link> up = links();
+        if (addresses.isEmpty() || up.isEmpty()) {
+            return java.util.List.of();
+        }
+        return java.util.List.of(new io.sdt.core.tunnel.vpn.VpnPeerView(null, addresses, up.getFirst().toString(),
+                up.getFirst().upSince()));
+    }
+
     /** The VPN device's addresses now (empty without {@code --vpn} or before the server's grant). */
     public java.util.List<io.sdt.codec.IpPrefix> vpnAddresses() {
         VpnClient v = vpn;

@@ -168,6 +168,12 @@ public final class SdtServer implements AutoCloseable {
         link.channel().closeFuture().addListener(f -> linksUp.remove(link));
     }
 
+    /** The VPN clients connected now (empty without {@code --vpn}). */
+    public java.util.List<io.sdt.core.tunnel.vpn.VpnPeerView> vpnPeers() {
+        VpnServer v = vpn;
+        return v == null ? java.util.List.of() : v.peers();
+    }
+
     /** The server's most recent audit events (every channel open its clients asked for). */
     public RecentAudit recentAudit() {
         return audit;

@@ -29,8 +29,8 @@ import static io.netty.handler.codec.http.HttpVersion.HTTP_1_1;
 
 /**
  * Answers one aggregated request: {@code GET /} (the dashboard, with {@code /dashboard.js} and
- * {@code /dashboard.css}), {@code /metrics}, {@code /healthz}, {@code /tunnels}, {@code /links} or
- * {@code /events}; 404 for other paths, 405 for other methods, 400 for a request the decoder rejected or a
+ * {@code /dashboard.css}), {@code /metrics}, {@code /healthz}, {@code /tunnels}, {@code /links}, {@code /vpn}
+ * or {@code /events}; 404 for other paths, 405 for other methods, 400 for a request the decoder rejected or a
  * bad query. With a token ({@code --admin-token-file}) every path but {@code /healthz} needs it, else 401.
  * Runs on the admin event loop; {@link SimpleChannelInboundHandler} releases the request, the encoder the
  * response.
@@ -48,7 +48,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             "/", Asset.load("dashboard.html", "text/html; charset=utf-8"),
             "/dashboard.js", Asset.load("dashboard.js", "text/javascript; charset=utf-8"),
             "/dashboard.css", Asset.load("dashboard.css", "text/css; charset=utf-8"));
-    private static final Set<String> API = Set.of("/metrics", "/healthz", "/tunnels", "/links", "/events");
+    private static final Set<String> API = Set.of("/metrics", "/healthz", "/tunnels", "/links", "/vpn", "/events");
 
     private final NodeView node;
     private final PrometheusMeterRegistry registry;
@@ -100,6 +100,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     !ok ? "unavailable\n" : degraded != null ? "degraded: " + degraded + "\n" : "ok\n", keepAlive);
         } else if (path.equals("/tunnels")) {
             respond(ctx, HttpResponseStatus.OK, JSON, TunnelsJson.write(node.tunnels()), keepAlive);
+        } else if (path.equals("/vpn")) {
+            respond(ctx, HttpResponseStatus.OK, JSON, LinksJson.vpn(node.vpn() != null, node.vpn() != null
+                    ? node.vpnPeers().get() : java.util.List.of()), keepAlive);
         } else if (path.equals("/links")) {
             respond(ctx, HttpResponseStatus.OK, JSON, LinksJson.write(node.role(), node.linksWanted(),
                     node.links().get()), keepAlive);

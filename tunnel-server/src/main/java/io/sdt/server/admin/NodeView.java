@@ -7,6 +7,7 @@ import io.sdt.core.metrics.NodeStats;
 import io.sdt.core.policy.RecentAudit;
 import io.sdt.core.tunnel.Tunnel;
 import io.sdt.core.tunnel.vpn.VpnCounters;
+import io.sdt.core.tunnel.vpn.VpnPeerView;
 import io.sdt.core.tunnel.router.RouterCounters;
 
 import java.util.List;
@@ -23,11 +24,13 @@ import java.util.function.Supplier;
  * @param linksWanted a client: the links it keeps (servers x {@code --links}); a server: 0
  * @param links    the node's links now: a client's every link, up or down; a server's links up
  * @param tunnels  the node's configured tunnels (fixed for the node's life; empty on a server)
+ * @param vpn      the VPN's counters, or {@code null} without {@code --vpn}
+ * @param vpnPeers the VPN peers now: a server's clients, a client itself once it has its addresses
  * @param audit    the node's most recent channel-open decisions
  */
 public record NodeView(String role, BooleanSupplier healthy, Supplier<String> degraded, int linksWanted,
                        Supplier<List<LinkView>> links, NodeStats stats, RouterCounters router, List<Tunnel> tunnels,
-                       VpnCounters vpn, RecentAudit audit) {
+                       VpnCounters vpn, Supplier<List<VpnPeerView>> vpnPeers, RecentAudit audit) {
 
     public NodeView {
         tunnels = List.copyOf(tunnels);
@@ -36,13 +39,13 @@ public record NodeView(String role, BooleanSupplier healthy, Supplier<String> de
     public static NodeView of(SdtServer server) {
         return new NodeView("server", server::isListening, () -> null, 0, server::linkViews, server.stats(),
                 server.routerStats(), List.of(), server.config().vpn() == null ? null : server.vpnCounters(),
-                server.recentAudit());
+                server::vpnPeers, server.recentAudit());
     }
 
     public static NodeView of(SdtClient client) {
         return new NodeView("client", client::isUp, client::degraded,
                 client.config().servers().size() * client.config().links(), client::linkViews, client.stats(),
                 client.routerStats(), client.tunnels(), client.config().vpn() == null ? null : client.vpnCounters(),
-                client.recentAudit());
+                client::vpnPeers, client.recentAudit());
     }
 }

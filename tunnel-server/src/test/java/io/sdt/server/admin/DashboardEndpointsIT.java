@@ -98,6 +98,9 @@ class DashboardEndpointsIT {
             assertEquals(404, get(at, "/dashboard.map").statusCode());
             assertEquals(404, get(at, "/../pom.xml").statusCode());
             assertEquals(404, get(at, "/index.html").statusCode());
+            HttpResponse<String> vpn = get(at, "/vpn");
+            assertEquals(200, vpn.statusCode());
+            assertEquals(Map.of("enabled", false, "peers", List.of()), object(vpn.body()), "no VPN on this node");
         }
     }
 
@@ -201,7 +204,7 @@ class DashboardEndpointsIT {
             AdminServer admin = new AdminServer(new HostPort("127.0.0.1", 0), transport, NodeView.of(server), token);
             try {
                 InetSocketAddress at = admin.start();
-                for (String path : List.of("/", "/dashboard.js", "/metrics", "/tunnels", "/links", "/events",
+                for (String path : List.of("/", "/dashboard.js", "/metrics", "/tunnels", "/links", "/vpn", "/events",
                         "/no-such-page")) {
                     HttpResponse<String> none = get(at, path);
                     assertEquals(401, none.statusCode(), path);

@@ -108,6 +108,23 @@ public final class VpnServer implements AutoCloseable {
         return counters;
     }
 
+    /** The clients connected now, each once, oldest first. */
+    public java.util.List<VpnPeerView> peers() {
+        java.util.Set<VpnServerPeer> all = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        all.addAll(byV4.values());
+        all.addAll(byV6.values());
+        java.util.List<VpnPeerView> out = new java.util.ArrayList<>(all.size());
+        for (VpnServerPeer p : all) {
+            VpnPool.Lease lease = p.lease;
+            if (lease != null) {
+                out.add(new VpnPeerView(lease.client().substring(0, Math.min(8, lease.client().length())),
+                        lease.addresses(), String.valueOf(p.link), p.admittedAt));
+            }
+        }
+        out.sort(java.util.Comparator.comparingLong(VpnPeerView::sinceMillis));
+        return out;
+    }
+
     public String device() {
         return tun == null ? settings.device() : tun.name();
     }
@@ -123,6 +140,7 @@ public final class VpnServer implements AutoCloseable {
     /** Leases addresses to the peer's client and enters them in the table; the grant to send back. */
     Frame.VpnConfig admit(VpnServerPeer peer, Frame.VpnConfig request) throws VpnPool.Refused {
         VpnPool.Lease lease = pool.lease(request.clientId(), request.addresses());
+        peer.admittedAt = System.currentTimeMillis();
         peer.lease = lease;
         int features = request.features() & (VpnTun.OFFLOAD ? Frame.VPN_OFFLOAD : 0);
         peer.offload = (features & Frame.VPN_OFFLOAD) != 0;

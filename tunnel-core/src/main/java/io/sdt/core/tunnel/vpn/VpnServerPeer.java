@@ -23,8 +23,10 @@ final class VpnServerPeer extends VpnChannel {
 
     private final VpnServer server;
     private final Handover handover;
-    /** Written on the link loop when admitted; read there. */
-    VpnPool.Lease lease;
+    /** Written on the link loop when admitted; read there, and by {@link VpnServer#peers()} after. */
+    volatile VpnPool.Lease lease;
+    /** When it was admitted (epoch milliseconds). */
+    volatile long admittedAt;
     /** Whether the client takes packets with the offload header (and may send them); set when admitted. */
     boolean offload;
     private boolean open;

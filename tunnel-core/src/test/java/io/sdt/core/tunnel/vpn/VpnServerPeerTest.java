@@ -77,8 +77,15 @@ class VpnServerPeerTest {
         assertEquals(List.of(IpPrefix.parse("10.88.0.0/24")), grant.routes());
         assertEquals(1500, grant.mtu());
         assertEquals(1, counters.peers());
+        List<VpnPeerView> peers = server.peers();
+        assertEquals(1, peers.size(), "the admin endpoint lists the client once");
+        assertEquals(List.of(IpPrefix.parse("10.8.0.2/24")), peers.getFirst().addresses());
+        assertEquals("00000000", peers.getFirst().client(), "the first 8 hex digits of its id");
+        assertEquals(link.toString(), peers.getFirst().link());
+        assertTrue(peers.getFirst().sinceMillis() > 0);
         TestLinks.receive(link, new Frame.Close(1, ErrorCode.NONE));
         assertEquals(0, counters.peers(), "the peer leaves with its channel");
+        assertEquals(List.of(), server.peers(), "and the list");
     }
 
     @Test

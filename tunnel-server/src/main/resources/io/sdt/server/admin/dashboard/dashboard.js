@@ -1,4 +1,4 @@
-// The sdt dashboard: reads /links, /tunnels, /metrics and /events of the node that serves it, every
+// The sdt dashboard: reads /links, /tunnels, /metrics, /events and /vpn of the node that serves it, every
 // two seconds, and keeps the last five minutes of throughput in the page (nothing is stored elsewhere).
 'use strict';
 
@@ -230,6 +230,7 @@ function showMetrics(samples, t) {
   }));
 
   const vpn = samples.some(s => s.name.startsWith('sdt_vpn_'));
+  document.getElementById('vpn-peers').hidden = !vpn;
   fill('vpn', vpn ? [
     ['peers', String(sum(samples, 'sdt_vpn_peers'))],
     ['packets to / from link', sum(samples, 'sdt_vpn_packets_total', {direction: 'to_link'}) + ' / '
@@ -260,6 +261,17 @@ function showEvents(events) {
   }));
 }
 
+function showVpnPeers(vpn) {
+  fill('vpn-peers', vpn.peers.map(p => {
+    const tr = document.createElement('tr');
+    cell(tr, p.client || 'this client');
+    cell(tr, p.addresses.join(', '));
+    cell(tr, p.link);
+    cell(tr, since(p.sinceMillis));
+    return tr;
+  }));
+}
+
 function showHealth(text, ok) {
   const badge = document.getElementById('health');
   badge.textContent = text.trim();
@@ -285,12 +297,13 @@ async function refresh() {
   try {
     const health = await fetch(url('/healthz'), {cache: 'no-store'});
     showHealth(await health.text(), health.ok);
-    const [links, tunnels, metrics, events] = await Promise.all([
-      get('/links'), get('/tunnels'), get('/metrics', true), get(eventsQuery())]);
+    const [links, tunnels, metrics, events, vpn] = await Promise.all([
+      get('/links'), get('/tunnels'), get('/metrics', true), get(eventsQuery()), get('/vpn')]);
     showLinks(links);
     showTunnels(tunnels, t);
     showMetrics(parseMetrics(metrics), t);
     showEvents(events);
+    showVpnPeers(vpn);
     document.getElementById('updated').textContent = 'updated ' + new Date(t).toLocaleTimeString();
     error.hidden = true;
   } catch (e) {
