@@ -118,16 +118,21 @@ final class HeadlessChromium implements AutoCloseable {
             return result.get("value");
         }
 
-        /** Polls {@code expression} until it is true (bounded); false on timeout. */
+        /**
+         * Waits until {@code expression} is true in the page (bounded); false on timeout. The page itself waits:
+         * it checks at once and again at every change of the document (a MutationObserver), so the test wakes
+         * when the dashboard redraws, not on a timer of its own.
+         */
         boolean waitFor(String expression, Duration timeout) throws Exception {
-            long end = System.nanoTime() + timeout.toNanos();
-            while (System.nanoTime() < end) {
-                if (Boolean.TRUE.equals(evaluate(expression))) {
-                    return true;
-                }
-                Thread.sleep(100);
-            }
-            return false;
+            String js = "new Promise(resolve => {"
+                    + " const test = () => { try { return !!(" + expression + "); } catch (e) { return false; } };"
+                    + " if (test()) { resolve(true); return; }"
+                    + " const seen = new MutationObserver(() => { if (test()) { seen.disconnect(); clearTimeout(t);"
+                    + " resolve(true); } });"
+                    + " const t = setTimeout(() => { seen.disconnect(); resolve(test()); }, " + timeout.toMillis() + ");"
+                    + " seen.observe(document, {subtree: true, childList: true, characterData: true, attributes: true});"
+                    + " })";
+            return Boolean.TRUE.equals(evaluate(js));
         }
 
         void screenshot(Path file) throws Exception {
@@ -208,17 +213,24 @@ final class HeadlessChromium implements AutoCloseable {
         return result;
     }
 
+    /** Waits (bounded) for an event from {@code from} on that {@code event} accepts; the listener wakes it. */
     private void await(String what, Predicate<Map<String, Object>> event, int from) throws InterruptedException {
         long end = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < end) {
-            for (int i = from; i < events.size(); i++) {
-                if (event.test(events.get(i))) {
-                    return;
+        synchronized (events) {
+            while (true) {
+                for (int i = from; i < events.size(); i++) {
+                    if (event.test(events.get(i))) {
+                        return;
+                    }
                 }
+                from = events.size();
+                long left = end - System.nanoTime();
+                if (left <= 0) {
+                    throw new AssertionError("no " + what + " within " + WAIT.toSeconds() + " s");
+                }
+                events.wait(Math.max(1, left / 1_000_000));
             }
-            Thread.sleep(20);
         }
-        throw new AssertionError("no " + what + " within " + WAIT.toSeconds() + " s");
     }
 
     private static void json(StringBuilder b, Object v) {
@@ -256,7 +268,10 @@ final class HeadlessChromium implements AutoCloseable {
                         f.complete(m);
                     }
                 } else {
-                    events.add(m);
+                    synchronized (events) {
+                        events.add(m);
+                        events.notifyAll();
+                    }
                 }
             }
             ws.request(1);

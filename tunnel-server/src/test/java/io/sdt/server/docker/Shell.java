@@ -9,13 +9,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** Runs one of the repository's docker/ scripts and keeps what it printed. */
-final class Shell {
+/**
+ * Runs a command (one of the repository's docker/ scripts, the release's launchers) with a deadline and keeps
+ * what it printed, stdout and stderr apart; on timeout it ends the command and its children.
+ */
+public final class Shell {
 
     /** Exit code the docker/ scripts use for "cannot be done on this machine" (then the test is skipped). */
     static final int UNAVAILABLE = 3;
 
-    record Result(int exit, String out, String err) {
+    public record Result(int exit, String out, String err) {
 
         /** The script's own last word on stderr, e.g. "start-engine: unavailable: REASON". */
         String lastErrorLine() {
@@ -23,7 +26,7 @@ final class Shell {
             return lines.isEmpty() ? "(no message)" : lines.getLast();
         }
 
-        String describe() {
+        public String describe() {
             return "exit " + exit + "\n--- stdout\n" + out + "--- stderr\n" + err;
         }
     }
@@ -31,14 +34,29 @@ final class Shell {
     private Shell() {
     }
 
-    static Result run(Path dir, Duration timeout, Map<String, String> env, String... command)
+    /** Runs {@code command} in {@code dir} with the test's environment plus {@code env}. */
+    public static Result run(Path dir, Duration timeout, Map<String, String> env, String... command)
             throws IOException, InterruptedException {
-        Path out = Files.createTempFile("sdt-docker-", ".out");
-        Path err = Files.createTempFile("sdt-docker-", ".err");
+        return run(dir, timeout, env, false, command);
+    }
+
+    /** Runs {@code command} in {@code dir} with {@code env} as its whole environment. */
+    public static Result runWithOnly(Path dir, Duration timeout, Map<String, String> env, String... command)
+            throws IOException, InterruptedException {
+        return run(dir, timeout, env, true, command);
+    }
+
+    private static Result run(Path dir, Duration timeout, Map<String, String> env, boolean only, String... command)
+            throws IOException, InterruptedException {
+        Path out = Files.createTempFile("sdt-shell-", ".out");
+        Path err = Files.createTempFile("sdt-shell-", ".err");
         try {
             ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                     .redirectOutput(out.toFile()).redirectError(err.toFile());
+            if (only) {
+                pb.environment().clear();
+            }
             pb.environment().putAll(env);
             Process p = pb.start();
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {

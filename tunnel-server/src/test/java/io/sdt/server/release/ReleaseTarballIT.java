@@ -1,5 +1,7 @@
 package io.sdt.server.release;
 
+import io.sdt.server.docker.Shell;
+import io.sdt.server.docker.Shell.Result;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -8,7 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -18,7 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
+
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -38,12 +40,6 @@ class ReleaseTarballIT {
     static Path home;
     static String version;
     static Map<String, String> noJava;
-
-    record Result(int exit, String out, String err) {
-        String describe() {
-            return "exit " + exit + "\n--- stdout\n" + out + "--- stderr\n" + err;
-        }
-    }
 
     @BeforeAll
     static void unpack() throws Exception {
@@ -268,29 +264,6 @@ class ReleaseTarballIT {
      */
     private static Result run(Path dir, Map<String, String> env, Duration timeout, String... command)
             throws IOException, InterruptedException {
-        Path out = Files.createTempFile("sdt-release-", ".out");
-        Path err = Files.createTempFile("sdt-release-", ".err");
-        try {
-            ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-                    .redirectOutput(out.toFile()).redirectError(err.toFile());
-            if (!env.isEmpty()) {
-                pb.environment().clear();
-                pb.environment().putAll(env);
-            }
-            Process p = pb.start();
-            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                p.descendants().forEach(ProcessHandle::destroy);
-                p.destroy();
-                p.waitFor(10, TimeUnit.SECONDS);
-                throw new AssertionError(String.join(" ", command) + " did not finish within " + timeout
-                        + "\n--- stderr\n" + Files.readString(err, StandardCharsets.UTF_8));
-            }
-            return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
-                    Files.readString(err, StandardCharsets.UTF_8));
-        } finally {
-            Files.deleteIfExists(out);
-            Files.deleteIfExists(err);
-        }
+        return env.isEmpty() ? Shell.run(dir, timeout, env, command) : Shell.runWithOnly(dir, timeout, env, command);
     }
 }
