@@ -15,10 +15,12 @@ import java.util.jar.Manifest;
 
 /** Entry point of the {@code sdt} command. Bad flags and specs exit with 2 and a one-line error. */
 @Command(name = "sdt", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Secure data tunnel: an encrypted multiplexed link with local and remote forwarding.",
-        subcommands = {ServerCommand.class, ClientCommand.class, RunCommand.class, DemoCommand.class,
-                TokenCommand.class, UdpEncapTunCommand.class, CommandLine.HelpCommand.class})
+        description = "Secure data tunnel: an encrypted multiplexed link with local and remote forwarding.")
 public final class Main implements Runnable {
+
+    /** The subcommands, in the order {@code sdt --help} lists them. */
+    private static final List<String> SUBCOMMANDS =
+            List.of("server", "client", "run", "demo", "token", "udp-encap-tun", "help");
 
     /** Exit code for bad flags, specs or config (also picocli's usage code). */
     public static final int EXIT_USAGE = 2;
@@ -29,6 +31,7 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        Preload.start(args);
         int code = run(args);
         // the audit appenders are asynchronous: drain them before the JVM goes (shutdownHook is off)
         org.apache.logging.log4j.LogManager.shutdown();
@@ -42,7 +45,7 @@ public final class Main implements Runnable {
 
     /** Runs the command line with its help and error text going to the given writers (for tests). */
     public static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
-        CommandLine cl = commandLine();
+        CommandLine cl = commandLine(args.length == 0 ? null : args[0]);
         if (out != null) {
             cl.setOut(out);
         }
@@ -72,10 +75,41 @@ public final class Main implements Runnable {
      * completion scripts and man pages are made from (io.sdt.server.dist).
      */
     public static CommandLine commandLine() {
+        return commandLine(null);
+    }
+
+    /**
+     * The command tree for a command line whose first word is {@code first}: when that names a subcommand, only
+     * that one is built (picocli reads each subcommand's annotations as it adds it: ~10 ms of start-up apiece),
+     * else all of them, for {@code sdt --help}, {@code sdt help X} and the errors that list them.
+     */
+    static CommandLine commandLine(String first) {
         CommandLine cl = new CommandLine(new Main());
-        // `sdt server --version` too, not only `sdt --version`
-        cl.getSubcommands().values().forEach(sub -> sub.getCommandSpec().versionProvider(new Version()));
+        boolean one = first != null && SUBCOMMANDS.contains(first) && !first.equals("help");
+        for (String name : SUBCOMMANDS) {
+            if (!one || first.equals(name)) {
+                CommandLine sub = new CommandLine(newSubcommand(name));
+                // `sdt server --version` too, not only `sdt --version`
+                sub.getCommandSpec().versionProvider(new Version());
+                cl.addSubcommand(name, sub);
+            }
+        }
         return cl;
+    }
+
+    // A switch, not a map of constructor references: the JDK 25 AOT cache assembler crashes on a lambda that
+    // names a class it leaves out (picocli's Java 5 classes, such as HelpCommand)
+    private static Object newSubcommand(String name) {
+        return switch (name) {
+            case "server" -> new ServerCommand();
+            case "client" -> new ClientCommand();
+            case "run" -> new RunCommand();
+            case "demo" -> new DemoCommand();
+            case "token" -> new TokenCommand();
+            case "udp-encap-tun" -> new UdpEncapTunCommand();
+            case "help" -> new CommandLine.HelpCommand();
+            default -> throw new IllegalArgumentException(name);
+        };
     }
 
     private static int badInput(CommandLine.ParameterException ex, String[] args) {

@@ -196,4 +196,26 @@ class CliTest {
         assertTrue(tok.matches("[A-Za-z0-9_-]{43}"), tok);
         Token.of(tok);
     }
+
+    /** A command line naming a subcommand builds only that one; help, and the errors that list them, see all. */
+    @Test
+    void helpListsEveryCommandWhateverTheFirstWord() {
+        List<String> all = List.of("server", "client", "run", "demo", "token", "udp-encap-tun", "help");
+        for (String[] args : new String[][] {{"--help"}, {"help"}}) {
+            Result r = run(args);
+            assertEquals(0, r.code(), r.err());
+            for (String name : all) {
+                assertTrue(r.out().contains("\n  " + name + " "), name + " missing from sdt " + args[0] + ":\n" + r.out());
+            }
+        }
+        for (String name : List.of("server", "client", "run", "demo", "token", "udp-encap-tun")) {
+            Result viaHelp = run("help", name);
+            Result direct = run(name, "--help");
+            assertEquals(0, viaHelp.code(), viaHelp.err());
+            assertTrue(viaHelp.out().startsWith("Usage: sdt " + name + " "), viaHelp.out());
+            assertEquals(direct.out(), viaHelp.out());
+        }
+        Result unknown = run("help", "frobnicate");
+        assertTrue(unknown.code() != 0 || unknown.err().contains("frobnicate"), unknown.toString());
+    }
 }

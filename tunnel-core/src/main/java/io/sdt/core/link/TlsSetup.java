@@ -2,6 +2,7 @@ package io.sdt.core.link;
 
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
+import java.security.KeyStore;
 import java.security.KeyPairGenerator;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
@@ -20,6 +22,11 @@ import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicReference;
+
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * Builds the TLS 1.3 contexts of a link on BoringSSL (netty-tcnative) with ALPN {@value #ALPN}.
@@ -33,6 +40,16 @@ import java.util.List;
 public final class TlsSetup {
 
     public static final String ALPN = "sdt/1";
+
+    /**
+     * Netty hands our key to BoringSSL through a key store that lives only in memory. The JDK's default type,
+     * PKCS12, protects the key with 10,000 rounds of PBKDF2 on the way in and again on the way out, which
+     * cost ~120 ms of a cold start; JKS's protection is a few SHA-1 rounds. Nothing is ever written out.
+     */
+    private static final String IN_MEMORY_KEY_STORE = "JKS";
+
+    /** A key pair {@link #prepare} makes; used once. */
+    private static final AtomicReference<CompletableFuture<KeyPair>> SPARE_KEY_PAIR = new AtomicReference<>();
 
     private TlsSetup() {
     }
@@ -97,8 +114,13 @@ public final class TlsSetup {
             } catch (IllegalArgumentException e) {
                 throw badKeyMaterial("--client-ca " + options.clientCaFile(), e);
             }
+        } else {
+            // No client certificates are asked for, so nobody is trusted as a client; without this Netty would
+            // load the JDK's ~150 CA certificates and hand their names to BoringSSL (~25 ms of start-up)
+            b.trustManager(trustNobody());
         }
-        SslContext ctx = b.sslProvider(SslProvider.OPENSSL).protocols("TLSv1.3").applicationProtocolConfig(alpn()).build();
+        SslContext ctx = b.sslProvider(SslProvider.OPENSSL).protocols("TLSv1.3").applicationProtocolConfig(alpn())
+                .keyStoreType(IN_MEMORY_KEY_STORE).build();
         return new ServerTls(ctx, leaf);
     }
 
@@ -121,7 +143,7 @@ public final class TlsSetup {
                 throw badKeyMaterial("--cert " + options.certFile() + " / --key " + options.keyFile(), e);
             }
         }
-        return b.build();
+        return b.keyStoreType(IN_MEMORY_KEY_STORE).build();
     }
 
     private static IllegalArgumentException badKeyMaterial(String what, IllegalArgumentException cause) {
@@ -129,7 +151,39 @@ public final class TlsSetup {
                 + " unencrypted PKCS#8 key; convert with 'openssl pkcs8 -topk8 -nocrypt -in key.pem')", cause);
     }
 
+    /**
+     * Begins the slow, flag-independent part of a node's TLS set-up on the calling thread: loading BoringSSL
+     * and, if {@code keyPair}, making the key pair of a self-signed certificate, which the next server context
+     * built without a certificate then takes. A node calls it on a spare thread as it starts (the two are ~110
+     * ms of cold code); a failure here is left for the real set-up to meet and report.
+     */
+    public static void prepare(boolean keyPair) {
+        if (keyPair) {
+            CompletableFuture<KeyPair> spare = new CompletableFuture<>();
+            if (SPARE_KEY_PAIR.compareAndSet(null, spare)) {
+                try {
+                    spare.complete(generateKeyPair());
+                } catch (GeneralSecurityException | RuntimeException e) {
+                    spare.completeExceptionally(e); // newKeyPair() makes one itself, and reports what goes wrong
+                }
+            }
+        }
+        OpenSsl.isAvailable();
+    }
+
     static KeyPair newKeyPair() throws GeneralSecurityException {
+        CompletableFuture<KeyPair> spare = SPARE_KEY_PAIR.getAndSet(null);
+        if (spare != null) {
+            try {
+                return spare.join(); // being made: the wait is shorter than starting over
+            } catch (CompletionException e) {
+                // made below, where a failure is reported
+            }
+        }
+        return generateKeyPair();
+    }
+
+    private static KeyPair generateKeyPair() throws GeneralSecurityException {
         KeyPairGenerator kpg = KeyPairGenerator.getInstance("EC");
         kpg.initialize(new ECGenParameterSpec("secp256r1"));
         return kpg.generateKeyPair();
@@ -146,6 +200,14 @@ public final class TlsSetup {
         try (InputStream in = Files.newInputStream(pem)) {
             return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
         }
+    }
+
+    private static TrustManagerFactory trustNobody() throws GeneralSecurityException, IOException {
+        KeyStore empty = KeyStore.getInstance(IN_MEMORY_KEY_STORE);
+        empty.load(null, null);
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(empty);
+        return tmf;
     }
 
     private static ApplicationProtocolConfig alpn() {
