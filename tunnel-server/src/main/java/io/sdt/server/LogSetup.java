@@ -23,7 +23,7 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Applies a configuration's {@code logging} section. log4j2.xml reads the system properties
+ * Applies a configuration's {@code logging} section. log4j2.properties reads the system properties
  * {@code sdt.log.level}, {@code sdt.audit.format} and {@code sdt.audit.level} before the
  * environment variables, so setting them and reconfiguring switches level and audit format live.
  * An audit file ({@code --audit-file}, {@code logging.audit_file}) is attached here, to the
@@ -89,7 +89,7 @@ final class LogSetup {
         // the layout of the console appender the format selected (audit-text-async -> audit-text)
         Appender console = audit.getAppenders().values().stream().findFirst()
                 .map(a -> a instanceof AsyncAppender async ? cfg.getAppender(async.getAppenderRefStrings()[0]) : a)
-                .orElseThrow(() -> new IllegalStateException("log4j2.xml has no appender for " + AuditLog.LOGGER));
+                .orElseThrow(() -> new IllegalStateException("log4j2.properties has no appender for " + AuditLog.LOGGER));
         RollingFileAppender rolling = RollingFileAppender.newBuilder()
                 .setName("audit-file")
                 .withFileName(file.toString())

@@ -26,12 +26,12 @@ class LogSetupTest {
 
     private java.net.URI testConfig;
 
-    /** The product's log4j2.xml, not the tests' log4j2-test.xml that the tunnel-core test jar brings. */
+    /** The product's log4j2.properties, not the tests' log4j2-test.xml that the tunnel-core test jar brings. */
     @BeforeEach
     void productConfiguration() throws Exception {
         LoggerContext ctx = (LoggerContext) LogManager.getContext(false);
         testConfig = ctx.getConfigLocation();
-        ctx.setConfigLocation(Main.class.getResource("/log4j2.xml").toURI());
+        ctx.setConfigLocation(Main.class.getResource("/log4j2.properties").toURI());
     }
 
     @AfterEach

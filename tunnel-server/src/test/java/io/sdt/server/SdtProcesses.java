@@ -120,7 +120,7 @@ final class SdtProcesses implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
                 // the product's logging, not the log4j2-test.xml of the tunnel-core test jar on this classpath
-                "-Dlog4j2.configurationFile=" + Main.class.getResource("/log4j2.xml"),
+                "-Dlog4j2.configurationFile=" + Main.class.getResource("/log4j2.properties"),
                 "-cp", System.getProperty("java.class.path"), Main.class.getName()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD);
