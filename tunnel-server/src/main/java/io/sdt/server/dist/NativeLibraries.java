@@ -24,6 +24,31 @@ public final class NativeLibraries {
     private NativeLibraries() {
     }
 
+    /**
+     * {@code NativeLibraries LIB OUT}: the build runs this at package time for ./sdt, which puts
+     * tunnel-server/target/native on {@code java.library.path} as the release and the image do.
+     */
+    public static void main(String[] args) throws IOException {
+        if (args.length != 2) {
+            System.err.println("usage: NativeLibraries LIB_DIR OUT_DIR");
+            System.exit(2);
+        }
+        Path out = Path.of(args[1]);
+        if (Files.isDirectory(out)) { // none left from other jars (a library of another Netty would not link)
+            try (Stream<Path> old = Files.list(out)) {
+                for (Path so : old.filter(p -> p.toString().endsWith(".so")).toList()) {
+                    Files.delete(so);
+                }
+            }
+        }
+        List<String> names = extract(Path.of(args[0]), out);
+        if (names.stream().noneMatch(n -> n.contains("netty_tcnative"))) {
+            System.err.println("native-libraries: error: no netty_tcnative library in " + args[0] + " (found " + names + ")");
+            System.exit(1);
+        }
+        System.out.println("native-libraries: " + names + " in " + args[1]);
+    }
+
     /** Copies every {@code META-INF/native/*.so} of the jars in {@code lib} into {@code out}; returns the names. */
     public static List<String> extract(Path lib, Path out) throws IOException {
         Files.createDirectories(out);

@@ -120,4 +120,19 @@ class LauncherIT {
         assertTrue(missing.err().contains("starting without an AOT cache"), missing.err());
         assertOneToken(sdt(Map.of("SDT_AOT", "off"), "token"), "SDT_AOT=off");
     }
+
+    /**
+     * ./sdt loads Netty's native libraries from the build's target/native: with Netty's extraction directory a
+     * plain file, where nothing can be extracted, the demo still runs BoringSSL and epoll (without target/native
+     * it exits 1: failed to load the required native library).
+     */
+    @Test
+    void nativeLibrariesComeFromTheBuildNotTmp() throws Exception {
+        assertTrue(Files.isRegularFile(Repo.root().resolve("tunnel-server/target/native/libnetty_tcnative_linux_x86_64.so")),
+                "the build took the libraries out of their jars");
+        Path notADirectory = Files.writeString(dir.resolve("not-a-directory"), "x");
+        Shell.Result demo = sdt(Map.of("SDT_JAVA_OPTS", "-Dio.netty.native.workdir=" + notADirectory), "demo");
+        assertEquals(0, demo.exit(), demo.err());
+        assertTrue(demo.out().contains("transport epoll"), demo.out());
+    }
 }
