@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Footprint benchmark: how fast sdt starts, how soon it is fast, and how much memory it holds, through
 # ./sdt on loopback, with the build's AOT cache (aot) and without it (cold, SDT_AOT=off), for each JVM
-# variant asked for (default: ParallelGC as ./sdt runs; serial: -XX:+UseSerialGC; g1: -XX:+UseG1GC; small:
-# ParallelGC with -Xmx64m -XX:MaxDirectMemorySize=64m -Xss512k; capped: ParallelGC, -Xms16m -Xmx256m
+# variant asked for (default: ParallelGC and a 16 MiB young generation as ./sdt runs; wide-young: the JVM's
+# own young generation sizing, -XX:NewRatio=2, as ./sdt ran before 2026-12-06; serial: -XX:+UseSerialGC;
+# g1: -XX:+UseG1GC; small: ParallelGC with -Xmx64m -XX:MaxDirectMemorySize=64m -Xss512k; capped: ParallelGC, -Xms16m -Xmx256m
 # -XX:MaxDirectMemorySize=1g; capped-serial: the same with SerialGC).
 #   start: launch of `sdt server` to its link port listening; launch of `sdt client` to its -L port
 #          listening and to its 'link up' line (medians over --rounds launches)
@@ -13,7 +14,8 @@
 #   idle connections: with the cache, per variant: 200 connections opened and closed (warm), RSS of each
 #          node after 5 s; then --conns N connections through -L (each carried one byte there and back,
 #          IdleConnections.java) held idle, RSS again after 5 s; (RSS at N - RSS at 0) / N per node
-# Usage: benchmarks/e2e/footprint.sh [--rounds 3] [--variants "default serial g1 small capped capped-serial"]
+# Usage: benchmarks/e2e/footprint.sh [--rounds 3]
+#        [--variants "default wide-young serial g1 small capped capped-serial"]
 #        [--udp-rate 500M] [--conns 10000]   (default variants: default serial g1 small; --conns 0 skips)
 # Needs iperf3 and python3 and a built sdt (./mvnw -q install -DskipTests makes the jar and the AOT cache).
 # Ends what it started, by pid. Compare figures only within one run. Documentation: benchmarks/README.md.
@@ -65,6 +67,7 @@ median() { python3 -c 'import statistics,sys; v=[float(x) for x in sys.argv[1:] 
 opts_of() {
   case $1 in
     default) echo "" ;;
+    wide-young) echo "-XX:NewRatio=2" ;;
     serial) echo "-XX:+UseSerialGC" ;;
     g1) echo "-XX:+UseG1GC" ;;
     small) echo "-XX:+UseParallelGC -Xmx64m -XX:MaxDirectMemorySize=64m -Xss512k" ;;
