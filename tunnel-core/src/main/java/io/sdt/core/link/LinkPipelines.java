@@ -1,8 +1,10 @@
 package io.sdt.core.link;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Promise;
@@ -106,9 +108,21 @@ public final class LinkPipelines {
         };
     }
 
+    /**
+     * TLS and framing. The link is flushed at most once per turn of its event loop: every channel's frames
+     * of one turn (opens, answers, EOFs, data of many channels) go out in as few TLS records and writes as
+     * fit, instead of one record and one write(2) per frame ({@link FlushConsolidationHandler}: while the link
+     * reads, at the end of the read; otherwise in a task after the turn's I/O).
+     */
     private ChannelPipeline frames(ChannelPipeline p, SslHandler tls) {
+        return frames(p, tls, settings.maxFrameLength());
+    }
+
+    static ChannelPipeline frames(ChannelPipeline p, ChannelHandler tls, int maxFrameLength) {
         return p.addLast(PipelineNames.TLS, tls)
-                .addLast(PipelineNames.FRAME_DECODER, new FrameDecoder(settings.maxFrameLength()))
-                .addLast(PipelineNames.FRAME_ENCODER, FrameEncoder.INSTANCE);
+                .addLast(PipelineNames.FRAME_DECODER, new FrameDecoder(maxFrameLength))
+                .addLast(PipelineNames.FRAME_ENCODER, FrameEncoder.INSTANCE)
+                .addLast(PipelineNames.FLUSH, new FlushConsolidationHandler(
+                        FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
     }
 }

@@ -15,6 +15,7 @@ public final class PipelineNames {
     public static final String TLS = "tls";
     public static final String FRAME_DECODER = "frame-decoder";
     public static final String FRAME_ENCODER = "frame-encoder";
+    public static final String FLUSH = "flush";
     public static final String AUTH = "auth";
     public static final String IDLE = "idle";
     public static final String LINK = "link";
