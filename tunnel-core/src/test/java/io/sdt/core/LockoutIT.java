@@ -86,8 +86,11 @@ class LockoutIT {
                 attackers.execute(() -> holdIdle(host, at, stop, opened));
             }
             try {
-                Await.until("the waiting room is full of idle connections", Duration.ofSeconds(30),
-                        () -> server.pendingHandshakes() == server.config().settings().maxUnauthenticated());
+                // every attacker connected at least once (the last of 200 virtual threads may start after the
+                // waiting room is already full) and the waiting room is full
+                Await.until("200 attackers connected and the waiting room full", Duration.ofSeconds(30),
+                        () -> opened.get() >= 200
+                                && server.pendingHandshakes() == server.config().settings().maxUnauthenticated());
                 SdtClient client = nodes.client(server.address().getPort(), b -> { }, false);
                 assertTrue(client.awaitUp(Duration.ofSeconds(60)), "the client got in");
                 long dials = client.stats().linkDials();
