@@ -97,8 +97,8 @@ public final class Main implements Runnable {
         return cl;
     }
 
-    // A switch, not a map of constructor references: the JDK 25 AOT cache assembler crashes on a lambda that
-    // names a class it leaves out (picocli's Java 5 classes, such as HelpCommand)
+    // A switch, not a map of constructor references: JDK 25's AOT cache assembler crashed (archiveHeapWriter.cpp)
+    // on such a lambda naming a class it left out, as it did picocli's while they were Java 5 bytecode
     private static Object newSubcommand(String name) {
         return switch (name) {
             case "server" -> new ServerCommand();
