@@ -172,7 +172,10 @@ class SeveralServersProcessIT {
             assertEquals(0, failed.get(), "no failure while both servers are up");
             killed.set(true);
             sigkill(a.node());
-            client.seen("link to 127\\.0\\.0\\.1:" + portA + " lost");
+            // await, not seen: consumes the start's lines up to the loss, so that the awaits after the restart
+            // below meet the new 'link up' and -R lines, not the first ones (which may still be queued: the admin
+            // line awaited above can come before or after them)
+            client.await("link to 127\\.0\\.0\\.1:" + portA + " lost");
             after.await(60, TimeUnit.SECONDS); // asserted below, with the failure count
             stop.set(true);
             assertTrue(workers.await(30, TimeUnit.SECONDS));
