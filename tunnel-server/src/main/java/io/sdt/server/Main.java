@@ -97,8 +97,8 @@ public final class Main implements Runnable {
         return cl;
     }
 
-    // A switch, not a map of constructor references: JDK 25's AOT cache assembler crashed (archiveHeapWriter.cpp)
-    // on such a lambda naming a class it left out, as it did picocli's while they were Java 5 bytecode
+    // A switch, not a map of constructor references: JDK 25's AOT cache assembler crashes (archiveHeapWriter.cpp)
+    // on such a lambda when it names a class the cache leaves out, as it does picocli's Java 5 classes
     private static Object newSubcommand(String name) {
         return switch (name) {
             case "server" -> new ServerCommand();
