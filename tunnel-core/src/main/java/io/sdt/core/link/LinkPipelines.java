@@ -84,8 +84,9 @@ public final class LinkPipelines {
                     ch.pipeline().addLast(WebSocketLink.server(webSocketPath, settings.handshakeTimeout(), noise));
                 }
                 ch.pipeline().addLast(PipelineNames.FIRST_BYTE, new FirstByteDeadline(ticket, firstByte, stats, noise));
-                frames(ch.pipeline(), ssl).addLast(PipelineNames.AUTH, new ServerHandshakeHandler(token, random, binding,
-                        settings, stats, hooks, noise, ticket::leave));
+                frames(ch.pipeline(), ssl, settings.maxFrameLength()).addLast(PipelineNames.AUTH,
+                        new ServerHandshakeHandler(token, random, binding, settings, stats, hooks, noise,
+                                ticket::leave));
             }
         };
     }
@@ -102,7 +103,7 @@ public final class LinkPipelines {
             protected void initChannel(Channel ch) {
                 SslHandler tls = ssl.newHandler(ch.alloc(), host, port);
                 tls.setHandshakeTimeoutMillis(settings.handshakeTimeout().toMillis());
-                frames(ch.pipeline(), tls).addLast(PipelineNames.AUTH,
+                frames(ch.pipeline(), tls, settings.maxFrameLength()).addLast(PipelineNames.AUTH,
                         new ClientHandshakeHandler(token, random, settings, stats, hooks, result));
             }
         };
@@ -114,10 +115,6 @@ public final class LinkPipelines {
      * fit, instead of one record and one write(2) per frame ({@link FlushConsolidationHandler}: while the link
      * reads, at the end of the read; otherwise in a task after the turn's I/O).
      */
-    private ChannelPipeline frames(ChannelPipeline p, SslHandler tls) {
-        return frames(p, tls, settings.maxFrameLength());
-    }
-
     static ChannelPipeline frames(ChannelPipeline p, ChannelHandler tls, int maxFrameLength) {
         return p.addLast(PipelineNames.TLS, tls)
                 .addLast(PipelineNames.FRAME_DECODER, new FrameDecoder(maxFrameLength))

@@ -3,6 +3,7 @@ package io.sdt.server.dist;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
@@ -33,25 +34,27 @@ public final class NativeLibraries {
             System.err.println("usage: NativeLibraries LIB_DIR OUT_DIR");
             System.exit(2);
         }
-        Path out = Path.of(args[1]);
-        if (Files.isDirectory(out)) { // none left from other jars (a library of another Netty would not link)
-            try (Stream<Path> old = Files.list(out)) {
-                for (Path so : old.filter(p -> p.toString().endsWith(".so")).toList()) {
-                    Files.delete(so);
-                }
-            }
-        }
-        List<String> names = extract(Path.of(args[0]), out);
-        if (names.stream().noneMatch(n -> n.contains("netty_tcnative"))) {
-            System.err.println("native-libraries: error: no netty_tcnative library in " + args[0] + " (found " + names + ")");
+        try {
+            System.out.println("native-libraries: " + extract(Path.of(args[0]), Path.of(args[1])) + " in " + args[1]);
+        } catch (NoSuchFileException e) {
+            System.err.println("native-libraries: error: " + e.getMessage());
             System.exit(1);
         }
-        System.out.println("native-libraries: " + names + " in " + args[1]);
     }
 
-    /** Copies every {@code META-INF/native/*.so} of the jars in {@code lib} into {@code out}; returns the names. */
+    /**
+     * Copies every {@code META-INF/native/*.so} of the jars in {@code lib} into {@code out}, after removing the
+     * {@code .so} files already there (a library of another Netty would not link); returns the names.
+     *
+     * @throws NoSuchFileException if no BoringSSL (netty_tcnative) library was among them
+     */
     public static List<String> extract(Path lib, Path out) throws IOException {
         Files.createDirectories(out);
+        try (Stream<Path> old = Files.list(out)) {
+            for (Path so : old.filter(p -> p.toString().endsWith(".so")).toList()) {
+                Files.delete(so);
+            }
+        }
         List<Path> jars;
         try (Stream<Path> files = Files.list(lib)) {
             jars = files.filter(p -> p.toString().endsWith(".jar")).sorted().toList();
@@ -70,6 +73,10 @@ public final class NativeLibraries {
                     }
                 }
             }
+        }
+        if (names.stream().noneMatch(n -> n.contains("netty_tcnative"))) {
+            throw new NoSuchFileException(lib.toString(), null,
+                    "no netty_tcnative library in the jars (found " + names + ")");
         }
         return names;
     }
