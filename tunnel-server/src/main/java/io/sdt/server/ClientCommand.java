@@ -16,9 +16,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
+import static io.sdt.server.QuickLine.once;
+import static io.sdt.server.QuickLine.path;
+import static io.sdt.server.QuickLine.repeat;
+
 /** {@code sdt client}: dials a server and runs -L and -R forwards over the link. */
 @Command(name = "client", mixinStandardHelpOptions = true, description = "Dial a server and forward ports over the link.")
-final class ClientCommand implements Callable<Integer> {
+final class ClientCommand implements Callable<Integer>, QuickLine.Command {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -82,15 +86,43 @@ final class ClientCommand implements Callable<Integer> {
     String vpnDev;
 
     @Mixin
-    NodeOptions node;
+    NodeOptions node = new NodeOptions();
 
     @Override
     public Integer call() throws Exception {
         return node.printOrRun(spec.commandLine(), nodeConfig());
     }
 
+    /** Every flag but {@code --vpn}, whose value is optional: picocli reads that one. */
+    @Override
+    public QuickLine.Taken take(String flag, String value) {
+        return switch (flag) {
+            case "--server" -> repeat(servers, value);
+            case "--links" -> once(links = QuickLine.count(value));
+            case "-L" -> repeat(local, value);
+            case "-R" -> repeat(remote, value);
+            case "-D" -> repeat(dynamic, value);
+            case "--allow-target" -> repeat(allowTarget, value);
+            case "--proxy-auth-file" -> once(proxyAuthFile = path(value));
+            case "--proxy" -> once(proxy = value);
+            case "--ws-ca" -> once(wsCa = path(value));
+            case "--ca" -> once(ca = path(value));
+            case "--cert" -> once(cert = path(value));
+            case "--key" -> once(key = path(value));
+            case "--vpn-route" -> repeat(vpnRoute, value);
+            case "--vpn-dev" -> once(vpnDev = value);
+            default -> node.take(flag, value);
+        };
+    }
+
+    @Override
+    public boolean complete() {
+        return !servers.isEmpty();
+    }
+
     /** The configuration this command line means (flags are shorthand for its keys). */
-    NodeConfig nodeConfig() {
+    @Override
+    public NodeConfig nodeConfig() {
         List<TunnelSpec> specs = new ArrayList<>();
         try {
             for (String s : local) {

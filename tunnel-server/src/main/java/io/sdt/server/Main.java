@@ -1,6 +1,7 @@
 package io.sdt.server;
 
 import io.netty.handler.ssl.OpenSsl;
+import io.sdt.server.config.ConfigReader;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -31,6 +32,11 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        // Netty's buffer allocators register JFR events when their classes load (~0.1 s of annotation reading at
+        // start); sdt does not use them. -Dio.netty.jfr.enabled=true in SDT_JAVA_OPTS brings them back.
+        if (System.getProperty("io.netty.jfr.enabled") == null) {
+            System.setProperty("io.netty.jfr.enabled", "false");
+        }
         Preload.start(args);
         int code = run(args);
         // the audit appenders are asynchronous: drain them before the JVM goes (shutdownHook is off)
@@ -43,8 +49,25 @@ public final class Main implements Runnable {
         return run(null, null, args);
     }
 
-    /** Runs the command line with its help and error text going to the given writers (for tests). */
+    /**
+     * Runs the command line with its help and error text going to the given writers (for tests). A node's plain
+     * command line starts it without picocli ({@link QuickLine}); picocli reads every other one.
+     */
     public static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
+        QuickLine.Line line = QuickLine.read(args);
+        if (line == null) {
+            return picocli(out, err, args);
+        }
+        try {
+            return line.file() != null ? NodeProcess.fromFile(ConfigReader.read(line.file()), line.file())
+                    : NodeProcess.fromFlags(line.flags().nodeConfig());
+        } catch (Exception e) {
+            return failed(e, line.command(), err != null ? err : new java.io.PrintWriter(System.err, true));
+        }
+    }
+
+    /** Runs the command line through picocli: help, version, errors in the flags, and every command. */
+    static int picocli(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
         CommandLine cl = commandLine(args.length == 0 ? null : args[0]);
         if (out != null) {
             cl.setOut(out);
@@ -53,21 +76,25 @@ public final class Main implements Runnable {
             cl.setErr(err);
         }
         cl.setParameterExceptionHandler(Main::badInput);
-        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
-            if (ex instanceof io.sdt.server.config.ConfigException config) {
-                for (String problem : config.problems()) {
-                    line.getErr().println("sdt " + line.getCommandName() + ": error: " + problem);
-                }
-                return EXIT_USAGE;
-            }
-            if (ex instanceof UsageException || ex instanceof IllegalArgumentException) {
-                line.getErr().println("sdt " + line.getCommandName() + ": error: " + ex.getMessage());
-                return EXIT_USAGE;
-            }
-            line.getErr().println("sdt " + line.getCommandName() + ": error: " + ex.getMessage());
-            return EXIT_FAILURE;
-        });
+        cl.setExecutionExceptionHandler((ex, line, parsed) -> failed(ex, line.getCommandName(), line.getErr()));
         return cl.execute(args);
+    }
+
+    /**
+     * Reports a command that failed as it ran, one line per problem: exit code 2 for a bad flag value or
+     * configuration, 1 for a failure at run time (authentication failed, cannot bind).
+     */
+    private static int failed(Exception ex, String command, java.io.PrintWriter err) {
+        if (ex instanceof io.sdt.server.config.ConfigException config) {
+            for (String problem : config.problems()) {
+                err.println("sdt " + command + ": error: " + problem);
+            }
+            err.flush();
+            return EXIT_USAGE;
+        }
+        err.println("sdt " + command + ": error: " + ex.getMessage());
+        err.flush();
+        return ex instanceof UsageException || ex instanceof IllegalArgumentException ? EXIT_USAGE : EXIT_FAILURE;
     }
 
     /**

@@ -12,6 +12,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
+import static io.sdt.server.QuickLine.once;
+import static io.sdt.server.QuickLine.path;
+
 /** Flags that {@code sdt server} and {@code sdt client} share: shorthand for keys of the configuration file. */
 final class NodeOptions {
 
@@ -52,6 +55,22 @@ final class NodeOptions {
 
     @Option(names = "--print-config", description = "Print the configuration file (YAML for 'sdt run') this command line means, and exit.")
     boolean printConfig;
+
+    /** The shared flags of {@link QuickLine.Command#take}; not --print-config, which picocli reads. */
+    QuickLine.Taken take(String flag, String value) {
+        return switch (flag) {
+            case "--token-file" -> once(tokenFile = path(value));
+            case "--transport" -> once(transport = value);
+            case "--window" -> once(window = value);
+            case "--window-max" -> once(windowMax = value);
+            case "--buffer-budget" -> once(bufferBudget = value);
+            case "--admin" -> once(admin = value);
+            case "--admin-token-file" -> once(adminTokenFile = path(value));
+            case "--drain-timeout" -> once(drainTimeout = value);
+            case "--audit-file" -> once(auditFile = path(value));
+            default -> null;
+        };
+    }
 
     /** With --print-config prints {@code config} as YAML and returns 0; otherwise runs the node until it is stopped. */
     int printOrRun(picocli.CommandLine cl, io.sdt.server.config.NodeConfig config) throws Exception {

@@ -13,9 +13,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
+import static io.sdt.server.QuickLine.once;
+import static io.sdt.server.QuickLine.path;
+import static io.sdt.server.QuickLine.repeat;
+
 /** {@code sdt server}: accepts links; deny-by-default policy for targets and remote binds. */
 @Command(name = "server", mixinStandardHelpOptions = true, description = "Accept links from clients.")
-final class ServerCommand implements Callable<Integer> {
+final class ServerCommand implements Callable<Integer>, QuickLine.Command {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -64,15 +68,39 @@ final class ServerCommand implements Callable<Integer> {
     String vpnDev;
 
     @Mixin
-    NodeOptions node;
+    NodeOptions node = new NodeOptions();
 
     @Override
     public Integer call() throws Exception {
         return node.printOrRun(spec.commandLine(), nodeConfig());
     }
 
+    @Override
+    public QuickLine.Taken take(String flag, String value) {
+        return switch (flag) {
+            case "--listen" -> once(listen = value);
+            case "--allow-target" -> repeat(allowTarget, value);
+            case "--ws-path" -> once(wsPath = value);
+            case "--accept-proxy-protocol" -> repeat(acceptProxyProtocol, value);
+            case "--allow-bind" -> repeat(allowBind, value);
+            case "--cert" -> once(cert = path(value));
+            case "--key" -> once(key = path(value));
+            case "--client-ca" -> once(clientCa = path(value));
+            case "--vpn" -> repeat(vpn, value);
+            case "--vpn-route" -> repeat(vpnRoute, value);
+            case "--vpn-dev" -> once(vpnDev = value);
+            default -> node.take(flag, value);
+        };
+    }
+
+    @Override
+    public boolean complete() {
+        return listen != null;
+    }
+
     /** The configuration this command line means (flags are shorthand for its keys). */
-    NodeConfig nodeConfig() {
+    @Override
+    public NodeConfig nodeConfig() {
         return new NodeConfig(NodeConfig.Role.SERVER, listen, null, node.tokenFile, null, node.transport, node.window,
                 new NodeConfig.Tls(null, cert, key, clientCa), allowTarget, allowBind, null, null, List.of(), node.admin,
                 NodeConfig.Logging.auditTo(node.auditFile), node.drainTimeout(), null, node.windowMax, node.bufferBudget,
