@@ -12,10 +12,15 @@ import org.apache.logging.log4j.core.config.Configurator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import io.sdt.server.config.NodeConfig;
+
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -45,7 +50,7 @@ final class DemoCommand implements Callable<Integer> {
             throw new Main.UsageException("--size " + sizeMiB + ": expected 1..4096");
         }
         if (System.getenv("SDT_LOG_LEVEL") == null) {
-            Configurator.setRootLevel(Level.WARN);
+            Configurator.setRootLevel(Level.WARN); // in a JVM that configured Log4j2 before (tests); see quiet()
         }
         Transport t;
         try {
@@ -53,15 +58,43 @@ final class DemoCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new Main.UsageException("--transport: " + e.getMessage());
         }
-        String token = Token.generate();
-        try (EchoTarget target = new EchoTarget();
-             SdtServer server = SdtServer.builder().listen("127.0.0.1", 0).token(token).transport(t)
-                     .allowTarget("127.0.0.1:" + target.port()).allowBind("127.0.0.1:*").build().start()) {
+        Path tokenFile = Files.createTempFile("sdt-demo-", ".token",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        try (EchoTarget target = new EchoTarget()) {
+            Files.writeString(tokenFile, Token.generate() + "\n");
+            return run(t, tokenFile, target);
+        } finally {
+            Files.deleteIfExists(tokenFile);
+        }
+    }
+
+    /**
+     * The demo logs warnings and the audit trail only, unless SDT_LOG_LEVEL says otherwise: log4j2.properties
+     * reads the level from this property, so set before Log4j2 is configured (Main, before the preload starts
+     * it), the level holds from the first line; set after, it does not (setting the root level while the
+     * preload is still configuring Log4j2 is overwritten by that configuration).
+     */
+    static void quiet() {
+        if (System.getenv("SDT_LOG_LEVEL") == null) {
+            System.setProperty("sdt.log.level", "warn");
+        }
+    }
+
+    /**
+     * Runs the server and client command lines the demo prints, read and set up as {@code sdt server} and
+     * {@code sdt client} read and set up theirs (QuickLine, NodeSetup), in this one process.
+     */
+    private int run(Transport t, Path tokenFile, EchoTarget target) throws Exception {
+        String token = tokenFile.toString();
+        NodeConfig serverConfig = nodeConfig("server", "--listen", "127.0.0.1:0", "--token-file", token,
+                "--transport", t.id(), "--allow-target", "127.0.0.1:" + target.port(), "--allow-bind", "127.0.0.1:*");
+        try (SdtServer server = new SdtServer(NodeSetup.server(serverConfig, NodeSetup.FLAGS)).start()) {
+            int serverPort = server.address().getPort();
             String l = "127.0.0.1:0:127.0.0.1:" + target.port();
             String r = "127.0.0.1:0:127.0.0.1:" + target.port();
-            int serverPort = server.address().getPort();
-            try (SdtClient client = SdtClient.builder().server("127.0.0.1", serverPort).token(token).transport(t)
-                    .forward(TunnelSpec.Direction.LOCAL, l).forward(TunnelSpec.Direction.REMOTE, r).build().start()) {
+            NodeConfig clientConfig = nodeConfig("client", "--server", "127.0.0.1:" + serverPort, "--token-file", token,
+                    "--transport", t.id(), "-L", l, "-R", r);
+            try (SdtClient client = new SdtClient(NodeSetup.client(clientConfig, NodeSetup.FLAGS)).start()) {
                 if (!client.awaitUp(Duration.ofSeconds(10))) {
                     System.err.println("sdt demo: error: the link did not come up within 10 s");
                     return Main.EXIT_FAILURE;
@@ -87,6 +120,15 @@ final class DemoCommand implements Callable<Integer> {
                 return ok ? 0 : Main.EXIT_FAILURE;
             }
         }
+    }
+
+    /** The configuration a command line of the demo means, read as the node commands read theirs. */
+    private static NodeConfig nodeConfig(String... args) {
+        QuickLine.Line read = QuickLine.read(args);
+        if (read == null) {
+            throw new IllegalStateException("its own command line needs picocli: " + String.join(" ", args));
+        }
+        return read.flags().nodeConfig();
     }
 
     /** Sends sizeMiB of random bytes through {@code address}, reads the echo, compares SHA-256. */
