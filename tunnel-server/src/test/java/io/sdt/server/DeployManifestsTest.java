@@ -108,7 +108,7 @@ class DeployManifestsTest {
     /** sdt's own parser takes the args: no unknown flag, every tunnel spec and address well formed. */
     private static void parsesAsSdt(List<String> args) {
         assertFalse(args.isEmpty());
-        CommandLine cli = Main.commandLine();
+        CommandLine cli = Commands.commandLine();
         CommandLine.ParseResult r;
         try {
             r = cli.parseArgs(args.toArray(String[]::new));

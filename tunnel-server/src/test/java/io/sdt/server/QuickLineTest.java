@@ -57,7 +57,7 @@ class QuickLineTest {
     }
 
     private static Object picocliMeaning(List<String> args) {
-        CommandLine.ParseResult parsed = Main.commandLine().parseArgs(args.toArray(String[]::new));
+        CommandLine.ParseResult parsed = Commands.commandLine().parseArgs(args.toArray(String[]::new));
         return meaning((QuickLine.Command) parsed.subcommand().commandSpec().userObject());
     }
 
@@ -84,7 +84,7 @@ class QuickLineTest {
     static Stream<Arguments> everyFlag() {
         List<Arguments> cases = new ArrayList<>();
         for (String command : List.of("server", "client")) {
-            for (OptionSpec option : Main.commandLine().getSubcommands().get(command).getCommandSpec().options()) {
+            for (OptionSpec option : Commands.commandLine().getSubcommands().get(command).getCommandSpec().options()) {
                 String name = option.longestName();
                 if (LEFT_TO_PICOCLI.contains(name) || LEFT_TO_PICOCLI.contains(command + " " + name)) {
                     continue;
@@ -197,7 +197,7 @@ class QuickLineTest {
         StringWriter quickErr = new StringWriter();
         StringWriter picocliErr = new StringWriter();
         int quick = Main.run(new PrintWriter(new StringWriter()), new PrintWriter(quickErr, true), args);
-        int picocli = Main.picocli(new PrintWriter(new StringWriter()), new PrintWriter(picocliErr, true), args);
+        int picocli = Commands.run(new PrintWriter(new StringWriter()), new PrintWriter(picocliErr, true), args);
         assertEquals(picocli, quick, c.get(0));
         assertEquals(picocliErr.toString(), quickErr.toString(), c.get(0));
     }

@@ -1,6 +1,6 @@
 package io.sdt.server.dist;
 
-import io.sdt.server.Main;
+import io.sdt.server.Commands;
 import picocli.CommandLine;
 
 import java.io.IOException;
@@ -43,7 +43,7 @@ public final class DistFiles {
 
     /** Writes every generated file under {@code dir}, creating the directories. */
     public static void write(Path dir) throws IOException {
-        CommandLine sdt = Main.commandLine();
+        CommandLine sdt = Commands.commandLine();
         Properties build = buildInfo();
         Path completion = Files.createDirectories(dir.resolve("completion"));
         Files.writeString(completion.resolve("sdt.bash"), Completions.bash(sdt));
@@ -59,7 +59,7 @@ public final class DistFiles {
     /** What scripts/build-info.sh recorded for {@code sdt --version} (version, built); empty without it. */
     static Properties buildInfo() {
         Properties build = new Properties();
-        try (InputStream in = Main.class.getResourceAsStream("build-info.properties")) {
+        try (InputStream in = Commands.class.getResourceAsStream("build-info.properties")) {
             if (in != null) {
                 build.load(in);
             }

@@ -1,6 +1,6 @@
 package io.sdt.server.dist;
 
-import io.sdt.server.Main;
+import io.sdt.server.Commands;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,7 +39,7 @@ class DistFilesTest {
     @BeforeAll
     static void write() throws IOException {
         DistFiles.write(dir);
-        sdt = Main.commandLine();
+        sdt = Commands.commandLine();
         bash = Files.readString(dir.resolve("completion/sdt.bash"));
     }
 
