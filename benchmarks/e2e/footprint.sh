@@ -2,7 +2,8 @@
 # Footprint benchmark: how fast sdt starts, how soon it is fast, and how much memory it holds, through
 # ./sdt on loopback, with the build's AOT cache (aot) and without it (cold, SDT_AOT=off), for each JVM
 # variant asked for (default: ParallelGC and a 16 MiB young generation as ./sdt runs; wide-young: the JVM's
-# own young generation sizing, -XX:NewRatio=2, as ./sdt ran before 2026-12-06; serial: -XX:+UseSerialGC;
+# own young generation sizing, -XX:NewRatio=2, as ./sdt ran before 2026-12-06; no-replay: the cache's method
+# profiles (JEP 515) not used, -XX:-AOTReplayTraining; serial: -XX:+UseSerialGC;
 # g1: -XX:+UseG1GC; small: ParallelGC with -Xmx64m -XX:MaxDirectMemorySize=64m -Xss512k; capped: ParallelGC, -Xms16m -Xmx256m
 # -XX:MaxDirectMemorySize=1g; capped-serial: the same with SerialGC).
 #   start: launch of `sdt server` to its link port listening; launch of `sdt client` to its -L port
@@ -15,7 +16,7 @@
 #          node after 5 s; then --conns N connections through -L (each carried one byte there and back,
 #          IdleConnections.java) held idle, RSS again after 5 s; (RSS at N - RSS at 0) / N per node
 # Usage: benchmarks/e2e/footprint.sh [--rounds 3]
-#        [--variants "default wide-young serial g1 small capped capped-serial"]
+#        [--variants "default wide-young no-replay serial g1 small capped capped-serial"]
 #        [--udp-rate 500M] [--conns 10000]   (default variants: default serial g1 small; --conns 0 skips)
 # Needs iperf3 and python3 and a built sdt (./mvnw -q install -DskipTests makes the jar and the AOT cache).
 # Ends what it started, by pid. Compare figures only within one run. Documentation: benchmarks/README.md.
@@ -68,6 +69,7 @@ opts_of() {
   case $1 in
     default) echo "" ;;
     wide-young) echo "-XX:NewRatio=2" ;;
+    no-replay) echo "-XX:+UnlockDiagnosticVMOptions -XX:-AOTReplayTraining" ;;
     serial) echo "-XX:+UseSerialGC" ;;
     g1) echo "-XX:+UseG1GC" ;;
     small) echo "-XX:+UseParallelGC -Xmx64m -XX:MaxDirectMemorySize=64m -Xss512k" ;;

@@ -122,6 +122,30 @@ class LauncherIT {
     }
 
     /**
+     * The launcher's memory defaults, a 16 MiB young generation and a native-heap trim every 5 s, reach the JVM;
+     * SDT_JAVA_OPTS that sizes the heap or sets the interval replaces them.
+     */
+    @Test
+    void memoryDefaultsReachTheJvmAndSdtJavaOptsReplacesThem() throws Exception {
+        Shell.Result defaults = sdt(Map.of("SDT_JAVA_OPTS", "-XX:+PrintFlagsFinal"), "--version");
+        assertEquals(0, defaults.exit(), defaults.err());
+        assertEquals("16777216", flag(defaults.out(), "MaxNewSize"));
+        assertEquals("5000", flag(defaults.out(), "TrimNativeHeapInterval"));
+        Shell.Result own = sdt(Map.of("SDT_JAVA_OPTS", "-XX:+PrintFlagsFinal -Xmx256m -XX:TrimNativeHeapInterval=0"),
+                "--version");
+        assertEquals(0, own.exit(), own.err());
+        assertTrue(!flag(own.out(), "MaxNewSize").equals("16777216"), "the JVM sizes the young generation itself");
+        assertEquals("0", flag(own.out(), "TrimNativeHeapInterval"));
+    }
+
+    /** The value of one flag in -XX:+PrintFlagsFinal's table ("  uint Name  = value  {product} {...}"). */
+    private static String flag(String table, String name) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\s" + name + "\\s+:?=\\s+(\\S+)").matcher(table);
+        assertTrue(m.find(), name + " in:\n" + table);
+        return m.group(1);
+    }
+
+    /**
      * ./sdt loads Netty's native libraries from the build's target/native: with Netty's extraction directory a
      * plain file, where nothing can be extracted, the demo still runs BoringSSL and epoll (without target/native
      * it exits 1: failed to load the required native library).
