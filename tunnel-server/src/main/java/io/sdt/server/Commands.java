@@ -42,6 +42,11 @@ public final class Commands implements Runnable {
         }
         cl.setParameterExceptionHandler(Commands::badInput);
         cl.setExecutionExceptionHandler((ex, line, parsed) -> Main.failed(ex, line.getCommandName(), line.getErr()));
+        // the command may log: not before the preload has configured Log4j2 (see Preload)
+        cl.setExecutionStrategy(parsed -> {
+            Preload.awaitLogging();
+            return new CommandLine.RunLast().execute(parsed);
+        });
         return cl.execute(args);
     }
 

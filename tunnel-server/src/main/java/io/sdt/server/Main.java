@@ -49,6 +49,7 @@ public final class Main {
             return Commands.run(out, err, args);
         }
         try {
+            Preload.awaitLogging(); // the node's first logger follows, and Log4j2 must not be configured twice at once
             return line.file() != null ? NodeProcess.fromFile(ConfigReader.read(line.file()), line.file())
                     : NodeProcess.fromFlags(line.flags().nodeConfig());
         } catch (Exception e) {

@@ -152,22 +152,24 @@ public final class TlsSetup {
     }
 
     /**
-     * Begins the slow, flag-independent part of a node's TLS set-up on the calling thread: loading BoringSSL
-     * and, if {@code keyPair}, making the key pair of a self-signed certificate, which the next server context
-     * built without a certificate then takes. A node calls it on a spare thread as it starts (the two are ~110
-     * ms of cold code); a failure here is left for the real set-up to meet and report.
+     * Makes, on the calling thread, the key pair of a self-signed certificate, which the next server context
+     * built without a certificate then takes: the slow, flag-independent part of a server's TLS set-up that
+     * needs only the JDK (no Netty, no logging), so a node can begin it on a spare thread as it starts. A
+     * failure here is left for the real set-up to meet and report.
      */
-    public static void prepare(boolean keyPair) {
-        if (keyPair) {
-            CompletableFuture<KeyPair> spare = new CompletableFuture<>();
-            if (SPARE_KEY_PAIR.compareAndSet(null, spare)) {
-                try {
-                    spare.complete(generateKeyPair());
-                } catch (GeneralSecurityException | RuntimeException e) {
-                    spare.completeExceptionally(e); // newKeyPair() makes one itself, and reports what goes wrong
-                }
+    public static void prepareKeyPair() {
+        CompletableFuture<KeyPair> spare = new CompletableFuture<>();
+        if (SPARE_KEY_PAIR.compareAndSet(null, spare)) {
+            try {
+                spare.complete(generateKeyPair());
+            } catch (GeneralSecurityException | RuntimeException e) {
+                spare.completeExceptionally(e); // newKeyPair() makes one itself, and reports what goes wrong
             }
         }
+    }
+
+    /** Loads BoringSSL (netty-tcnative) on the calling thread; a failure is reported where TLS is set up. */
+    public static void loadLibrary() {
         OpenSsl.isAvailable();
     }
 

@@ -20,13 +20,13 @@ class TlsSetupTest {
     /** The key pair made ahead at start-up goes to one server only; the next one gets a fresh pair. */
     @Test
     void aPreparedKeyPairIsUsedOnce() throws Exception {
-        TlsSetup.prepare(true);
+        TlsSetup.prepareKeyPair();
         KeyPair first = TlsSetup.newKeyPair();
         KeyPair second = TlsSetup.newKeyPair();
         assertNotEquals(first.getPublic(), second.getPublic());
         assertEquals("secp256r1", ((ECPublicKey) first.getPublic()).getParams().toString().split(" ")[0]);
 
-        TlsSetup.prepare(true);
+        TlsSetup.prepareKeyPair();
         TlsSetup.ServerTls a = TlsSetup.server(TlsSetup.ServerOptions.SELF_SIGNED);
         TlsSetup.ServerTls b = TlsSetup.server(TlsSetup.ServerOptions.SELF_SIGNED);
         assertNotEquals(leaf(a).getPublicKey(), leaf(b).getPublicKey());
