@@ -35,33 +35,82 @@ class LauncherIT {
         ProcessBuilder pb = new ProcessBuilder("bash", "-c", "trap '' HUP; exec \"$0\" run \"$1\"",
                 Repo.root().resolve("sdt").toString(), yaml.toString()).redirectOutput(ProcessBuilder.Redirect.DISCARD);
         pb.environment().put("SDT_LOG_LEVEL", "info");
-        Process p = pb.start();
-        StringBuilder err = new StringBuilder();
-        Thread reader = Thread.ofVirtual().start(() -> {
-            try (var r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getErrorStream()))) {
-                for (String l; (l = r.readLine()) != null; ) {
-                    synchronized (err) {
-                        err.append(l).append('\n');
-                        err.notifyAll();
+        try (Node node = Node.start(pb)) {
+            assertTrue(node.until("server listening"), "started:\n" + node.err());
+            Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(node.process().pid())).start();
+            assertEquals(0, kill.waitFor());
+            assertTrue(node.until("SIGHUP: reloading"), "SIGHUP reached the node:\n" + node.err());
+        }
+    }
+
+    /**
+     * ./sdt names Log4j2's configuration to spare it the search; one named in SDT_JAVA_OPTS is still the one used
+     * (its pattern marks every line), and without one the node logs in the default layout.
+     */
+    @Test
+    void aLog4j2ConfigurationGivenInSdtJavaOptsIsTheOneUsed() throws Exception {
+        Path token = Files.writeString(dir.resolve("token"), "0123456789abcdef0123456789abcdef\n");
+        Path config = Files.writeString(dir.resolve("custom-log4j2.properties"), String.join("\n",
+                "appender.err.type = Console", "appender.err.name = err", "appender.err.target = SYSTEM_ERR",
+                "appender.err.layout.type = PatternLayout", "appender.err.layout.pattern = CUSTOM-LAYOUT %msg%n",
+                "rootLogger.level = info", "rootLogger.appenderRef.err.ref = err", ""));
+        assertTrue(serverLogs(Map.of("SDT_JAVA_OPTS", "-Dlog4j2.configurationFile=" + config), token)
+                .contains("CUSTOM-LAYOUT server listening"));
+        String plain = serverLogs(Map.of(), token);
+        assertTrue(plain.matches("(?s).*\\d{4}-\\d\\d-\\d\\d [0-9:.]+ INFO  SdtServer: server listening.*"), plain);
+    }
+
+    /** What a server started through ./sdt logs until it listens (then it is stopped). */
+    private String serverLogs(Map<String, String> env, Path token) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(Repo.root().resolve("sdt").toString(), "server", "--listen", "127.0.0.1:0",
+                "--token-file", token.toString()).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().putAll(env);
+        try (Node node = Node.start(pb)) {
+            assertTrue(node.until("server listening"), "started:\n" + node.err());
+            return node.err();
+        }
+    }
+
+    /** A node started through ./sdt, its stderr read line by line as it comes; closing it stops it. */
+    private record Node(Process process, StringBuilder lines, Thread reader) implements AutoCloseable {
+
+        static Node start(ProcessBuilder pb) throws java.io.IOException {
+            Process p = pb.start();
+            StringBuilder lines = new StringBuilder();
+            Thread reader = Thread.ofVirtual().start(() -> {
+                try (var r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getErrorStream()))) {
+                    for (String l; (l = r.readLine()) != null; ) {
+                        synchronized (lines) {
+                            lines.append(l).append('\n');
+                            lines.notifyAll();
+                        }
+                    }
+                } catch (java.io.IOException ignored) {
+                    // the process ended
+                } finally {
+                    synchronized (lines) {
+                        lines.notifyAll();
                     }
                 }
-            } catch (java.io.IOException ignored) {
-                // the process ended
-            } finally {
-                synchronized (err) {
-                    err.notifyAll();
-                }
+            });
+            return new Node(p, lines, reader);
+        }
+
+        boolean until(String text) throws InterruptedException {
+            return LauncherIT.until(lines, text, process);
+        }
+
+        String err() {
+            synchronized (lines) {
+                return lines.toString();
             }
-        });
-        try {
-            assertTrue(until(err, "server listening", p), "started:\n" + err);
-            Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(p.pid())).start();
-            assertEquals(0, kill.waitFor());
-            assertTrue(until(err, "SIGHUP: reloading", p), "SIGHUP reached the node:\n" + err);
-        } finally {
-            p.destroy();
-            if (!p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
-                p.destroyForcibly().waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            process.destroy();
+            if (!process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
             }
             reader.join(5_000);
         }
