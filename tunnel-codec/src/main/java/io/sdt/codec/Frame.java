@@ -37,6 +37,11 @@ public sealed interface Frame
     int NONCE_LENGTH = 32;
     /** Protocol version carried in HELLO and named by ALPN. */
     int VERSION = 1;
+    /**
+     * Most DATA payload bytes the opener of an early OPEN may send before OPEN_OK: the smallest receive
+     * window a node may advertise, so it is within every acceptor's window (PROTOCOL.md section 8).
+     */
+    int EARLY_DATA_MAX = 64 * 1024;
 
     FrameType type();
 
@@ -239,10 +244,12 @@ public sealed interface Frame
      * the L3 VPN mode, one per {@link Datagram}, after a {@link VpnConfig} each way; it has no target
      * ({@link #VPN_TARGET}), no window and none of the other flags (see {@link #vpn(int, int)}).
      * {@code proxyProtocol}: the acceptor puts a PROXY protocol v2 header naming {@code origin} before the
-     * stream it connects to the target (a TCP channel, not push, with an origin).
+     * stream it connects to the target (a TCP channel, not push, with an origin). {@code early}: the opener
+     * may send up to {@link #EARLY_DATA_MAX} bytes of DATA, and EOF, before the answer, which the acceptor
+     * holds until it has connected (a TCP channel, not push; only on a link whose ALPN is {@code sdt/1.1}).
      */
     record Open(int channel, int tunnelId, int window, boolean udp, boolean push, boolean sole, HostPort target,
-                HostPort origin, boolean relp, boolean vpn, boolean proxyProtocol) implements Frame {
+                HostPort origin, boolean relp, boolean vpn, boolean proxyProtocol, boolean early) implements Frame {
 
         /** The target of a vpn OPEN: its packets name their own destinations. */
         public static final HostPort VPN_TARGET = new HostPort("0.0.0.0", 0);
@@ -260,6 +267,14 @@ public sealed interface Frame
             if (proxyProtocol && (udp || push || vpn || origin == null)) {
                 throw new IllegalArgumentException("proxy-protocol applies to TCP channels with an origin, not push");
             }
+            if (early && (udp || push || vpn)) {
+                throw new IllegalArgumentException("early data applies to TCP stream channels only, not push or vpn");
+            }
+        }
+
+        public Open(int channel, int tunnelId, int window, boolean udp, boolean push, boolean sole, HostPort target,
+                    HostPort origin, boolean relp, boolean vpn, boolean proxyProtocol) {
+            this(channel, tunnelId, window, udp, push, sole, target, origin, relp, vpn, proxyProtocol, false);
         }
 
         public Open(int channel, int tunnelId, int window, boolean udp, boolean push, boolean sole, HostPort target,

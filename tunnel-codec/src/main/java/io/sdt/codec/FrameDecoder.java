@@ -135,7 +135,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
                 int tunnel = Varint.read(f, "tunnel id");
                 int window = Varint.read(f, "window");
                 int flags = readFlags(f, type, FLAG_UDP | FLAG_PUSH | FLAG_SOLE | FLAG_ORIGIN | FLAG_RELP | FLAG_VPN
-                        | FLAG_PROXY_PROTOCOL);
+                        | FLAG_PROXY_PROTOCOL | FLAG_EARLY);
                 if ((flags & FLAG_VPN) != 0 && flags != FLAG_VPN) {
                     throw new FrameException(FrameException.Reason.MALFORMED_FRAME, String.format(
                             "OPEN: the vpn flag excludes udp, push, sole, origin and relp (flags 0x%02x)", flags));
@@ -149,10 +149,14 @@ public final class FrameDecoder extends ByteToMessageDecoder {
                             "OPEN: the proxy-protocol flag needs origin, without udp and push (flags 0x%02x)", flags));
                 }
                 HostPort target = HostPort.decode(f);
+                if ((flags & FLAG_EARLY) != 0 && (flags & (FLAG_UDP | FLAG_PUSH)) != 0) {
+                    throw new FrameException(FrameException.Reason.MALFORMED_FRAME,
+                            String.format("OPEN: the early flag excludes udp and push (flags 0x%02x)", flags));
+                }
                 HostPort origin = (flags & FLAG_ORIGIN) != 0 ? HostPort.decode(f) : null;
                 yield new Frame.Open(channel, tunnel, window, (flags & FLAG_UDP) != 0, (flags & FLAG_PUSH) != 0,
                         (flags & FLAG_SOLE) != 0, target, origin, (flags & FLAG_RELP) != 0, (flags & FLAG_VPN) != 0,
-                        (flags & FLAG_PROXY_PROTOCOL) != 0);
+                        (flags & FLAG_PROXY_PROTOCOL) != 0, (flags & FLAG_EARLY) != 0);
             }
             case OPEN_OK -> new Frame.OpenOk(channel, Varint.read(f, "window"));
             case OPEN_FAIL -> new Frame.OpenFail(channel, ErrorCode.of(readByte(f, type)), readText(f));
@@ -210,6 +214,8 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     static final int FLAG_SOLE = 8;
     /** BIND only: a reverse dynamic (SOCKS5 / HTTP CONNECT) listener. */
     static final int FLAG_DYNAMIC = 16;
+    /** OPEN: the same bit as BIND's peer; DATA and EOF may follow before the answer (early data). */
+    static final int FLAG_EARLY = 4;
     /** OPEN: the same bit as BIND's dynamic; the egress sends a PROXY v2 header naming the origin. */
     static final int FLAG_PROXY_PROTOCOL = 16;
     /** OPEN only: the customer's address (the origin) follows the target. */

@@ -126,7 +126,8 @@ public final class FrameEncoder extends MessageToMessageEncoder<Frame> {
                 b.writeByte((open.udp() ? FrameDecoder.FLAG_UDP : 0) | (open.push() ? FrameDecoder.FLAG_PUSH : 0)
                         | (open.sole() ? FrameDecoder.FLAG_SOLE : 0) | (open.origin() != null ? FrameDecoder.FLAG_ORIGIN : 0)
                         | (open.relp() ? FrameDecoder.FLAG_RELP : 0) | (open.vpn() ? FrameDecoder.FLAG_VPN : 0)
-                        | (open.proxyProtocol() ? FrameDecoder.FLAG_PROXY_PROTOCOL : 0));
+                        | (open.proxyProtocol() ? FrameDecoder.FLAG_PROXY_PROTOCOL : 0)
+                        | (open.early() ? FrameDecoder.FLAG_EARLY : 0));
                 open.target().encode(b);
                 if (open.origin() != null) {
                     open.origin().encode(b);

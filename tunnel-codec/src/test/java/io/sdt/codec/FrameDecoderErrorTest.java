@@ -359,14 +359,15 @@ class FrameDecoderErrorTest {
 
     @ParameterizedTest
     @ValueSource(strings = {
-        "10 01 00 00 04 01 7f000001 0050", // OPEN flags 0x04 (peer is BIND-only)
+        "10 01 00 00 05 01 7f000001 0050", // OPEN early on UDP
+        "10 01 00 00 06 01 7f000001 0050", // OPEN early on push
+        "10 01 00 00 84 01 00000000 0000", // OPEN vpn with early
         "10 01 00 00 81 01 7f000001 0050", // OPEN vpn with udp
         "10 01 00 00 82 01 7f000001 0050", // OPEN vpn with push
         "10 01 00 00 88 01 7f000001 0050", // OPEN vpn with sole
         "10 01 00 00 a0 01 00000000 0000 01 7f000001 0050", // OPEN vpn with an origin
         "10 01 00 00 c0 01 00000000 0000", // OPEN vpn with relp
         "10 01 00 00 c2 01 00000000 0000", // OPEN vpn with relp and push
-        "10 01 00 00 84 01 00000000 0000", // OPEN vpn with the BIND-only peer bit
         "10 01 00 00 40 01 7f000001 0050", // OPEN relp without push
         "10 01 00 00 43 01 7f000001 0050", // OPEN relp on a UDP push channel
         "10 01 00 00 ff 01 7f000001 0050", // OPEN flags 0xff
@@ -422,7 +423,7 @@ class FrameDecoderErrorTest {
 
     @Test
     void byteByByteFailureClosesAtTheBadByte() {
-        byte[] badFlags = Wire.framed("10 01 00 00 04 01 7f000001 0050");
+        byte[] badFlags = Wire.framed("10 01 00 00 05 01 7f000001 0050"); // early on UDP
         byte[] wire = Wire.concat(Wire.encode(guard, new Frame.Ping(7)), badFlags);
         EmbeddedChannel ch = guard.codec(SMALL_MAX);
         int last = wire.length - 1;

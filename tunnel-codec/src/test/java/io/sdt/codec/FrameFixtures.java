@@ -150,6 +150,10 @@ final class FrameFixtures {
         m.put("SOLE_DATAGRAM empty", g -> new Frame.SoleDatagram(g.pattern(0)));
         m.put("SOLE_DATAGRAM 1400", g -> new Frame.SoleDatagram(g.pattern(1400)));
         m.put("OPEN udp sole", g -> new Frame.Open(1, 1, 0, true, false, true, IPV4));
+        m.put("OPEN tcp early", g -> new Frame.Open(7, 2, 65_536, false, false, false, NAME, null, false, false,
+                false, true));
+        m.put("OPEN tcp early with origin and proxy-protocol", g -> new Frame.Open(9, 2, 65_536, false, false, false,
+                IPV4, new HostPort("192.0.2.7", 50_123), false, false, true, true));
         m.put("OPEN vpn", g -> Frame.Open.vpn(1, 1));
         m.put("OPEN vpn max varints", g -> Frame.Open.vpn(MAX, MAX));
         m.put("VPN_CONFIG request", g -> new Frame.VpnConfig(1, clientId(), 0, List.of(), List.of()));
@@ -179,6 +183,7 @@ final class FrameFixtures {
                 new Frame.Unbind(2),
                 new Frame.Open(1, 1, 65_536, false, IPV4),
                 new Frame.OpenOk(1, 300),
+                new Frame.Open(3, 1, 65_536, false, false, false, IPV4, null, false, false, false, true),
                 Frame.Open.vpn(5, 3),
                 vpnGrant(5),
                 new Frame.Data(1, g.pattern(FrameEncoder.COPY_THRESHOLD + 44)),

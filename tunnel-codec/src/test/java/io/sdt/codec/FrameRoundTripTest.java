@@ -114,6 +114,8 @@ class FrameRoundTripTest {
                 Arguments.of(new Frame.Open(1, 2, 0, false, false, false, new HostPort("127.0.0.1", 80),
                         new HostPort("203.0.113.7", 5555), false, false, true),
                         "13 10 01 02 00 30 01 7f000001 0050 01 cb007107 15b3"),
+                Arguments.of(new Frame.Open(1, 2, 65_536, false, false, false, new HostPort("10.0.0.1", 80), null,
+                        false, false, false, true), "0e 10 01 02 808004 04 01 0a000001 0050"),
                 Arguments.of(new Frame.VpnConfig(1, FrameFixtures.clientId(), 0, List.of(), List.of()),
                         "17 1a 01 000102030405060708090a0b0c0d0e0f 0000 00 00 00"),
                 Arguments.of(new Frame.VpnConfig(1, FrameFixtures.clientId(), 1400, FrameFixtures.prefixes("10.8.0.2/24"),

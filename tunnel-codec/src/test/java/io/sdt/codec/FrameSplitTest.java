@@ -118,7 +118,7 @@ class FrameSplitTest {
         EmbeddedChannel ch = guard.codec();
         ch.writeInbound(guard.buffer(all));
         assertEquals(want, Wire.readFrames(ch));
-        assertEquals(50 * 25, want.size());
+        assertEquals(50 * 26, want.size());
     }
 
     @Test

@@ -209,6 +209,51 @@ class ConfigFileTest {
     }
 
     @Test
+    void aDynamicTunnelsOptimisticKeyIsTheSpecOptionAndPrintsBack() throws Exception {
+        Path yaml = Files.writeString(dir.resolve("opt.yaml"), """
+                node: client
+                link: {server: "127.0.0.1:7000", token: "0123456789abcdef0123456789abcdef"}
+                tunnels:
+                  - {mode: dynamic, bind: 1080, optimistic: true}
+                  - {mode: dynamic, bind: 1081}
+                  - {bind: 8080, target: "web:80", proxy_protocol: true}
+                """);
+        NodeConfig read = ConfigReader.read(yaml);
+        List<TunnelSpec> t = read.tunnels();
+        assertTrue(t.get(0).optimistic());
+        assertFalse(t.get(1).optimistic());
+        // --print-config keeps both options: reading its output back gives the same tunnels
+        String printed = ConfigWriter.write(read);
+        assertTrue(printed.contains("optimistic: true"), printed);
+        assertTrue(printed.contains("proxy_protocol: true"), printed);
+        List<TunnelSpec> back = ConfigReader.parse("printed.yaml", printed, name -> null).tunnels();
+        assertTrue(back.get(0).optimistic());
+        assertFalse(back.get(1).optimistic());
+        assertTrue(back.get(2).proxyProtocol());
+
+        for (String entry : List.of("{bind: 8080, target: \"web:80\", optimistic: true}",
+                "{direction: remote, mode: dynamic, bind: 1080, optimistic: true}")) {
+            Path bad = Files.writeString(dir.resolve("optb.yaml"), """
+                    node: client
+                    link: {server: "127.0.0.1:7000", token: "0123456789abcdef0123456789abcdef"}
+                    tunnels:
+                      - %s
+                    """.formatted(entry));
+            ConfigException e = assertThrows(ConfigException.class, () -> ConfigReader.read(bad));
+            assertTrue(e.getMessage().contains("tunnels[0].optimistic: applies to a local dynamic tunnel (-D) only"),
+                    e.getMessage());
+        }
+        Path notBoolean = Files.writeString(dir.resolve("optc.yaml"), """
+                node: client
+                link: {server: "127.0.0.1:7000", token: "0123456789abcdef0123456789abcdef"}
+                tunnels:
+                  - {mode: dynamic, bind: 1080, optimistic: sure}
+                """);
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigReader.read(notBoolean));
+        assertTrue(e.getMessage().contains("tunnels[0].optimistic: expected true or false"), e.getMessage());
+    }
+
+    @Test
     void adminTakesAnAddressOrAListenerWithATokenFile() throws Exception {
         Path token = Files.writeString(dir.resolve("admin-token"), "s3cret-admin-token\n");
         Path yaml = Files.writeString(dir.resolve("admin.yaml"), """

@@ -58,9 +58,16 @@ public final class Link {
     private volatile long upSince;
     /** The round trip of the last PING this side sent, in nanoseconds; -1 before the first PONG. */
     private volatile long rttNanos = -1;
+    /** Both ends speak {@value TlsSetup#ALPN_EARLY}: an OPEN may carry early data. */
+    private final boolean earlyData;
 
     Link(Channel channel, boolean client, LinkSettings settings, NodeStats stats, LinkHooks hooks) {
+        this(channel, client, settings, stats, hooks, false);
+    }
+
+    Link(Channel channel, boolean client, LinkSettings settings, NodeStats stats, LinkHooks hooks, boolean earlyData) {
         this.channel = channel;
+        this.earlyData = earlyData;
         this.client = client;
         this.settings = settings;
         this.stats = stats;
@@ -90,6 +97,16 @@ public final class Link {
 
     public Channel channel() {
         return channel;
+    }
+
+    /**
+     * Whether this link's streams may send early data: the customer's first bytes (up to
+     * {@link io.sdt.codec.Frame#EARLY_DATA_MAX}) right behind their OPEN instead of a round trip later, after
+     * OPEN_OK. Both ends chose ALPN {@value TlsSetup#ALPN_EARLY}; a peer that knows only
+     * {@value TlsSetup#ALPN} gets no early OPEN.
+     */
+    public boolean earlyData() {
+        return earlyData;
     }
 
     public EventLoop eventLoop() {
@@ -422,6 +439,8 @@ public final class Link {
             case Frame.Open o -> {
                 if (!isPeerId(o.channel()) || channels.containsKey(o.channel())) {
                     protocolViolation("OPEN with bad or duplicate channel id " + o.channel());
+                } else if (o.early() && !earlyData) {
+                    protocolViolation("early OPEN on a link whose ends did not agree on " + TlsSetup.ALPN_EARLY);
                 } else {
                     hooks.onOpen(this, o);
                 }

@@ -29,7 +29,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * Builds the TLS 1.3 contexts of a link on BoringSSL (netty-tcnative) with ALPN {@value #ALPN}.
+ * Builds the TLS 1.3 contexts of a link on BoringSSL (netty-tcnative) with ALPN {@value #ALPN_EARLY} or
+ * {@value #ALPN}: both sides offer both, the server picks the first it has, so two nodes of this version speak
+ * {@value #ALPN_EARLY} (version 1 with early data) and a node that knows only {@value #ALPN} is still served.
  *
  * <p>Without a certificate the server makes a fresh self-signed EC P-256 certificate at start-up.
  * Clients then skip chain validation: the link's token proofs are bound to the server's certificate
@@ -39,7 +41,10 @@ import javax.net.ssl.TrustManagerFactory;
  */
 public final class TlsSetup {
 
+    /** Protocol version 1. */
     public static final String ALPN = "sdt/1";
+    /** Version 1 with early data: an OPEN may carry the customer's first bytes (PROTOCOL.md section 8). */
+    public static final String ALPN_EARLY = "sdt/1.1";
 
     /**
      * Netty hands our key to BoringSSL through a key store that lives only in memory. The JDK's default type,
@@ -212,9 +217,14 @@ public final class TlsSetup {
         return tmf;
     }
 
+    /** Whether {@code alpn}, as the handshake chose it, is one of ours. */
+    static boolean speaksSdt(String alpn) {
+        return ALPN.equals(alpn) || ALPN_EARLY.equals(alpn);
+    }
+
     private static ApplicationProtocolConfig alpn() {
         return new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
                 ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, List.of(ALPN));
+                ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, List.of(ALPN_EARLY, ALPN));
     }
 }

@@ -32,11 +32,23 @@ import java.util.List;
  *                    or {@code null} (records are held in memory only)
  * @param relp        {@code relp[=in|out|both]}: which ends of a TCP push tunnel speak RELP (rsyslog's reliable
  *                    event logging protocol) instead of newline-terminated text
+ * @param proxyProtocol {@code proxy-protocol}: the egress sends a PROXY v2 header naming the customer first
+ * @param optimistic  {@code optimistic} ({@code -D} only): a SOCKS5 / HTTP CONNECT customer hears success as soon
+ *                    as its request is read, and its first bytes travel with the OPEN (early data); a refusal at
+ *                    the far node then reaches it as a reset instead of the protocol's error reply
  * @param text        the spec as the user wrote it
  */
 public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPort target, int maxChannels,
                          Duration idle, boolean push, HostPort peer, int recordMax, int spoolMax,
-                         DurablePush durable, Relp relp, boolean proxyProtocol, String text) {
+                         DurablePush durable, Relp relp, boolean proxyProtocol, boolean optimistic, String text) {
+
+    /** A spec without {@code ,optimistic}. */
+    public TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPort target, int maxChannels,
+                      Duration idle, boolean push, HostPort peer, int recordMax, int spoolMax,
+                      DurablePush durable, Relp relp, boolean proxyProtocol, String text) {
+        this(direction, udp, bind, target, maxChannels, idle, push, peer, recordMax, spoolMax, durable, relp,
+                proxyProtocol, false, text);
+    }
 
     /** A spec without {@code ,proxy-protocol}. */
     public TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPort target, int maxChannels,
@@ -105,6 +117,9 @@ public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPo
         if (spoolMax <= 0) {
             spoolMax = DEFAULT_SPOOL_MAX;
         }
+        if (optimistic && (target != null || direction != Direction.LOCAL)) {
+            throw new IllegalArgumentException("optimistic applies to a local dynamic (-D) listener only");
+        }
     }
 
     /** The implementation that serves this tunnel: router without a target, else push or forward. */
@@ -127,6 +142,12 @@ public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPo
             return ModeTag.PUSH;
         }
         return udp ? ModeTag.UDP : ModeTag.TCP;
+    }
+
+    /** This spec with {@code optimistic} set (a local dynamic listener). */
+    TunnelSpec withOptimistic() {
+        return new TunnelSpec(direction, udp, bind, target, maxChannels, idle, push, peer, recordMax, spoolMax, durable,
+                relp, proxyProtocol, true, text);
     }
 
     /** A router tunnel (SOCKS5 / HTTP CONNECT): each channel carries the target its customer asked for. */

@@ -340,7 +340,7 @@ public final class TunnelSpecParser {
     }
 
     /**
-     * Parses {@code -D [BIND_ADDR:]PORT[,max=N]}: a local SOCKS5 / HTTP CONNECT listener whose
+     * Parses {@code -D [BIND_ADDR:]PORT[,max=N][,optimistic]}: a local SOCKS5 / HTTP CONNECT listener whose
      * traffic exits at the server.
      */
     public static TunnelSpec parseDynamic(String text) {
@@ -350,17 +350,27 @@ public final class TunnelSpecParser {
         }
         String[] parts = text.split(",", -1);
         int max = 0;
+        boolean optimistic = false;
         for (int i = 1; i < parts.length; i++) {
             String opt = parts[i].strip();
             int eq = opt.indexOf('=');
             String key = eq < 0 ? opt : opt.substring(0, eq);
-            if (!key.equals("max")) {
-                throw new SpecException(where + "unknown option '" + key + "' (a dynamic listener takes only max=N)");
+            String value = eq < 0 ? null : opt.substring(eq + 1);
+            switch (key) {
+                case "max" -> {
+                    requireValue(where, key, value);
+                    max = parseInt(where, "max", value, 1, 1_000_000);
+                }
+                case "optimistic" -> {
+                    requireNoValue(where, key, value);
+                    optimistic = true;
+                }
+                default -> throw new SpecException(where + "unknown option '" + key
+                        + "' (a dynamic listener takes max=N and optimistic)");
             }
-            requireValue(where, key, eq < 0 ? null : opt.substring(eq + 1));
-            max = parseInt(where, "max", opt.substring(eq + 1), 1, 1_000_000);
         }
-        return dynamic(Direction.LOCAL, where, splitColons(where, parts[0]), max, text);
+        TunnelSpec spec = dynamic(Direction.LOCAL, where, splitColons(where, parts[0]), max, text);
+        return optimistic ? spec.withOptimistic() : spec;
     }
 
     private static TunnelSpec dynamic(Direction direction, String where, List<String> tokens, int max, String text) {

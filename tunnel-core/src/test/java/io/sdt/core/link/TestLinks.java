@@ -19,6 +19,12 @@ public final class TestLinks {
         return new Link(ch, client, settings, stats, hooks);
     }
 
+    /** A link whose ends agreed on early data (ALPN sdt/1.1). */
+    public static Link early(EmbeddedChannel ch, boolean client, LinkSettings settings, NodeStats stats,
+                             LinkHooks hooks) {
+        return new Link(ch, client, settings, stats, hooks, true);
+    }
+
     /** A link over any channel (a real socket whose pipeline carries the frame codec, say). */
     public static Link over(io.netty.channel.Channel ch, boolean client, LinkSettings settings, NodeStats stats,
                             LinkHooks hooks) {

@@ -47,6 +47,18 @@ class TlsSetupTest {
         }
     }
 
+    /**
+     * Both sides name early data's protocol first and version 1 second: a client of this version still reaches
+     * a server that knows only sdt/1, and such a server's clients still reach this one (EarlyDataIT).
+     */
+    @Test
+    void bothSidesOfferEarlyDataFirstAndTheFirstVersionSecond() throws Exception {
+        java.util.List<String> order = java.util.List.of(TlsSetup.ALPN_EARLY, TlsSetup.ALPN);
+        assertEquals(order, TlsSetup.client(TlsSetup.ClientOptions.DEFAULT).applicationProtocolNegotiator().protocols());
+        assertEquals(order, TlsSetup.server(TlsSetup.ServerOptions.SELF_SIGNED).context()
+                .applicationProtocolNegotiator().protocols());
+    }
+
     private static X509Certificate leaf(TlsSetup.ServerTls tls) throws Exception {
         return (X509Certificate) CertificateFactory.getInstance("X.509")
                 .generateCertificate(new ByteArrayInputStream(tls.leafCertificate()));

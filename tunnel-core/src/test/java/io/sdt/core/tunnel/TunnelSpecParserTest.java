@@ -161,15 +161,27 @@ class TunnelSpecParserTest {
         TunnelSpec v6 = TunnelSpecParser.parseDynamic("[::1]:0,max=3");
         assertEquals(new HostPort("::1", 0), v6.bind());
         assertEquals(3, v6.maxChannels());
+        assertFalse(v6.optimistic());
+        TunnelSpec optimistic = TunnelSpecParser.parseDynamic("0.0.0.0:1080,optimistic,max=5");
+        assertTrue(optimistic.optimistic());
+        assertEquals(5, optimistic.maxChannels());
+        assertEquals("0.0.0.0:1080,optimistic,max=5", optimistic.text());
         for (String[] bad : new String[][] {{"", "empty spec"}, {"a:b:c", "expected [BIND_ADDR:]PORT"},
                 {"99999", "port"}, {"1080,idle=5s", "unknown option 'idle'"}, {"1080,max=0", "max"},
-                {"1080,max", "max"}}) {
+                {"1080,max", "max"}, {"1080,optimistic=yes", "option optimistic takes no value"}}) {
             SpecException e = assertThrows(SpecException.class, () -> TunnelSpecParser.parseDynamic(bad[0]));
             assertTrue(e.getMessage().startsWith("-D"), e.getMessage());
             assertTrue(e.getMessage().contains(bad[1]), e.getMessage());
         }
         SpecException e = assertThrows(SpecException.class, () -> TunnelSpecParser.parse(Direction.LOCAL, "1080"));
         assertTrue(e.getMessage().contains("use -D"), e.getMessage());
+        // only a local dynamic listener can answer before the far node has: a forward has nobody to tell
+        SpecException forward = assertThrows(SpecException.class,
+                () -> TunnelSpecParser.parse(Direction.LOCAL, "8080:web:80,optimistic"));
+        assertTrue(forward.getMessage().contains("optimistic"), forward.getMessage());
+        SpecException reverse = assertThrows(SpecException.class,
+                () -> TunnelSpecParser.parse(Direction.REMOTE, "1080,optimistic"));
+        assertTrue(reverse.getMessage().contains("unknown option 'optimistic'"), reverse.getMessage());
     }
 
     @Test

@@ -46,7 +46,7 @@ public final class ConfigReader {
     private static final Set<String> VPN = Set.of("networks", "addresses", "routes", "device", "mtu");
     private static final Set<String> TUNNEL = Set.of("direction", "mode", "protocol", "bind", "target", "peer", "idle",
             "max", "record", "spool", "spool_dir", "fsync", "overflow", "spool_max", "relp",
-            "proxy_protocol");
+            "proxy_protocol", "optimistic");
     static final Set<String> LEVELS = Set.of("off", "fatal", "error", "warn", "info", "debug", "trace", "all");
     static final Set<String> AUDIT = Set.of("text", "json", "off");
 
@@ -338,6 +338,15 @@ public final class ConfigReader {
             problems.add(path + ".proxy_protocol: expected true or false");
         } else if (Boolean.TRUE.equals(proxyProtocol)) {
             spec.append(",proxy-protocol");
+        }
+        Object optimistic = m.get("optimistic");
+        if (optimistic != null && !(optimistic instanceof Boolean)) {
+            problems.add(path + ".optimistic: expected true or false");
+        } else if (Boolean.TRUE.equals(optimistic)) {
+            if (!"dynamic".equals(mode) || "remote".equals(direction)) {
+                problems.add(path + ".optimistic: applies to a local dynamic tunnel (-D) only");
+            }
+            spec.append(",optimistic");
         }
         for (String option : List.of("idle", "max", "record", "spool", "spool_dir", "fsync", "overflow", "spool_max",
                 "relp")) {

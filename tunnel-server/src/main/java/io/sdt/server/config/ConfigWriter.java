@@ -153,6 +153,12 @@ public final class ConfigWriter {
             if (t.maxChannels() > 0) {
                 plain(2, "max", Integer.toString(t.maxChannels()));
             }
+            if (t.proxyProtocol()) {
+                plain(2, "proxy_protocol", "true");
+            }
+            if (t.optimistic()) {
+                plain(2, "optimistic", "true");
+            }
             if (t.push() && !t.udp()) {
                 plain(2, "record", size(t.recordMax()));
                 plain(2, "spool", size(t.spoolMax()));

@@ -15,7 +15,8 @@ import io.sdt.core.tunnel.stream.StreamChannel;
 /**
  * The {@link ProxyBackend} of one customer socket of a dynamic tunnel: a CONNECT becomes a stream
  * channel of the link (OPEN carries the target) whose answer goes back as the protocol's reply, a UDP
- * ASSOCIATE becomes a set of datagram flows.
+ * ASSOCIATE becomes a set of datagram flows. An optimistic listener ({@code -D PORT,optimistic}) tells its customer
+ * success at once and lets the stream carry what it sends next with the OPEN, where the link allows early data.
  * Holds the customer's tunnel slot until it passes it on (to the stream or the association) or the
  * socket closes first. Confined to the link's event loop.
  */
@@ -34,6 +35,12 @@ final class LinkProxy implements ProxyBackend {
     @Override
     public void connect(Channel socket, HostPort target, ConnectResult result) {
         slotPassed = true;
+        if (tunnel.spec().optimistic() && link.earlyData()) {
+            // success now; the customer's first bytes ride with the OPEN, and a refusal becomes a reset
+            ByteBuf ahead = result.succeeded();
+            StreamChannel.ingress(link, socket, tunnel, target, OpenAnswer.optimistic(socket, ahead));
+            return;
+        }
         StreamChannel.ingress(link, socket, tunnel, target, new OpenAnswer() {
             @Override
             public ByteBuf accepted() {

@@ -33,6 +33,12 @@ import java.net.InetSocketAddress;
  * socket has completed, so a slow local reader stalls its own channel and nothing else. Bytes one socket
  * read brought beyond the credit wait in {@link HeldBytes}.
  *
+ * <p>Early data: on a link whose ends agreed on it ({@link Link#earlyData()}), an ingress whose customer waits
+ * for no reply ({@link OpenAnswer#early()}) reads it right away and sends up to {@link Frame#EARLY_DATA_MAX}
+ * bytes, and EOF, behind its OPEN instead of a round trip later; the egress holds them while it connects and
+ * writes them to the target first. They count against the egress's receive window like any DATA: the
+ * ingress's credit after OPEN_OK is the window OPEN_OK names less what it sent early.
+ *
  * <p>Half-close: the local socket's FIN becomes EOF; the peer's EOF becomes {@code shutdownOutput()}
  * after the pending writes. The local socket closes once both directions have ended, or at a CLOSE.
  *
@@ -73,6 +79,12 @@ public final class StreamChannel implements LinkChannel {
     private OpenAnswer answer;
     /** Ingress: when OPEN went out ({@code NodeStats.openSent()}). */
     private long openSentAt;
+    /** The OPEN was early: the ingress sends, and the egress takes, DATA and EOF before OPEN_OK. */
+    private boolean early;
+    /** Egress of an early OPEN, while connecting: what the ingress sent ahead, for the target; else null. */
+    private HeldBytes earlyIn;
+    /** Egress of an early OPEN: DATA payload bytes received before connecting. */
+    private int earlyReceived;
 
     private StreamChannel(Link link, int id, Tunnel tunnel, Tunnel meter, State state) {
         this.link = link;
@@ -98,12 +110,19 @@ public final class StreamChannel implements LinkChannel {
         StreamChannel sc = new StreamChannel(link, link.allocateChannelId(), tunnel, tunnel, State.OPENING);
         sc.answer = answer;
         sc.socket = socket;
+        sc.early = link.earlyData() && answer.early();
         link.register(sc.id, sc);
         socket.pipeline().addLast(PipelineNames.RELAY, new StreamRelayHandler(sc));
         sc.openSentAt = link.stats().openSent();
         HostPort origin = socket.remoteAddress() instanceof InetSocketAddress from ? HostPort.of(from) : null;
         link.writeAndFlush(new Frame.Open(sc.id, tunnel.id(), sc.window.size(), false, false, false, target,
-                origin, false, false, tunnel.spec().proxyProtocol() && origin != null));
+                origin, false, false, tunnel.spec().proxyProtocol() && origin != null, sc.early));
+        if (sc.early) {
+            sc.credit.open(Frame.EARLY_DATA_MAX);
+            sc.takeAhead(); // the customer's bytes so far, and then the socket's, follow the OPEN
+            sc.link.flush();
+            sc.readIfPossible();
+        }
     }
 
     /**
@@ -118,6 +137,7 @@ public final class StreamChannel implements LinkChannel {
     public static void egress(Link link, Frame.Open open, HostPort target, Outbound outbound, Tunnel tunnel) {
         StreamChannel sc = new StreamChannel(link, open.channel(), null, tunnel, State.CONNECTING);
         sc.credit.open(open.window());
+        sc.early = open.early();
         link.register(sc.id, sc);
         boolean proxyProtocol = tunnel != null && tunnel.spec().proxyProtocol();
         HostPort origin = proxyProtocol || open.proxyProtocol() ? open.origin() : null;
@@ -133,6 +153,7 @@ public final class StreamChannel implements LinkChannel {
         if (!f.isSuccess()) {
             closed();
             link.unregister(id);
+            releaseHeld();
             link.stats().openFailed();
             log.info("{}: channel {}: connect to {} failed: {}", link, id, target, f.cause().toString());
             link.writeAndFlush(new Frame.OpenFail(id, Connector.errorCode(f.cause()), Connector.message(target, f.cause())));
@@ -145,6 +166,16 @@ public final class StreamChannel implements LinkChannel {
         state = State.OPEN;
         link.stats().channelOpened();
         link.writeAndFlush(new Frame.OpenOk(id, window.size()));
+        if (earlyIn != null) {
+            while (!earlyIn.isEmpty()) {
+                writeLocal(earlyIn.take(Integer.MAX_VALUE));
+            }
+            earlyIn = null;
+            socket.flush();
+        }
+        if (eofReceived) {
+            endLocalOutput();
+        }
         readIfPossible();
     }
 
@@ -158,9 +189,23 @@ public final class StreamChannel implements LinkChannel {
         }
         link.stats().openAnswered(tunnel.spec().tag(), true, openSentAt);
         state = State.OPEN;
-        credit.open(peerWindow);
+        if (early) {
+            // what went ahead is in the window OPEN_OK names
+            long sentEarly = Frame.EARLY_DATA_MAX - credit.available();
+            if (peerWindow < sentEarly) {
+                link.protocolViolation("OPEN_OK for channel " + id + " names a window of " + peerWindow
+                        + " bytes, less than the " + sentEarly + " sent early");
+                return;
+            }
+            credit.open((int) (peerWindow - sentEarly));
+        } else {
+            credit.open(peerWindow);
+        }
         link.stats().channelOpened();
-        accepted();
+        if (!early) {
+            accepted();
+        }
+        answer = null;
         stalled = false;
         drainHeld();
         link.flush();
@@ -176,7 +221,7 @@ public final class StreamChannel implements LinkChannel {
         link.stats().openAnswered(tunnel.spec().tag(), false, openSentAt);
         closed();
         link.unregister(id);
-        held.release(); // what the customer sent before it half-closed (read at RDHUP) goes nowhere now
+        releaseHeld(); // what the customer sent ahead, or before it half-closed (read at RDHUP), goes nowhere now
         if (code == ErrorCode.DENIED) {
             log.warn("{}: {} refused by the peer: {}", link, tunnel, message);
         } else {
@@ -187,17 +232,25 @@ public final class StreamChannel implements LinkChannel {
         refused(code, message);
     }
 
-    /** The customer hears that the channel is open; what it sent ahead goes first. */
+    /** The customer hears that the channel is open (or, early, that it may go on); what it sent ahead goes first. */
     private void accepted() {
+        takeAhead();
+        if (socket instanceof DuplexChannel d && d.isInputShutdown()) {
+            onLocalInputEnded(); // a router's customer half-closed while its front end waited for the answer
+        }
+    }
+
+    /**
+     * What the customer sent ahead of the answer goes first. An early ingress takes it right after its OPEN,
+     * and does not look at the socket's input: a FIN read before the relay was in place is still to come from
+     * {@link EarlyInput}, behind the bytes it read with it.
+     */
+    private void takeAhead() {
         ByteBuf ahead = answer.accepted();
-        answer = null;
         if (ahead.isReadable()) {
             onLocalData(ahead);
         } else {
             ahead.release();
-        }
-        if (socket instanceof DuplexChannel d && d.isInputShutdown()) {
-            onLocalInputEnded();
         }
     }
 
@@ -210,6 +263,10 @@ public final class StreamChannel implements LinkChannel {
     @Override
     public void onData(ByteBuf payload) {
         int n = payload.readableBytes();
+        if (state == State.CONNECTING && early && !eofReceived) {
+            onEarlyData(payload, n);
+            return;
+        }
         if (state != State.OPEN || eofReceived) {
             link.reject(payload, "DATA for channel " + id + " in state " + state + (eofReceived ? " after EOF" : ""));
             return;
@@ -218,15 +275,41 @@ public final class StreamChannel implements LinkChannel {
             link.reject(payload, "channel " + id + " exceeded its window of " + window.size() + " bytes");
             return;
         }
-        link.stats().buffered(n);
         if (meter != null) {
             meter.receivedFromLink(n);
         }
-        socket.write(payload).addListener(f -> onLocalWritten(n));
+        writeLocal(payload);
         if (!flushRequested) {
             flushRequested = true;
             link.requestLocalFlush(this);
         }
+    }
+
+    /** Egress, connecting: DATA that came with an early OPEN waits for the target, within the early limit. */
+    private void onEarlyData(ByteBuf payload, int n) {
+        if (n > Frame.EARLY_DATA_MAX - earlyReceived) {
+            link.reject(payload, "channel " + id + " sent more than " + Frame.EARLY_DATA_MAX + " bytes before OPEN_OK");
+            return;
+        }
+        if (!window.receive(n)) {
+            link.reject(payload, "channel " + id + " exceeded its window of " + window.size() + " bytes");
+            return;
+        }
+        earlyReceived += n;
+        if (meter != null) {
+            meter.receivedFromLink(n);
+        }
+        if (earlyIn == null) {
+            earlyIn = new HeldBytes(link.stats());
+        }
+        earlyIn.add(payload);
+    }
+
+    /** Writes bytes from the peer to the local socket; their credit goes back once written. */
+    private void writeLocal(ByteBuf payload) {
+        int n = payload.readableBytes();
+        link.stats().buffered(n);
+        socket.write(payload).addListener(f -> onLocalWritten(n));
     }
 
     private void onLocalWritten(int n) {
@@ -269,10 +352,19 @@ public final class StreamChannel implements LinkChannel {
 
     @Override
     public void onEof() {
+        if (state == State.CONNECTING && early) {
+            eofReceived = true; // the target's output ends once it has what came early
+            return;
+        }
         if (state != State.OPEN || eofReceived) {
             return;
         }
         eofReceived = true;
+        endLocalOutput();
+    }
+
+    /** The peer sent EOF: the local socket's output ends after the writes before it. */
+    private void endLocalOutput() {
         socket.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
             if (socket.isActive() && socket instanceof DuplexChannel duplex) {
                 duplex.shutdownOutput().addListener(x -> {
@@ -288,7 +380,7 @@ public final class StreamChannel implements LinkChannel {
         State was = state;
         closed();
         link.unregister(id);
-        held.release();
+        releaseHeld();
         if (was == State.CONNECTING || was == State.CLOSED) {
             return;
         }
@@ -309,7 +401,7 @@ public final class StreamChannel implements LinkChannel {
     public void onLinkClosed() {
         State was = state;
         closed();
-        held.release();
+        releaseHeld();
         if (was == State.CONNECTING || was == State.CLOSED) {
             return;
         }
@@ -328,9 +420,9 @@ public final class StreamChannel implements LinkChannel {
             buf.release();
             return;
         }
-        // Before OPEN_OK nothing is pulled, but epoll reads anyway when the peer half-closes (RDHUP):
-        // keep those bytes until the channel is open; they are at most one socket buffer.
-        if (state == State.OPEN && held.isEmpty() && credit.fits(buf.readableBytes())) {
+        // Before OPEN_OK nothing is pulled (unless early), but epoll reads anyway when the peer half-closes
+        // (RDHUP): keep those bytes until the channel is open; they are at most one socket buffer.
+        if (sending() && held.isEmpty() && credit.fits(buf.readableBytes())) {
             send(buf);
         } else {
             held.add(buf);
@@ -345,7 +437,7 @@ public final class StreamChannel implements LinkChannel {
 
     void onLocalInputEnded() {
         inputEnded = true;
-        if (state == State.OPEN && held.isEmpty() && !eofSent) {
+        if (sending() && held.isEmpty() && !eofSent) {
             sendEof();
         }
     }
@@ -362,7 +454,7 @@ public final class StreamChannel implements LinkChannel {
         }
         closed();
         link.unregister(id);
-        held.release();
+        releaseHeld();
         finishedFrom(was);
         if (!link.isClosed()) {
             link.writeAndFlush(new Frame.Close(id, localFailed ? ErrorCode.RESET : ErrorCode.NONE));
@@ -384,7 +476,7 @@ public final class StreamChannel implements LinkChannel {
     }
 
     private void drainHeld() {
-        if (state != State.OPEN) {
+        if (!sending()) {
             return;
         }
         while (!held.isEmpty() && credit.available() > 0) {
@@ -393,7 +485,7 @@ public final class StreamChannel implements LinkChannel {
         if (!held.isEmpty()) {
             stalled();
         }
-        if (held.isEmpty() && inputEnded && !eofSent && state == State.OPEN) {
+        if (held.isEmpty() && inputEnded && !eofSent) {
             sendEof();
         }
     }
@@ -411,7 +503,12 @@ public final class StreamChannel implements LinkChannel {
     }
 
     private void readIfPossible() {
-        if (state != State.OPEN || inputEnded || eofSent || !held.isEmpty() || !socket.isActive()) {
+        if (!sending() || inputEnded || eofSent || !held.isEmpty() || !socket.isActive()) {
+            return;
+        }
+        if (socket instanceof DuplexChannel d && d.isInputShutdown()) {
+            // read to its end already, its last bytes and FIN still on their way to us (EarlyInput). Asking
+            // epoll to read such a socket again failed (epoll_ctl: ENOENT) and closed it with its request
             return;
         }
         if (credit.available() == 0) {
@@ -421,14 +518,31 @@ public final class StreamChannel implements LinkChannel {
         }
     }
 
-    /** Bytes to send and no credit: the peer's window is what limits this channel; counted once per stall. */
+    /** Whether local bytes may go to the link now: the channel is open, or an early ingress awaits its answer. */
+    private boolean sending() {
+        return state == State.OPEN || state == State.OPENING && early;
+    }
+
+    /**
+     * Bytes to send and no credit: the peer's window is what limits this channel; counted once per stall (not
+     * while an early ingress has used up what it may send before the answer).
+     */
     private void stalled() {
-        if (!stalled) {
+        if (!stalled && state == State.OPEN) {
             stalled = true;
             link.stats().windowStall();
         }
     }
 
+
+    /** Frees what the channel holds for either side. */
+    private void releaseHeld() {
+        held.release();
+        if (earlyIn != null) {
+            earlyIn.release();
+            earlyIn = null;
+        }
+    }
 
     /** The one way into state CLOSED: the receive window goes back to the node's budget. */
     private void closed() {

@@ -69,6 +69,7 @@ class StreamChannelTest {
         assertEquals(7, open.tunnelId());
         assertEquals(WINDOW, open.window(), "OPEN advertises this side's receive window");
         assertEquals(TARGET, open.target());
+        assertFalse(open.early(), "a link whose ends did not agree on early data (ALPN sdt/1) opens plainly");
     }
 
     @AfterEach

@@ -1,0 +1,242 @@
+package io.sdt.core;
+
+import io.sdt.core.link.TlsSetup;
+import io.sdt.core.testing.Await;
+import io.sdt.core.testing.HoldingRelay;
+import io.sdt.core.testing.LeakGuard;
+import io.sdt.core.testing.Nodes;
+import io.sdt.core.tunnel.TunnelSpec.Direction;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Early data end to end, on real TLS links: the customer's first bytes travel with the OPEN, so they reach
+ * the target while the far node's answer is still on its way back. A {@link HoldingRelay} between client and
+ * server holds every byte from the server back; what reaches the target meanwhile can only have come early.
+ * Also the optimistic SOCKS5 listener (success at once, a reset for a refusal) and the ALPN that decides
+ * whether a link may carry early data at all.
+ */
+@ExtendWith(LeakGuard.class)
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class EarlyDataIT {
+
+    private static final InetAddress V4 = InetAddress.getLoopbackAddress();
+    private static final byte[] REQUEST = "GET / HTTP/1.0\r\nHost: example\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] RESPONSE = "HTTP/1.0 200 OK\r\n\r\nearly".getBytes(StandardCharsets.US_ASCII);
+
+    @Test
+    void aForwardedCustomersRequestReachesTheTargetBeforeTheAnswerComesBack() throws Exception {
+        try (Nodes nodes = new Nodes(); ServerSocket target = new ServerSocket(0, 50, V4)) {
+            SdtServer server = nodes.server(b -> b.allowTarget("127.0.0.1:" + target.getLocalPort()));
+            try (HoldingRelay relay = new HoldingRelay(new InetSocketAddress(V4, server.address().getPort()))) {
+                SdtClient client = nodes.client(relay.port(),
+                        b -> b.forward(Direction.LOCAL, "0:127.0.0.1:" + target.getLocalPort()), true);
+                int entry = client.tunnels().get(0).boundAddress().getPort();
+                relay.holdReplies();
+                try (Socket customer = new Socket(V4, entry)) {
+                    customer.getOutputStream().write(REQUEST);
+                    customer.shutdownOutput(); // EOF may go early too
+                    target.setSoTimeout(10_000);
+                    try (Socket t = target.accept()) {
+                        t.setSoTimeout(10_000);
+                        assertArrayEquals(REQUEST, t.getInputStream().readAllBytes(),
+                                "the request and its end arrived while the server's answer was held");
+                        Await.until("OPEN_OK waits in the relay", Duration.ofSeconds(10), () -> relay.heldBytes() > 0);
+                        t.getOutputStream().write(RESPONSE);
+                        t.shutdownOutput();
+                        relay.release();
+                        customer.setSoTimeout(10_000);
+                        assertArrayEquals(RESPONSE, customer.getInputStream().readAllBytes());
+                    }
+                }
+                Await.until("the channel closed on both nodes", Duration.ofSeconds(10),
+                        () -> client.stats().channelsOpen() == 0 && server.stats().channelsOpen() == 0);
+            }
+        }
+    }
+
+    @Test
+    void aLargeFirstFlightSendsTheEarlyLimitAheadAndTheRestAfterTheAnswer() throws Exception {
+        int size = 300 * 1024; // beyond the early limit (64 KiB) and the default window (256 KiB)
+        byte[] upload = new byte[size];
+        new java.util.Random(7).nextBytes(upload);
+        try (Nodes nodes = new Nodes(); ServerSocket target = new ServerSocket(0, 50, V4)) {
+            SdtServer server = nodes.server(b -> b.allowTarget("127.0.0.1:" + target.getLocalPort()));
+            try (HoldingRelay relay = new HoldingRelay(new InetSocketAddress(V4, server.address().getPort()))) {
+                SdtClient client = nodes.client(relay.port(),
+                        b -> b.forward(Direction.LOCAL, "0:127.0.0.1:" + target.getLocalPort()), true);
+                int entry = client.tunnels().get(0).boundAddress().getPort();
+                relay.holdReplies();
+                try (Socket customer = new Socket(V4, entry)) {
+                    Thread writer = Thread.ofVirtual().start(() -> {
+                        try {
+                            customer.getOutputStream().write(upload);
+                            customer.shutdownOutput();
+                        } catch (IOException e) {
+                            // the assertions below say what went wrong
+                        }
+                    });
+                    target.setSoTimeout(10_000);
+                    try (Socket t = target.accept()) {
+                        t.setSoTimeout(10_000);
+                        InputStream in = t.getInputStream();
+                        byte[] ahead = in.readNBytes(64 * 1024);
+                        assertArrayEquals(java.util.Arrays.copyOf(upload, 64 * 1024), ahead, "the early limit, in order");
+                        t.setSoTimeout(500);
+                        assertThrows(java.net.SocketTimeoutException.class, in::read,
+                                "nothing beyond the early limit before the answer");
+                        relay.release();
+                        t.setSoTimeout(10_000);
+                        byte[] rest = in.readAllBytes();
+                        assertArrayEquals(java.util.Arrays.copyOfRange(upload, 64 * 1024, size), rest,
+                                "the rest follows the answer, within the window OPEN_OK gave");
+                    }
+                    writer.join(10_000);
+                }
+            }
+            assertEquals(0, server.stats().protocolErrors());
+        }
+    }
+
+    @Test
+    void anOptimisticSocksListenerAnswersAtOnceAndItsRequestRidesWithTheOpen() throws Exception {
+        try (Nodes nodes = new Nodes(); ServerSocket target = new ServerSocket(0, 50, V4)) {
+            SdtServer server = nodes.server(b -> b.allowTarget("127.0.0.1:" + target.getLocalPort()));
+            try (HoldingRelay relay = new HoldingRelay(new InetSocketAddress(V4, server.address().getPort()))) {
+                SdtClient client = nodes.client(relay.port(), b -> b.dynamic("0,optimistic"), true);
+                int proxy = client.tunnels().get(0).boundAddress().getPort();
+                relay.holdReplies();
+                try (Socket customer = new Socket(V4, proxy)) {
+                    customer.setSoTimeout(10_000);
+                    assertEquals(0, socksConnect(customer, new InetSocketAddress(V4, target.getLocalPort())),
+                            "REP 0x00 while nothing from the server can arrive");
+                    customer.getOutputStream().write(REQUEST);
+                    target.setSoTimeout(10_000);
+                    try (Socket t = target.accept()) {
+                        t.setSoTimeout(10_000);
+                        assertArrayEquals(REQUEST, t.getInputStream().readNBytes(REQUEST.length));
+                        t.getOutputStream().write(RESPONSE);
+                        t.shutdownOutput();
+                        relay.release();
+                        assertArrayEquals(RESPONSE, customer.getInputStream().readNBytes(RESPONSE.length));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void anOptimisticCustomerOfADeniedTargetIsResetNotToldTheStreamEnded() throws Exception {
+        try (Nodes nodes = new Nodes(); ServerSocket allowed = new ServerSocket(0, 50, V4);
+             ServerSocket forbidden = new ServerSocket(0, 50, V4)) {
+            SdtServer server = nodes.server(b -> b.allowTarget("127.0.0.1:" + allowed.getLocalPort()));
+            SdtClient client = nodes.client(server, b -> b.dynamic("0,optimistic"));
+            int proxy = client.tunnels().get(0).boundAddress().getPort();
+            try (Socket customer = new Socket(V4, proxy)) {
+                customer.setSoTimeout(10_000);
+                assertEquals(0, socksConnect(customer, new InetSocketAddress(V4, forbidden.getLocalPort())),
+                        "optimistic: success before the server has decided");
+                customer.getOutputStream().write(REQUEST);
+                assertThrows(IOException.class, () -> customer.getInputStream().read(),
+                        "the refusal arrives as a reset, never as a clean end of the stream");
+            }
+            forbidden.setSoTimeout(200);
+            assertThrows(java.net.SocketTimeoutException.class, forbidden::accept, "the denied target saw nothing");
+            assertEquals(1, server.stats().opensDenied(), "the server decided, and its audit trail says so");
+            Await.until("the slot came back", Duration.ofSeconds(10),
+                    () -> client.tunnels().get(0).activeChannels() == 0);
+            assertTrue(client.tunnels().get(0).lastError().contains("not allowed"), client.tunnels().get(0).lastError());
+        }
+    }
+
+    @Test
+    void aPlainSocksListenerStillAnswersARefusalInItsProtocol() throws Exception {
+        try (Nodes nodes = new Nodes(); ServerSocket forbidden = new ServerSocket(0, 50, V4)) {
+            SdtServer server = nodes.server(b -> b.allowTarget("127.0.0.1:1"));
+            SdtClient client = nodes.client(server, b -> b.dynamic("0"));
+            int proxy = client.tunnels().get(0).boundAddress().getPort();
+            try (Socket customer = new Socket(V4, proxy)) {
+                customer.setSoTimeout(10_000);
+                assertEquals(2, socksConnect(customer, new InetSocketAddress(V4, forbidden.getLocalPort())),
+                        "REP 0x02 (not allowed by ruleset) on a link that could carry early data");
+            }
+        }
+    }
+
+    @Test
+    void theServerSpeaksEarlyDataOnlyWithAClientThatOffersIt() throws Exception {
+        try (Nodes nodes = new Nodes()) {
+            SdtServer server = nodes.server(b -> { });
+            int port = server.address().getPort();
+            assertEquals(TlsSetup.ALPN, negotiate(port, TlsSetup.ALPN), "a client of the first version is served");
+            assertEquals(TlsSetup.ALPN_EARLY, negotiate(port, TlsSetup.ALPN_EARLY, TlsSetup.ALPN));
+            assertEquals(TlsSetup.ALPN_EARLY, negotiate(port, TlsSetup.ALPN, TlsSetup.ALPN_EARLY),
+                    "the server's preference decides");
+        }
+    }
+
+    // ---- helpers ----
+
+    /** A TLS handshake offering {@code protocols}; returns the one the server chose. */
+    private static String negotiate(int port, String... protocols) throws Exception {
+        SSLContext ctx = SSLContext.getInstance("TLSv1.3");
+        ctx.init(null, new TrustManager[] {new X509TrustManager() {
+            public void checkClientTrusted(X509Certificate[] c, String a) { }
+
+            public void checkServerTrusted(X509Certificate[] c, String a) { }
+
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        }}, null);
+        try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", port)) {
+            SSLParameters p = s.getSSLParameters();
+            p.setApplicationProtocols(protocols);
+            s.setSSLParameters(p);
+            s.setSoTimeout(5000);
+            s.startHandshake();
+            return s.getApplicationProtocol();
+        }
+    }
+
+    /** SOCKS5 greeting without authentication and CONNECT to {@code target}; returns the reply's REP byte. */
+    private static int socksConnect(Socket s, InetSocketAddress target) throws IOException {
+        OutputStream out = s.getOutputStream();
+        DataInputStream in = new DataInputStream(s.getInputStream());
+        out.write(new byte[] {5, 1, 0});
+        byte[] method = new byte[2];
+        in.readFully(method);
+        assertArrayEquals(new byte[] {5, 0}, method);
+        byte[] ip = target.getAddress().getAddress();
+        out.write(new byte[] {5, 1, 0, 1, ip[0], ip[1], ip[2], ip[3], (byte) (target.getPort() >> 8),
+                (byte) target.getPort()});
+        byte[] head = new byte[4];
+        in.readFully(head);
+        in.readFully(new byte[(head[3] == 1 ? 4 : 16) + 2]);
+        return head[1];
+    }
+}
