@@ -141,7 +141,7 @@ run_load() {
   RESULT=
   run_fg timeout $((secs + 60)) "${PIN_LOAD_CMD[@]}" "$JAVA" "$LOADER" load "$kind" "${ENTRY[$path]}" "$TARGET_PORT" \
     "$WORKERS" "$secs" >"$out" 2>&1 </dev/null || true
-  read -r _ rate _ okn _ failn < <(grep '^connects_per_s' "$out" || true) || true
+  read -r _ rate _ okn _ failn _ < <(grep '^connects_per_s' "$out" || true) || true
   [[ -n ${rate:-} ]] || { log "  load via $path failed: $(head -c 300 "$out")"; return 1; }
   ((failn > 0)) && log "  $path: $failn failed connects (ok $okn)"
   RESULT=$rate

@@ -5,9 +5,12 @@
 # SDT_VARIANTS: sdt-fixed4m, sdt-fixed32m), ssh -L (aes128-gcm) and stunnel: iperf3 with one stream and
 # four, and the interactive p99 (sockperf ping-pong, full round trip) idle and under bulk (one iperf3
 # stream through another entry of the same tunnel). Optional rows: --udp MBIT (iperf3 UDP goodput and
-# loss, direct and sdt -L /udp) and --router (SOCKS5 connects per second through sdt -D and ssh -D).
+# loss, direct and sdt -L /udp) and --router (connects per second, 16 workers: SOCKS5 through sdt -D and
+# ssh -D to a target that speaks first; and to one that waits for the client's byte, through -D, sdt's
+# -D ...,optimistic and -L, where early data saves a round trip). --router-only leaves out the iperf3 and
+# sockperf rows. SDT_BASE=DIR adds the path sdt-base: DIR/sdt (another checkout, built), for an A/B.
 # Usage (root): benchmarks/e2e/wan.sh [--rtt "0 20 100 200"] [--loss "0 0.1 1"] [--rate-mbit 1000]
-#               [--duration 10] [--paths "direct sdt ssh stunnel"] [--udp MBIT] [--router]
+#               [--duration 10] [--paths "direct sdt ssh stunnel"] [--udp MBIT] [--router] [--router-only]
 # Documentation: benchmarks/README.md section 6. Needs iproute2, iperf3, python3 (sockperf, ssh and
 # sshd, stunnel4 and openssl for their columns and rows; a missing one leaves them out); builds
 # nothing: run ./mvnw -pl benchmarks -am package -DskipTests first.
@@ -20,6 +23,7 @@ DURATION=10
 PATHS="direct sdt ssh stunnel"
 UDP_MBIT=0
 ROUTER=0
+BULK=1
 while (($#)); do
   case $1 in
     --rtt) RTTS=$2; shift 2 ;;
@@ -29,7 +33,8 @@ while (($#)); do
     --paths) PATHS=$2; shift 2 ;;
     --udp) UDP_MBIT=$2; shift 2 ;;
     --router) ROUTER=1; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --router-only) ROUTER=1; BULK=0; shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "wan.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -83,10 +88,11 @@ lab_up() {
 
 
 # ---- what runs in the lab ------------------------------------------------------------------------
-# B (10.201.0.2) runs iperf3 on :5201, sockperf on :11111 and (--router) the ConnectRate target on
-# :5401; every tunnel has entries in A: 127.0.0.1:5301 -> iperf3, :5311 -> sockperf, sdt also
-# :5321 TCP and UDP -> iperf3 (iperf3's UDP test has a TCP control connection on the same port) and a
-# SOCKS5 proxy on :1080 (ssh: :1080 too).
+# B (10.201.0.2) runs iperf3 on :5201, sockperf on :11111 and (--router) the ConnectRate targets on
+# :5401 (speaks first) and :5402 (answers the client's byte); every tunnel has entries in A:
+# 127.0.0.1:5301 -> iperf3, :5311 -> sockperf, :5331 -> :5402, a SOCKS5 proxy on :1080, sdt also :5321
+# TCP and UDP -> iperf3 (iperf3's UDP test has a TCP control connection on the same port) and an
+# optimistic SOCKS5 proxy on :1081.
 TUNNEL_PIDS=
 
 # stop_tunnels: the tunnel processes this script started, by pid
@@ -103,15 +109,16 @@ stop_tunnels() {
 
 # start_sdt VARIANT SPEC...: sdt server in B (link on 10.201.0.2:7000), client in A with SPECs
 start_sdt() {
-  local variant=$1 args=() i
+  local variant=$1 args=() i sdt=$ROOT/sdt
   shift
   [[ $variant == sdt-fixed4m ]] && args=(--window 4m --window-max 4m)
   [[ $variant == sdt-fixed32m ]] && args=(--window 32m --window-max 32m)
-  ip netns exec "$NB" "$ROOT/sdt" server --listen 10.201.0.2:7000 --token-file "$WORK/token" \
+  [[ $variant == sdt-base ]] && sdt=$SDT_BASE/sdt
+  ip netns exec "$NB" "$sdt" server --listen 10.201.0.2:7000 --token-file "$WORK/token" \
     --allow-target '127.0.0.1:*' "${args[@]}" > "$WORK/sdt-server.log" 2>&1 3>&- &
   TUNNEL_PIDS="$TUNNEL_PIDS $!"
   for i in $(seq 1 100); do grep -q "server listening" "$WORK/sdt-server.log" && break; sleep 0.1; done
-  ip netns exec "$NA" "$ROOT/sdt" client --server 10.201.0.2:7000 --token-file "$WORK/token" \
+  ip netns exec "$NA" "$sdt" client --server 10.201.0.2:7000 --token-file "$WORK/token" \
     "$@" "${args[@]}" > "$WORK/sdt-client.log" 2>&1 3>&- &
   TUNNEL_PIDS="$TUNNEL_PIDS $!"
   for i in $(seq 1 200); do grep -q "link up" "$WORK/sdt-client.log" && break; sleep 0.1; done
@@ -150,6 +157,7 @@ EOF
   ip netns exec "$NA" ssh -F /dev/null -N -T -c aes128-gcm@openssh.com -i "$d/id" -p 2222 \
     -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ExitOnForwardFailure=yes \
     -o LogLevel=ERROR -L 127.0.0.1:5301:127.0.0.1:5201 -L 127.0.0.1:5311:127.0.0.1:11111 -D 127.0.0.1:1080 \
+    -L 127.0.0.1:5331:127.0.0.1:5402 \
     root@10.201.0.2 > "$WORK/ssh.log" 2>&1 3>&- &
   TUNNEL_PIDS="$TUNNEL_PIDS $!"
   for i in $(seq 1 100); do
@@ -223,13 +231,23 @@ except Exception:
   log "$(tail -1 "$WORK/udp")"
 }
 
-# router_row PATH: SOCKS5 connects per second through 127.0.0.1:1080 in A to B's target, 16 workers
+# router_row PATH: connects per second from A, 16 workers (benchmarks/e2e/ConnectRate.java): SOCKS5 through
+# 127.0.0.1:1080 to B's target that speaks first; then to B's target that waits for the client's byte
+# ("request"): through :1080, through :1081 (sdt's optimistic -D, where the path has one) and through the
+# -L entry :5331
 router_row() {
-  local r
+  local kind=$1 entry=$2 target=$3 name=$4 req=${5:-} r
   r=$(timeout $((DURATION + 60)) ip netns exec "$NA" "$JAVA_HOME/bin/java" "$ROOT/benchmarks/e2e/ConnectRate.java" \
-    load socks5 1080 5401 16 "$DURATION" 2>/dev/null 3>&- | awk '/connects_per_s/ {print $2, $6}' || true)
-  printf '%-8s %-7s %-12s %14s %8s\n' "$RTT" "$LOSS" "$1" "${r% *}" "${r#* }" >> "$WORK/router"
+    load "$kind" "$entry" "$target" 16 "$DURATION" $req 2>/dev/null 3>&- | awk '/connects_per_s/ {print $2, $6, $8}' || true)
+  read -r rate failed ms <<< "${r:-- - -}"
+  printf '%-8s %-7s %-26s %12s %8s %10s\n' "$RTT" "$LOSS" "$name" "$rate" "$failed" "$ms" >> "$WORK/router"
   log "$(tail -1 "$WORK/router")"
+}
+router_rows() {
+  router_row socks5 1080 5401 "$1 -D"
+  router_row socks5 1080 5402 "$1 -D request" request
+  if [[ $1 == sdt ]]; then router_row socks5 1081 5402 "$1 -D,optimistic request" request; fi
+  router_row direct 5331 5402 "$1 -L request" request
 }
 
 SP_RTT=()
@@ -241,7 +259,7 @@ SDT_VARIANTS=${SDT_VARIANTS:-}
 printf '%-8s %-7s %-12s %10s %10s %12s %12s\n' "rtt ms" "loss %" path "1-stream" "4-stream" \
   "p99 idle ms" "p99 bulk ms" > "$WORK/table"
 printf '%-8s %-7s %-12s %10s %12s %10s\n' "rtt ms" "loss %" path "offered" "goodput Gb/s" "lost %" > "$WORK/udp"
-printf '%-8s %-7s %-12s %14s %8s\n' "rtt ms" "loss %" path "connects/s" "failed" > "$WORK/router"
+printf '%-8s %-7s %-26s %12s %8s %10s\n' "rtt ms" "loss %" path "connects/s" "failed" "ms/connect" > "$WORK/router"
 for RTT in $RTTS; do
   for LOSS in $LOSSES; do
     lab_up "$RTT" "$LOSS"
@@ -252,6 +270,8 @@ for RTT in $RTTS; do
     if ((ROUTER)); then
       ip netns exec "$NB" "$JAVA_HOME/bin/java" "$ROOT/benchmarks/e2e/ConnectRate.java" serve 5401 \
         > "$WORK/target.log" 2>&1 3>&- &
+      ip netns exec "$NB" "$JAVA_HOME/bin/java" "$ROOT/benchmarks/e2e/ConnectRate.java" serve 5402 request \
+        > "$WORK/target-request.log" 2>&1 3>&- &
     fi
     sleep 1
     ping=$(command -v ping >/dev/null && ip netns exec "$NA" ping -c 3 -i 0.2 -q 10.201.0.2 | awk -F/ '/rtt/ { print $5 }' || true)
@@ -259,14 +279,18 @@ for RTT in $RTTS; do
     for path in $PATHS $SDT_VARIANTS; do
       case $path in
         direct)
+          if ((!BULK)); then continue; fi
           measure direct 10.201.0.2 5201 11111
           if ((UDP_MBIT > 0)); then udp_row direct 10.201.0.2 5201; fi ;;
         sdt*)
+          optimistic=(-D 127.0.0.1:1081,optimistic)
+          [[ $path == sdt-base ]] && optimistic=()   # a tree from before the option
           if start_sdt "$path" -L 127.0.0.1:5301:127.0.0.1:5201 -L 127.0.0.1:5311:127.0.0.1:11111 \
-              -L 127.0.0.1:5321:127.0.0.1:5201 -L 127.0.0.1:5321:127.0.0.1:5201/udp -D 127.0.0.1:1080; then
-            measure "$path" 127.0.0.1 5301 5311
+              -L 127.0.0.1:5321:127.0.0.1:5201 -L 127.0.0.1:5321:127.0.0.1:5201/udp -D 127.0.0.1:1080 \
+              -L 127.0.0.1:5331:127.0.0.1:5402 "${optimistic[@]}"; then
+            if ((BULK)); then measure "$path" 127.0.0.1 5301 5311; fi
             if ((UDP_MBIT > 0)); then udp_row "$path" 127.0.0.1 5321; fi
-            if ((ROUTER)); then router_row "$path"; fi
+            if ((ROUTER)); then router_rows "$path"; fi
           else
             log "$path did not start"; tail -5 "$WORK/sdt-client.log" >&2
           fi
@@ -274,14 +298,15 @@ for RTT in $RTTS; do
         ssh)
           if ! command -v ssh >/dev/null; then log "ssh not installed: no ssh row"; continue; fi
           if start_ssh; then
-            measure ssh 127.0.0.1 5301 5311
-            if ((ROUTER)); then router_row ssh; fi
+            if ((BULK)); then measure ssh 127.0.0.1 5301 5311; fi
+            if ((ROUTER)); then router_rows ssh; fi
           else
             log "ssh did not start"; tail -5 "$WORK/ssh.log" "$WORK/sshd.log" >&2
           fi
           stop_tunnels ;;
         stunnel)
           if ! command -v stunnel >/dev/null; then log "stunnel not installed: no stunnel row"; continue; fi
+          if ((!BULK)); then continue; fi
           start_stunnel
           measure stunnel 127.0.0.1 5301 5311
           stop_tunnels ;;
@@ -293,8 +318,11 @@ for RTT in $RTTS; do
   done
 done
 echo
-echo "SDT WAN lab, $(date -u '+%Y-%m-%d %H:%M:%SZ'), $(nproc) CPU(s); bottleneck ${RATE} Mbit/s; iperf3 Gbit/s received (-t $DURATION -O 2);"
-echo "sockperf p99 of the round trip in ms, idle and while one iperf3 stream runs through the same tunnel"
-cat "$WORK/table"
+echo "SDT WAN lab, $(date -u '+%Y-%m-%d %H:%M:%SZ'), $(nproc) CPU(s); bottleneck ${RATE} Mbit/s"
+if ((BULK)); then
+  echo "iperf3 Gbit/s received (-t $DURATION -O 2); sockperf p99 of the round trip in ms, idle and while one iperf3"
+  echo "stream runs through the same tunnel"
+fi
+if ((BULK)); then cat "$WORK/table"; fi
 if ((UDP_MBIT > 0)); then echo; cat "$WORK/udp"; fi
 if ((ROUTER)); then echo; cat "$WORK/router"; fi
