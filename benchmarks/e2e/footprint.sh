@@ -5,7 +5,8 @@
 # own young generation sizing, -XX:NewRatio=2, as ./sdt ran before 2026-12-06; no-replay: the cache's method
 # profiles (JEP 515) not used, -XX:-AOTReplayTraining; serial: -XX:+UseSerialGC;
 # g1: -XX:+UseG1GC; small: ParallelGC with -Xmx64m -XX:MaxDirectMemorySize=64m -Xss512k; capped: ParallelGC, -Xms16m -Xmx256m
-# -XX:MaxDirectMemorySize=1g; capped-serial: the same with SerialGC).
+# -XX:MaxDirectMemorySize=1g; capped-serial: the same with SerialGC; arenas2: the default with glibc's
+# MALLOC_ARENA_MAX=2 in the environment, at most two malloc arenas instead of up to eight per core).
 #   start: launch of `sdt server` to its link port listening; launch of `sdt client` to its -L port
 #          listening and to its 'link up' line (medians over --rounds launches)
 #   rss:   VmRSS of the server and the client after 5 s idle with one -L tunnel and its link up
@@ -16,7 +17,7 @@
 #          node after 5 s; then --conns N connections through -L (each carried one byte there and back,
 #          IdleConnections.java) held idle, RSS again after 5 s; (RSS at N - RSS at 0) / N per node
 # Usage: benchmarks/e2e/footprint.sh [--rounds 3]
-#        [--variants "default wide-young no-replay serial g1 small capped capped-serial"]
+#        [--variants "default wide-young no-replay serial g1 small capped capped-serial arenas2"]
 #        [--udp-rate 500M] [--conns 10000]   (default variants: default serial g1 small; --conns 0 skips)
 # Needs iperf3 and python3 and a built sdt (./mvnw -q install -DskipTests makes the jar and the AOT cache).
 # Ends what it started, by pid. Compare figures only within one run. Documentation: benchmarks/README.md.
@@ -75,7 +76,15 @@ opts_of() {
     small) echo "-XX:+UseParallelGC -Xmx64m -XX:MaxDirectMemorySize=64m -Xss512k" ;;
     capped) echo "-XX:+UseParallelGC -Xms16m -Xmx256m -XX:MaxDirectMemorySize=1g" ;;
     capped-serial) echo "-XX:+UseSerialGC -Xms16m -Xmx256m -XX:MaxDirectMemorySize=1g" ;;
+    arenas2) echo "" ;;
     *) echo "footprint.sh: unknown variant $1" >&2; exit 2 ;;
+  esac
+}
+# env_of VARIANT: the environment the variant adds (VAR=VALUE words for env(1))
+env_of() {
+  case $1 in
+    arenas2) echo "MALLOC_ARENA_MAX=2" ;;
+    *) echo "SDT_FOOTPRINT_VARIANT=$1" ;;
   esac
 }
 
@@ -96,13 +105,13 @@ start_pair() {
   [[ $mode == cold ]] && aot=off
   srv=$(free_port); LT=$(free_port); LU=$(free_port); LI=$(free_port)
   t0=$(now_ms)
-  SDT_AOT=$aot SDT_JAVA_OPTS="$(opts_of "$v")" "$ROOT/sdt" server --listen "127.0.0.1:$srv" --token-file "$WORK/token" \
+  env $(env_of "$v") SDT_AOT=$aot SDT_JAVA_OPTS="$(opts_of "$v")" "$ROOT/sdt" server --listen "127.0.0.1:$srv" --token-file "$WORK/token" \
     --allow-target "127.0.0.1:$IPERF" --allow-target "127.0.0.1:$IDLE" > "$WORK/server.log" 2>&1 &
   SERVER_PID=$!; PIDS+=($SERVER_PID)
   await listening "$srv" || { tail "$WORK/server.log" >&2; return 1; }
   START_SERVER=$(($(now_ms) - t0))
   t0=$(now_ms)
-  SDT_AOT=$aot SDT_JAVA_OPTS="$(opts_of "$v")" "$ROOT/sdt" client --server "127.0.0.1:$srv" --token-file "$WORK/token" \
+  env $(env_of "$v") SDT_AOT=$aot SDT_JAVA_OPTS="$(opts_of "$v")" "$ROOT/sdt" client --server "127.0.0.1:$srv" --token-file "$WORK/token" \
     -L "$LT:127.0.0.1:$IPERF" -L "$LU:127.0.0.1:$IPERF/udp" -L "$LU:127.0.0.1:$IPERF" \
     -L "$LI:127.0.0.1:$IDLE" > "$WORK/client.log" 2>&1 &
   CLIENT_PID=$!; PIDS+=($CLIENT_PID)
