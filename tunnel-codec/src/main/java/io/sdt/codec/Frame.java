@@ -162,10 +162,11 @@ public sealed interface Frame
      * the link's only tunnel, so its single channel may use {@link SoleDatagram}s. {@code dynamic}
      * (reverse dynamic forwarding, {@code -R PORT}): the listener speaks SOCKS5 and HTTP CONNECT and
      * each channel it opens carries the target its customer asked for; it is TCP, never push or
-     * direct.
+     * direct. {@code optimistic} (dynamic only, on a link that agreed on early data): the listener answers
+     * a CONNECT with success at once and its channels open early.
      */
     record Bind(int tunnelId, boolean udp, boolean push, boolean sole, int idleMillis, int maxChannels, HostPort bind,
-                HostPort peer, boolean dynamic) implements Frame {
+                HostPort peer, boolean dynamic, boolean optimistic) implements Frame {
         public Bind {
             checkVarint(tunnelId, "tunnel id");
             checkVarint(idleMillis, "idle time");
@@ -173,6 +174,14 @@ public sealed interface Frame
             if (dynamic && (udp || push || peer != null)) {
                 throw new IllegalArgumentException("a dynamic BIND is TCP, without push or peer");
             }
+            if (optimistic && !dynamic) {
+                throw new IllegalArgumentException("only a dynamic BIND is optimistic");
+            }
+        }
+
+        public Bind(int tunnelId, boolean udp, boolean push, boolean sole, int idleMillis, int maxChannels,
+                    HostPort bind, HostPort peer, boolean dynamic) {
+            this(tunnelId, udp, push, sole, idleMillis, maxChannels, bind, peer, dynamic, false);
         }
 
         public Bind(int tunnelId, boolean udp, boolean push, boolean sole, int idleMillis, int maxChannels,

@@ -112,18 +112,23 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             case PONG -> new Frame.Pong(readLong(f, type));
             case BIND -> {
                 int tunnel = Varint.read(f, "tunnel id");
-                int flags = readFlags(f, type, FLAG_UDP | FLAG_PUSH | FLAG_PEER | FLAG_SOLE | FLAG_DYNAMIC);
+                int flags = readFlags(f, type, FLAG_UDP | FLAG_PUSH | FLAG_PEER | FLAG_SOLE | FLAG_DYNAMIC
+                        | FLAG_OPTIMISTIC);
                 boolean dynamic = (flags & FLAG_DYNAMIC) != 0;
                 if (dynamic && (flags & (FLAG_UDP | FLAG_PUSH | FLAG_PEER)) != 0) {
                     throw new FrameException(FrameException.Reason.MALFORMED_FRAME,
                             "BIND: the dynamic flag excludes udp, push and peer (flags " + flags + ")");
+                }
+                if ((flags & FLAG_OPTIMISTIC) != 0 && !dynamic) {
+                    throw new FrameException(FrameException.Reason.MALFORMED_FRAME,
+                            "BIND: the optimistic flag needs the dynamic flag (flags " + flags + ")");
                 }
                 int idle = Varint.read(f, "idle time");
                 int max = Varint.read(f, "channel limit");
                 HostPort bind = HostPort.decode(f);
                 HostPort peer = (flags & FLAG_PEER) != 0 ? HostPort.decode(f) : null;
                 yield new Frame.Bind(tunnel, (flags & FLAG_UDP) != 0, (flags & FLAG_PUSH) != 0,
-                        (flags & FLAG_SOLE) != 0, idle, max, bind, peer, dynamic);
+                        (flags & FLAG_SOLE) != 0, idle, max, bind, peer, dynamic, (flags & FLAG_OPTIMISTIC) != 0);
             }
             case BIND_OK -> new Frame.BindOk(Varint.read(f, "tunnel id"), HostPort.decode(f));
             case BIND_FAIL -> {
@@ -218,6 +223,8 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     static final int FLAG_EARLY = 4;
     /** OPEN: the same bit as BIND's dynamic; the egress sends a PROXY v2 header naming the origin. */
     static final int FLAG_PROXY_PROTOCOL = 16;
+    /** BIND only, with dynamic: the listener answers CONNECTs at once and opens its channels early. */
+    static final int FLAG_OPTIMISTIC = 32;
     /** OPEN only: the customer's address (the origin) follows the target. */
     static final int FLAG_ORIGIN = 32;
     /** OPEN only, with push: the egress speaks RELP to the target (rsyslog's reliable event logging protocol). */

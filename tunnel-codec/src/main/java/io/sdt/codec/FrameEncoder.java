@@ -101,7 +101,8 @@ public final class FrameEncoder extends MessageToMessageEncoder<Frame> {
                 Varint.write(b, bind.tunnelId());
                 b.writeByte((bind.udp() ? FrameDecoder.FLAG_UDP : 0) | (bind.push() ? FrameDecoder.FLAG_PUSH : 0)
                         | (bind.peer() != null ? FrameDecoder.FLAG_PEER : 0) | (bind.sole() ? FrameDecoder.FLAG_SOLE : 0)
-                        | (bind.dynamic() ? FrameDecoder.FLAG_DYNAMIC : 0));
+                        | (bind.dynamic() ? FrameDecoder.FLAG_DYNAMIC : 0)
+                        | (bind.optimistic() ? FrameDecoder.FLAG_OPTIMISTIC : 0));
                 Varint.write(b, bind.idleMillis());
                 Varint.write(b, bind.maxChannels());
                 bind.bind().encode(b);

@@ -371,10 +371,11 @@ class FrameDecoderErrorTest {
         "10 01 00 00 40 01 7f000001 0050", // OPEN relp without push
         "10 01 00 00 43 01 7f000001 0050", // OPEN relp on a UDP push channel
         "10 01 00 00 ff 01 7f000001 0050", // OPEN flags 0xff
-        "08 07 20 00 00 01 7f000001 0050", // BIND flags 0x20
         "08 07 11 00 00 01 7f000001 0050", // BIND dynamic with udp
         "08 07 12 00 00 01 7f000001 0050", // BIND dynamic with push
         "08 07 14 00 00 01 7f000001 0050 01 7f000001 0050", // BIND dynamic with peer
+        "08 07 20 00 00 01 7f000001 0050", // BIND optimistic without dynamic
+        "08 07 40 00 00 01 7f000001 0050", // BIND flags 0x40
         "10 01 00 00 10 01 7f000001 0050", // OPEN proxy-protocol without an origin
         "10 01 00 00 31 01 7f000001 0050 01 7f000001 0050", // OPEN proxy-protocol on UDP
         "10 01 00 00 32 01 7f000001 0050 01 7f000001 0050", // OPEN proxy-protocol on push

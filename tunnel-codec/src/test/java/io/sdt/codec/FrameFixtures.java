@@ -104,6 +104,7 @@ final class FrameFixtures {
         m.put("BIND push with peer", g -> new Frame.Bind(4, true, true, 0, 0, IPV4_ANY, new HostPort("10.0.0.5", 0)));
         m.put("BIND tcp with ipv6 peer", g -> new Frame.Bind(5, false, false, 0, 2, IPV4_ANY, new HostPort("fd00::5", 443)));
         m.put("BIND dynamic", g -> new Frame.Bind(6, false, false, false, 0, 64, IPV4_ANY, null, true));
+        m.put("BIND dynamic optimistic", g -> new Frame.Bind(8, false, false, false, 0, 0, IPV4_ANY, null, true, true));
         m.put("BIND domain", g -> new Frame.Bind(7, false, NAME));
         m.put("BIND_OK ipv4", g -> new Frame.BindOk(7, IPV4));
         m.put("BIND_OK ipv6 max tunnel", g -> new Frame.BindOk(MAX, IPV6));

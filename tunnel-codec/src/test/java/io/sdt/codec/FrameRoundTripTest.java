@@ -89,6 +89,8 @@ class FrameRoundTripTest {
                 Arguments.of(new Frame.Ping(0x0102030405060708L), "09 06 0102030405060708"),
                 Arguments.of(new Frame.Pong(-1), "09 07 ffffffffffffffff"),
                 Arguments.of(new Frame.Bind(7, true, new HostPort("127.0.0.1", 8080)), "0c 08 07 01 00 00 01 7f000001 1f90"),
+                Arguments.of(new Frame.Bind(7, false, false, false, 0, 0, new HostPort("127.0.0.1", 1080), null, true, true),
+                        "0c 08 07 30 00 00 01 7f000001 0438"),
                 Arguments.of(new Frame.Bind(7, true, 60_000, 300, new HostPort("127.0.0.1", 8080)),
                         "0f 08 07 01 e0d403 ac02 01 7f000001 1f90"),
                 Arguments.of(new Frame.BindOk(300, new HostPort("::1", 443)),

@@ -137,7 +137,7 @@ final class ClientTunnels {
     void bindAll(Link up) {
         for (Tunnel t : list) {
             if (t.spec().direction() == TunnelSpec.Direction.REMOTE) {
-                up.write(bindFrame(t));
+                up.write(bindFrame(up, t));
             }
         }
         up.flush();
@@ -145,7 +145,7 @@ final class ClientTunnels {
 
     /** Asks the server for remote tunnel {@code t}'s listener again (a BIND that failed). Link loop only. */
     void bind(Link up, Tunnel t) {
-        up.writeAndFlush(bindFrame(t));
+        up.writeAndFlush(bindFrame(up, t));
     }
 
     /** Withdraws every remote tunnel's listener (UNBIND; the client drains). Link loop only. */
@@ -158,13 +158,16 @@ final class ClientTunnels {
         up.flush();
     }
 
-    /** The BIND that asks the server for remote tunnel {@code t}'s listener. */
-    private Frame.Bind bindFrame(Tunnel t) {
+    /**
+     * The BIND that asks the server behind {@code up} for remote tunnel {@code t}'s listener. An optimistic
+     * reverse dynamic listener needs early data, so a server that does not speak it gets a plain one.
+     */
+    private Frame.Bind bindFrame(Link up, Tunnel t) {
         TunnelSpec spec = t.spec();
         // the idle field carries idle= for UDP, record= for TCP push (see docs/PROTOCOL.md)
         int param = spec.udp() ? (int) spec.idle().toMillis() : spec.push() ? spec.recordMax() : 0;
         return new Frame.Bind(t.id(), spec.udp(), spec.push(), sole(), param, spec.maxChannels(), spec.bind(),
-                spec.peer(), spec.dynamic());
+                spec.peer(), spec.dynamic(), spec.optimistic() && up.earlyData());
     }
 
     /**
@@ -219,7 +222,7 @@ final class ClientTunnels {
                 }
                 for (Tunnel t : added) {
                     if (t.spec().direction() == TunnelSpec.Direction.REMOTE) {
-                        up.write(bindFrame(t));
+                        up.write(bindFrame(up, t));
                     }
                 }
                 up.flush();

@@ -150,8 +150,8 @@ final class ServerHooks implements LinkHooks {
     private static TunnelSpec spec(Frame.Bind bind, boolean tcpPush) {
         return new TunnelSpec(TunnelSpec.Direction.REMOTE, bind.udp(), bind.bind(), bind.dynamic() ? null : bind.bind(),
                 bind.maxChannels(), !tcpPush && bind.idleMillis() > 0 ? Duration.ofMillis(bind.idleMillis()) : null,
-                bind.push(), bind.peer(), tcpPush ? bind.idleMillis() : 0, 0, null,
-                bind.bind() + (bind.udp() ? "/udp" : "") + "#" + bind.tunnelId());
+                bind.push(), bind.peer(), tcpPush ? bind.idleMillis() : 0, 0, null, TunnelSpec.Relp.NONE, false,
+                bind.optimistic(), bind.bind() + (bind.udp() ? "/udp" : "") + "#" + bind.tunnelId());
     }
 
     private void listen(Link link, Frame.Bind bind, Tunnel tunnel, Binds mine) {

@@ -217,6 +217,8 @@ class ConfigFileTest {
                   - {mode: dynamic, bind: 1080, optimistic: true}
                   - {mode: dynamic, bind: 1081}
                   - {bind: 8080, target: "web:80", proxy_protocol: true}
+                  - {direction: remote, mode: dynamic, bind: 1082, optimistic: true}
+                policy: {allow_target: ["*"]}
                 """);
         NodeConfig read = ConfigReader.read(yaml);
         List<TunnelSpec> t = read.tunnels();
@@ -230,9 +232,10 @@ class ConfigFileTest {
         assertTrue(back.get(0).optimistic());
         assertFalse(back.get(1).optimistic());
         assertTrue(back.get(2).proxyProtocol());
+        assertTrue(back.get(3).optimistic() && back.get(3).direction() == TunnelSpec.Direction.REMOTE);
 
         for (String entry : List.of("{bind: 8080, target: \"web:80\", optimistic: true}",
-                "{direction: remote, mode: dynamic, bind: 1080, optimistic: true}")) {
+                "{direction: remote, bind: 8080, target: \"web:80\", optimistic: true}")) {
             Path bad = Files.writeString(dir.resolve("optb.yaml"), """
                     node: client
                     link: {server: "127.0.0.1:7000", token: "0123456789abcdef0123456789abcdef"}
@@ -240,7 +243,7 @@ class ConfigFileTest {
                       - %s
                     """.formatted(entry));
             ConfigException e = assertThrows(ConfigException.class, () -> ConfigReader.read(bad));
-            assertTrue(e.getMessage().contains("tunnels[0].optimistic: applies to a local dynamic tunnel (-D) only"),
+            assertTrue(e.getMessage().contains("tunnels[0].optimistic: applies to a dynamic tunnel only"),
                     e.getMessage());
         }
         Path notBoolean = Files.writeString(dir.resolve("optc.yaml"), """

@@ -12,8 +12,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * What the two sides of link authentication share: the deadline for TLS plus authentication, the checks
- * on TLS completion (success, ALPN {@value TlsSetup#ALPN_EARLY} or {@value TlsSetup#ALPN}), releasing every frame read, and the switch
- * of the pipeline from {@code auth} to {@code idle -> link} once authenticated ({@link PipelineNames}).
+ * on TLS completion (success, ALPN {@value TlsSetup#ALPN_EARLY} or {@value TlsSetup#ALPN}), releasing every
+ * frame read, and the switch of the pipeline from {@code auth} to {@code idle -> link} once authenticated
+ * ({@link PipelineNames}).
  * Subclasses speak their side of the exchange. Confined to the connection's event loop.
  */
 abstract class HandshakeHandler extends ChannelInboundHandlerAdapter {
@@ -111,7 +112,8 @@ abstract class HandshakeHandler extends ChannelInboundHandlerAdapter {
      */
     final Link becomeLink(ChannelHandlerContext ctx, boolean client) {
         stopTimer();
-        boolean early = TlsSetup.ALPN_EARLY.equals(((SslHandler) ctx.pipeline().get(PipelineNames.TLS)).applicationProtocol());
+        String alpn = ((SslHandler) ctx.pipeline().get(PipelineNames.TLS)).applicationProtocol();
+        boolean early = TlsSetup.ALPN_EARLY.equals(alpn);
         Link link = new Link(ctx.channel(), client, settings, stats, hooks, early);
         ctx.pipeline().addBefore(PipelineNames.AUTH, PipelineNames.IDLE, Heartbeat.idleDetector(settings));
         ctx.pipeline().replace(this, PipelineNames.LINK, new LinkHandler(link));

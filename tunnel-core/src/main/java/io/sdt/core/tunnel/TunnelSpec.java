@@ -33,7 +33,8 @@ import java.util.List;
  * @param relp        {@code relp[=in|out|both]}: which ends of a TCP push tunnel speak RELP (rsyslog's reliable
  *                    event logging protocol) instead of newline-terminated text
  * @param proxyProtocol {@code proxy-protocol}: the egress sends a PROXY v2 header naming the customer first
- * @param optimistic  {@code optimistic} ({@code -D} only): a SOCKS5 / HTTP CONNECT customer hears success as soon
+ * @param optimistic  {@code optimistic} ({@code -D}, {@code -R} without target): a SOCKS5 / HTTP CONNECT customer
+ *                    hears success as soon
  *                    as its request is read, and its first bytes travel with the OPEN (early data); a refusal at
  *                    the far node then reaches it as a reset instead of the protocol's error reply
  * @param text        the spec as the user wrote it
@@ -117,8 +118,8 @@ public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPo
         if (spoolMax <= 0) {
             spoolMax = DEFAULT_SPOOL_MAX;
         }
-        if (optimistic && (target != null || direction != Direction.LOCAL)) {
-            throw new IllegalArgumentException("optimistic applies to a local dynamic (-D) listener only");
+        if (optimistic && target != null) {
+            throw new IllegalArgumentException("optimistic applies to a dynamic listener only");
         }
     }
 
@@ -144,7 +145,7 @@ public record TunnelSpec(Direction direction, boolean udp, HostPort bind, HostPo
         return udp ? ModeTag.UDP : ModeTag.TCP;
     }
 
-    /** This spec with {@code optimistic} set (a local dynamic listener). */
+    /** This spec with {@code optimistic} set (a dynamic listener). */
     TunnelSpec withOptimistic() {
         return new TunnelSpec(direction, udp, bind, target, maxChannels, idle, push, peer, recordMax, spoolMax, durable,
                 relp, proxyProtocol, true, text);

@@ -55,6 +55,7 @@ public final class TunnelSpecParser {
         long spoolDiskMax = 0;
         TunnelSpec.Relp relp = TunnelSpec.Relp.NONE;
         boolean proxyProtocol = false;
+        boolean optimistic = false;
         List<String> unsupported = new ArrayList<>();
         for (int i = 1; i < parts.length; i++) {
             String opt = parts[i].strip();
@@ -68,6 +69,10 @@ public final class TunnelSpecParser {
                 case "proxy-protocol" -> {
                     requireNoValue(where, key, value);
                     proxyProtocol = true;
+                }
+                case "optimistic" -> {
+                    requireNoValue(where, key, value);
+                    optimistic = true;
                 }
                 case "peer" -> {
                     requireValue(where, key, value);
@@ -124,8 +129,8 @@ public final class TunnelSpecParser {
                 case "" -> throw new SpecException(where + "empty option");
                 default -> throw new SpecException(where + "unknown option '" + key
                         + "' (expected push, peer=IP:PORT, idle=DURATION, max=N, record=SIZE, spool=SIZE, spool-dir=DIR,"
-                        + " fsync=always|interval|never, overflow=block|drop, spool-max=SIZE, relp[=in|out|both] or"
-                        + " proxy-protocol)");
+                        + " fsync=always|interval|never, overflow=block|drop, spool-max=SIZE, relp[=in|out|both],"
+                        + " proxy-protocol or, for a reverse dynamic listener, optimistic)");
             }
         }
         List<String> tokens = splitColons(where, addr);
@@ -134,12 +139,18 @@ public final class TunnelSpecParser {
                 // reverse dynamic forwarding, OpenSSH's -R [BIND_ADDR:]PORT
                 if (udp || push || peer != null || idle != null || recordMax > 0 || spoolMax > 0 || spoolDir != null
                         || relp != TunnelSpec.Relp.NONE || proxyProtocol) {
-                    throw new SpecException(where + "a reverse dynamic listener (no target) takes only max=N");
+                    throw new SpecException(where + "a reverse dynamic listener (no target) takes only max=N and"
+                            + " optimistic");
                 }
-                return dynamic(direction, where, tokens, max, text);
+                TunnelSpec spec = dynamic(direction, where, tokens, max, text);
+                return optimistic ? spec.withOptimistic() : spec;
             }
             throw new SpecException(where + "missing target (expected [BIND_ADDR:]PORT:HOST:HOSTPORT; "
                     + "for a SOCKS5/HTTP CONNECT listener use -D [BIND_ADDR:]PORT)");
+        }
+        if (optimistic) {
+            throw new SpecException(where + "optimistic applies to a dynamic listener only (-D, or -R without"
+                    + " a target)");
         }
         if (tokens.size() != 3 && tokens.size() != 4) {
             throw new SpecException(where + "expected [BIND_ADDR:]PORT:HOST:HOSTPORT (IPv6 addresses in brackets)");

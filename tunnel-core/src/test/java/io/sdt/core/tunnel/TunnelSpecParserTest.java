@@ -179,9 +179,13 @@ class TunnelSpecParserTest {
         SpecException forward = assertThrows(SpecException.class,
                 () -> TunnelSpecParser.parse(Direction.LOCAL, "8080:web:80,optimistic"));
         assertTrue(forward.getMessage().contains("optimistic"), forward.getMessage());
-        SpecException reverse = assertThrows(SpecException.class,
-                () -> TunnelSpecParser.parse(Direction.REMOTE, "1080,optimistic"));
-        assertTrue(reverse.getMessage().contains("unknown option 'optimistic'"), reverse.getMessage());
+        SpecException reverseForward = assertThrows(SpecException.class,
+                () -> TunnelSpecParser.parse(Direction.REMOTE, "8080:web:80,optimistic"));
+        assertTrue(reverseForward.getMessage().contains("optimistic applies to a dynamic listener only"),
+                reverseForward.getMessage());
+        TunnelSpec reverse = TunnelSpecParser.parse(Direction.REMOTE, "1080,optimistic");
+        assertTrue(reverse.dynamic() && reverse.optimistic(), "a reverse dynamic listener may be optimistic");
+        assertFalse(TunnelSpecParser.parse(Direction.REMOTE, "1080").optimistic());
     }
 
     @Test

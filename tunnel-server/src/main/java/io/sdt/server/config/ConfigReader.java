@@ -343,8 +343,8 @@ public final class ConfigReader {
         if (optimistic != null && !(optimistic instanceof Boolean)) {
             problems.add(path + ".optimistic: expected true or false");
         } else if (Boolean.TRUE.equals(optimistic)) {
-            if (!"dynamic".equals(mode) || "remote".equals(direction)) {
-                problems.add(path + ".optimistic: applies to a local dynamic tunnel (-D) only");
+            if (!"dynamic".equals(mode)) {
+                problems.add(path + ".optimistic: applies to a dynamic tunnel only");
             }
             spec.append(",optimistic");
         }

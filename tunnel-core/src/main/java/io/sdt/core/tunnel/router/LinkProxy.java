@@ -15,8 +15,9 @@ import io.sdt.core.tunnel.stream.StreamChannel;
 /**
  * The {@link ProxyBackend} of one customer socket of a dynamic tunnel: a CONNECT becomes a stream
  * channel of the link (OPEN carries the target) whose answer goes back as the protocol's reply, a UDP
- * ASSOCIATE becomes a set of datagram flows. An optimistic listener ({@code -D PORT,optimistic}) tells its customer
- * success at once and lets the stream carry what it sends next with the OPEN, where the link allows early data.
+ * ASSOCIATE becomes a set of datagram flows. An optimistic listener ({@code -D PORT,optimistic}, or the server's
+ * reverse dynamic one whose BIND said so) tells its customer success at once and lets the stream carry what it
+ * sends next with the OPEN, where the link allows early data.
  * Holds the customer's tunnel slot until it passes it on (to the stream or the association) or the
  * socket closes first. Confined to the link's event loop.
  */
