@@ -40,11 +40,11 @@ final class ClientCommand implements Callable<Integer>, QuickLine.Command {
     List<String> local = new ArrayList<>();
 
     @Option(names = "-R", paramLabel = "SPEC",
-            description = "Remote forward: [BIND_ADDR:]PORT:HOST:HOSTPORT[/tcp|/udp][,idle=D][,max=N][,peer=IP:PORT][,push]. Listens on the server, connects from here.")
+            description = "Remote forward: [BIND_ADDR:]PORT:HOST:HOSTPORT[/tcp|/udp][,idle=D][,max=N][,peer=IP:PORT][,push]. Listens on the server, connects from here. Without a target, [BIND_ADDR:]PORT[,max=N][,optimistic]: a SOCKS5 / HTTP CONNECT proxy on the server whose traffic exits here, under --allow-target.")
     List<String> remote = new ArrayList<>();
 
-    @Option(names = "-D", paramLabel = "[BIND:]PORT[,max=N]",
-            description = "Dynamic forward: a SOCKS5 (CONNECT, UDP ASSOCIATE) and HTTP CONNECT proxy here; traffic exits at the server, under its --allow-target.")
+    @Option(names = "-D", paramLabel = "[BIND:]PORT[,max=N][,optimistic]",
+            description = "Dynamic forward: a SOCKS5 (CONNECT, UDP ASSOCIATE) and HTTP CONNECT proxy here; traffic exits at the server, under its --allow-target. ,optimistic answers a CONNECT at once and sends the customer's first bytes with the channel's opening (a refused target then resets the customer).")
     List<String> dynamic = new ArrayList<>();
 
     @Option(names = "--allow-target", paramLabel = "RULE",
