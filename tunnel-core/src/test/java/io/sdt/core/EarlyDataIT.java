@@ -133,6 +133,34 @@ class EarlyDataIT {
     }
 
     @Test
+    void aForwardedRequestThatWentAheadOfARefusalEndsInAReset() throws Exception {
+        int closedPort;
+        try (ServerSocket probe = new ServerSocket(0, 1, V4)) {
+            closedPort = probe.getLocalPort();
+        }
+        try (Nodes nodes = new Nodes()) {
+            SdtServer server = nodes.server(b -> b.allowTarget("127.0.0.1:" + closedPort));
+            try (HoldingRelay relay = new HoldingRelay(new InetSocketAddress(V4, server.address().getPort()))) {
+                SdtClient client = nodes.client(relay.port(),
+                        b -> b.forward(Direction.LOCAL, "0:127.0.0.1:" + closedPort), true);
+                int entry = client.tunnels().get(0).boundAddress().getPort();
+                long before = client.stats().bytesToLink();
+                relay.holdReplies(); // the refusal waits until the request has surely gone ahead
+                try (Socket customer = new Socket(V4, entry)) {
+                    customer.setSoTimeout(10_000);
+                    customer.getOutputStream().write(REQUEST);
+                    Await.until("the request went ahead", Duration.ofSeconds(10),
+                            () -> client.stats().bytesToLink() - before >= REQUEST.length);
+                    relay.release();
+                    assertThrows(IOException.class, () -> customer.getInputStream().read(),
+                            "its request was taken and went nowhere: a reset, not an empty clean end");
+                }
+                assertEquals(1, server.stats().opensFailed());
+            }
+        }
+    }
+
+    @Test
     void anOptimisticSocksListenerAnswersAtOnceAndItsRequestRidesWithTheOpen() throws Exception {
         try (Nodes nodes = new Nodes(); ServerSocket target = new ServerSocket(0, 50, V4)) {
             SdtServer server = nodes.server(b -> b.allowTarget("127.0.0.1:" + target.getLocalPort()));

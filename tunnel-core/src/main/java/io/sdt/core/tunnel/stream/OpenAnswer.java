@@ -33,7 +33,10 @@ public interface OpenAnswer {
     /** The channel could not be opened, or the link went first: tell the customer and close its socket. */
     void refused(ErrorCode code, String message);
 
-    /** The answer of a plain forwarded connection: nothing to say; a refusal closes {@code socket}. */
+    /**
+     * The answer of a plain forwarded connection: nothing to say; a refusal closes {@code socket} (the stream
+     * resets it instead when it had taken bytes from it).
+     */
     static OpenAnswer closing(Channel socket) {
         return new OpenAnswer() {
             @Override

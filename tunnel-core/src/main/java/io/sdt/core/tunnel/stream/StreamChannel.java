@@ -219,9 +219,16 @@ public final class StreamChannel implements LinkChannel {
             return;
         }
         link.stats().openAnswered(tunnel.spec().tag(), false, openSentAt);
+        // bytes taken from the customer: sent early, or read at its half-close (RDHUP) and held
+        boolean taken = !held.isEmpty() || early && credit.available() < Frame.EARLY_DATA_MAX;
         closed();
         link.unregister(id);
         releaseHeld(); // what the customer sent ahead, or before it half-closed (read at RDHUP), goes nowhere now
+        if (taken && answer.early()) {
+            // a customer told nothing in its own protocol whose bytes went nowhere: a reset, never a FIN that
+            // reads as a complete exchange (what it had not sent yet, the kernel would reset anyway)
+            LocalSockets.reset(socket);
+        }
         if (code == ErrorCode.DENIED) {
             log.warn("{}: {} refused by the peer: {}", link, tunnel, message);
         } else {
