@@ -7,6 +7,7 @@ import io.sdt.core.link.Token;
 import io.sdt.core.testing.Await;
 import io.sdt.core.testing.LeakGuard;
 import io.sdt.core.testing.Nodes;
+import io.sdt.core.testing.TrustAll;
 import io.sdt.core.testing.TlsRelay;
 import io.sdt.core.tunnel.TunnelSpec.Direction;
 import org.junit.jupiter.api.Test;
@@ -16,12 +17,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -136,16 +134,7 @@ class AuthIT {
     void garbageInsteadOfHelloClosesTheConnection() throws Exception {
         try (Nodes nodes = new Nodes()) {
             SdtServer server = nodes.server(b -> { });
-            SSLContext ctx = SSLContext.getInstance("TLSv1.3");
-            ctx.init(null, new TrustManager[] {new X509TrustManager() {
-                public void checkClientTrusted(X509Certificate[] c, String a) { }
-
-                public void checkServerTrusted(X509Certificate[] c, String a) { }
-
-                public X509Certificate[] getAcceptedIssuers() {
-                    return new X509Certificate[0];
-                }
-            }}, null);
+            SSLContext ctx = TrustAll.tls13();
             try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", server.address().getPort())) {
                 SSLParameters p = s.getSSLParameters();
                 p.setApplicationProtocols(new String[] {TlsSetup.ALPN});

@@ -6,6 +6,8 @@ import io.sdt.core.testing.Await;
 import io.sdt.core.testing.HoldingRelay;
 import io.sdt.core.testing.LeakGuard;
 import io.sdt.core.testing.Nodes;
+import io.sdt.core.testing.Socks5;
+import io.sdt.core.testing.TrustAll;
 import io.sdt.core.tunnel.TunnelSpec.Direction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -14,9 +16,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -28,7 +27,6 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -170,7 +168,7 @@ class EarlyDataIT {
                 relay.holdReplies();
                 try (Socket customer = new Socket(V4, proxy)) {
                     customer.setSoTimeout(10_000);
-                    assertEquals(0, socksConnect(customer, new InetSocketAddress(V4, target.getLocalPort())),
+                    assertEquals(0, Socks5.connect(customer, new InetSocketAddress(V4, target.getLocalPort())),
                             "REP 0x00 while nothing from the server can arrive");
                     customer.getOutputStream().write(REQUEST);
                     target.setSoTimeout(10_000);
@@ -196,7 +194,7 @@ class EarlyDataIT {
             int proxy = client.tunnels().get(0).boundAddress().getPort();
             try (Socket customer = new Socket(V4, proxy)) {
                 customer.setSoTimeout(10_000);
-                assertEquals(0, socksConnect(customer, new InetSocketAddress(V4, forbidden.getLocalPort())),
+                assertEquals(0, Socks5.connect(customer, new InetSocketAddress(V4, forbidden.getLocalPort())),
                         "optimistic: success before the server has decided");
                 customer.getOutputStream().write(REQUEST);
                 assertThrows(IOException.class, () -> customer.getInputStream().read(),
@@ -222,7 +220,7 @@ class EarlyDataIT {
             int proxy = client.tunnels().get(0).awaitBound(Duration.ofSeconds(10)).getPort();
             try (Socket customer = new Socket(V4, proxy)) {
                 customer.setSoTimeout(10_000);
-                assertEquals(0, socksConnect(customer, new InetSocketAddress(V4, target.getLocalPort())));
+                assertEquals(0, Socks5.connect(customer, new InetSocketAddress(V4, target.getLocalPort())));
                 customer.getOutputStream().write(REQUEST);
                 target.setSoTimeout(10_000);
                 try (Socket t = target.accept()) {
@@ -234,7 +232,7 @@ class EarlyDataIT {
             }
             try (Socket customer = new Socket(V4, proxy)) {
                 customer.setSoTimeout(10_000);
-                assertEquals(0, socksConnect(customer, new InetSocketAddress(V4, forbidden.getLocalPort())),
+                assertEquals(0, Socks5.connect(customer, new InetSocketAddress(V4, forbidden.getLocalPort())),
                         "optimistic: success before the client's policy has decided");
                 customer.getOutputStream().write(REQUEST);
                 assertThrows(IOException.class, () -> customer.getInputStream().read(), "then a reset");
@@ -251,7 +249,7 @@ class EarlyDataIT {
             int proxy = client.tunnels().get(0).boundAddress().getPort();
             try (Socket customer = new Socket(V4, proxy)) {
                 customer.setSoTimeout(10_000);
-                assertEquals(2, socksConnect(customer, new InetSocketAddress(V4, forbidden.getLocalPort())),
+                assertEquals(2, Socks5.connect(customer, new InetSocketAddress(V4, forbidden.getLocalPort())),
                         "REP 0x02 (not allowed by ruleset) on a link that could carry early data");
             }
         }
@@ -340,16 +338,7 @@ class EarlyDataIT {
 
     /** A TLS handshake offering {@code protocols}; returns the one the server chose. */
     private static String negotiate(int port, String... protocols) throws Exception {
-        SSLContext ctx = SSLContext.getInstance("TLSv1.3");
-        ctx.init(null, new TrustManager[] {new X509TrustManager() {
-            public void checkClientTrusted(X509Certificate[] c, String a) { }
-
-            public void checkServerTrusted(X509Certificate[] c, String a) { }
-
-            public X509Certificate[] getAcceptedIssuers() {
-                return new X509Certificate[0];
-            }
-        }}, null);
+        SSLContext ctx = TrustAll.tls13();
         try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", port)) {
             SSLParameters p = s.getSSLParameters();
             p.setApplicationProtocols(protocols);
@@ -358,22 +347,5 @@ class EarlyDataIT {
             s.startHandshake();
             return s.getApplicationProtocol();
         }
-    }
-
-    /** SOCKS5 greeting without authentication and CONNECT to {@code target}; returns the reply's REP byte. */
-    private static int socksConnect(Socket s, InetSocketAddress target) throws IOException {
-        OutputStream out = s.getOutputStream();
-        DataInputStream in = new DataInputStream(s.getInputStream());
-        out.write(new byte[] {5, 1, 0});
-        byte[] method = new byte[2];
-        in.readFully(method);
-        assertArrayEquals(new byte[] {5, 0}, method);
-        byte[] ip = target.getAddress().getAddress();
-        out.write(new byte[] {5, 1, 0, 1, ip[0], ip[1], ip[2], ip[3], (byte) (target.getPort() >> 8),
-                (byte) target.getPort()});
-        byte[] head = new byte[4];
-        in.readFully(head);
-        in.readFully(new byte[(head[3] == 1 ? 4 : 16) + 2]);
-        return head[1];
     }
 }

@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.sdt.core.testing.Await;
 import io.sdt.core.testing.LeakGuard;
 import io.sdt.core.testing.Nodes;
+import io.sdt.core.testing.Socks5;
 import io.sdt.core.testing.UdpTarget;
 import io.sdt.core.tunnel.TunnelSpec.Direction;
 import io.sdt.core.tunnel.router.proxy.ProxyAuth;
@@ -13,7 +14,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -130,28 +130,6 @@ class RouterIT {
 
     // ---- SOCKS5 by hand ----
 
-    /** Greets without authentication and sends a request; returns the reply's REP byte. */
-    private static int socksRequest(Socket s, int command, InetSocketAddress target) throws IOException {
-        OutputStream out = s.getOutputStream();
-        DataInputStream in = new DataInputStream(s.getInputStream());
-        out.write(new byte[] {5, 1, 0});
-        byte[] method = new byte[2];
-        in.readFully(method);
-        assertArrayEquals(new byte[] {5, 0}, method);
-        byte[] ip = target.getAddress().getAddress();
-        ByteArrayOutputStream req = new ByteArrayOutputStream();
-        req.write(new byte[] {5, (byte) command, 0, (byte) (ip.length == 4 ? 1 : 4)});
-        req.write(ip);
-        req.write(target.getPort() >> 8);
-        req.write(target.getPort());
-        out.write(req.toByteArray());
-        byte[] head = new byte[4];
-        in.readFully(head);
-        assertEquals(5, head[0]);
-        in.readFully(new byte[(head[3] == 1 ? 4 : 16) + 2]);
-        return head[1];
-    }
-
     /** The BND address of the last reply, read by {@link #associate}. */
     private static InetSocketAddress associate(Socket s) throws IOException {
         OutputStream out = s.getOutputStream();
@@ -249,7 +227,7 @@ class RouterIT {
             SdtClient client = nodes.client(server, b -> b.dynamic("0"));
             int proxy = client.tunnels().get(0).boundAddress().getPort();
             try (Socket s = new Socket(V4, proxy)) {
-                assertEquals(2, socksRequest(s, 1, target), "SOCKS5 REP 0x02: not allowed by ruleset");
+                assertEquals(2, Socks5.request(s, 1, target), "SOCKS5 REP 0x02: not allowed by ruleset");
                 assertEquals(-1, s.getInputStream().read(), "the proxy closes after the refusal");
             }
             try (Socket s = new Socket(V4, proxy)) {
@@ -280,7 +258,7 @@ class RouterIT {
             SdtClient client = nodes.client(server, b -> b.dynamic("0"));
             int proxy = client.tunnels().get(0).boundAddress().getPort();
             try (Socket s = new Socket(V4, proxy)) {
-                assertEquals(5, socksRequest(s, 1, new InetSocketAddress(V4, closedPort)), "REP 0x05: connection refused");
+                assertEquals(5, Socks5.request(s, 1, new InetSocketAddress(V4, closedPort)), "REP 0x05: connection refused");
             }
         }
     }

@@ -7,8 +7,6 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -45,8 +43,7 @@ public final class TlsRelay implements AutoCloseable {
         kmf.init(ks, new char[0]);
         SSLContext serverCtx = SSLContext.getInstance("TLSv1.3");
         serverCtx.init(kmf.getKeyManagers(), null, null);
-        SSLContext clientCtx = SSLContext.getInstance("TLSv1.3");
-        clientCtx.init(null, new TrustManager[] {new TrustAll()}, null);
+        SSLContext clientCtx = TrustAll.tls13();
 
         server = (SSLServerSocket) serverCtx.getServerSocketFactory().createServerSocket();
         SSLParameters sp = server.getSSLParameters();
@@ -108,20 +105,5 @@ public final class TlsRelay implements AutoCloseable {
     public void close() throws IOException {
         server.close();
         threads.shutdownNow();
-    }
-
-    private static final class TrustAll implements X509TrustManager {
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) {
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) {
-        }
-
-        @Override
-        public X509Certificate[] getAcceptedIssuers() {
-            return new X509Certificate[0];
-        }
     }
 }

@@ -270,11 +270,11 @@ public final class StreamChannel implements LinkChannel {
     @Override
     public void onData(ByteBuf payload) {
         int n = payload.readableBytes();
-        if (state == State.CONNECTING && early && !eofReceived) {
-            onEarlyData(payload, n);
-            return;
-        }
         if (state != State.OPEN || eofReceived) {
+            if (state == State.CONNECTING && early && !eofReceived) {
+                onEarlyData(payload, n);
+                return;
+            }
             link.reject(payload, "DATA for channel " + id + " in state " + state + (eofReceived ? " after EOF" : ""));
             return;
         }
@@ -514,8 +514,9 @@ public final class StreamChannel implements LinkChannel {
             return;
         }
         if (socket instanceof DuplexChannel d && d.isInputShutdown()) {
-            // read to its end already, its last bytes and FIN still on their way to us (EarlyInput). Asking
-            // epoll to read such a socket again failed (epoll_ctl: ENOENT) and closed it with its request
+            // read to its end already, its last bytes and FIN still on their way to us (EarlyInput replays
+            // them: bytes, read complete, then the FIN). Asking epoll to read such a socket again failed
+            // (epoll_ctl: ENOENT) and closed it with its request
             return;
         }
         if (credit.available() == 0) {

@@ -194,7 +194,7 @@ class EarlyStreamTest {
     }
 
     private static ByteBuf bytes(int n) {
-        return Unpooled.wrappedBuffer(new byte[n]);
+        return LinkOutput.bytes(n);
     }
 
     private static int sum(List<Integer> sizes) {
@@ -203,21 +203,10 @@ class EarlyStreamTest {
 
     /** The sizes of the DATA frames the link wrote since the last call (released). */
     private List<Integer> dataSizes() {
-        List<Integer> sizes = new ArrayList<>();
-        for (Frame f : drain()) {
-            Frame.Data d = assertInstanceOf(Frame.Data.class, f);
-            sizes.add(d.content().readableBytes());
-            d.release();
-        }
-        return sizes;
+        return LinkOutput.dataSizes(linkCh);
     }
 
     private List<Frame> drain() {
-        List<Frame> out = new ArrayList<>();
-        Object o;
-        while ((o = linkCh.readOutbound()) != null) {
-            out.add((Frame) o);
-        }
-        return out;
+        return LinkOutput.drain(linkCh);
     }
 }
