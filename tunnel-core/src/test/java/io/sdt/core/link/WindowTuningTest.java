@@ -28,8 +28,14 @@ class WindowTuningTest {
     /** What a tunnel's gauge would show: the sum of the size changes the windows told. */
     private long told;
 
+    /** A window that only its rate sizes (no growth for brisk channels): the probes alone. */
     private ReceiveWindow window(long budget) {
-        return new ReceiveWindow(INITIAL, new ReceiveWindow.Tuning(MAX, budget, stats, () -> now), d -> told += d);
+        return new ReceiveWindow(INITIAL, new ReceiveWindow.Tuning(MAX, 0, budget, stats, () -> now), d -> told += d);
+    }
+
+    /** A window as a link makes it: brisk channels grow up to {@link ReceiveWindow#BRISK_MAX} too. */
+    private ReceiveWindow linkWindow(int max, long budget) {
+        return new ReceiveWindow(INITIAL, new ReceiveWindow.Tuning(max, budget, stats, () -> now), d -> told += d);
     }
 
     /**
@@ -129,6 +135,70 @@ class WindowTuningTest {
         }
         assertTrue(w.size() <= grown / 8, "halved while that cost nothing: " + grown + " -> " + w.size());
         assertEquals(w.size(), stats.windowBytes());
+    }
+
+    @Test
+    void aBriskChannelGrowsItsWindowThoughTheRateDoesNotRiseAndKeepsIt() {
+        ReceiveWindow w = linkWindow(MAX, 1L << 40);
+        long rtt = TimeUnit.MICROSECONDS.toNanos(100);
+        double cpuBound = 1e9; // 1 GB/s whatever the window: 256 KiB turns over every 0.26 ms
+        long start = now;
+        while (w.size() < ReceiveWindow.BRISK_MAX && now - start < TimeUnit.SECONDS.toNanos(1)) {
+            round(w, rtt, cpuBound);
+        }
+        assertEquals(ReceiveWindow.BRISK_MAX, w.size(), "256 KiB to 4 MiB, four doublings, none of them probed");
+        assertTrue(now - start < TimeUnit.MILLISECONDS.toNanos(100), "in " + (now - start) / 1e6 + " ms");
+        assertEquals(4, stats.windowGrowths());
+        for (int i = 0; i < 30_000; i++) { // 3 s: then the rate's own probe tries 8 MiB, which does not pay
+            round(w, rtt, cpuBound);
+        }
+        assertEquals(ReceiveWindow.BRISK_MAX, w.size(), "the probe's doubling undone, back to the brisk size");
+        assertEquals(5, stats.windowGrowths());
+        for (int i = 0; i < 250_000; i++) { // 25 s more: halvings tried every 10 s
+            round(w, rtt, cpuBound);
+        }
+        assertEquals(ReceiveWindow.BRISK_MAX, w.size(), "no probe takes a brisk channel below its brisk size");
+        assertEquals(w.size(), stats.windowBytes());
+        assertEquals(w.size(), told);
+    }
+
+    @Test
+    void aChannelSlowerThanBriskIsSizedByItsRateAlone() {
+        ReceiveWindow w = linkWindow(MAX, 1L << 40);
+        long rtt = TimeUnit.MICROSECONDS.toNanos(100);
+        double cpuBound = 10e6; // 10 MB/s whatever the window: 256 KiB lasts 26 ms, longer than a brisk turn
+        for (int i = 0; i < 30_000; i++) { // 3 s: one doubling probed, it did not pay, undone
+            round(w, rtt, cpuBound);
+        }
+        assertEquals(INITIAL, w.size());
+        assertEquals(1, stats.windowGrowths());
+    }
+
+    @Test
+    void aBriskChannelComesDownFromALongPathsWindowToItsBriskSizeAndNoFurther() {
+        ReceiveWindow w = linkWindow(MAX, 1L << 40);
+        for (int i = 0; i < 200; i++) { // a long fat path: the window grows to cover its 12.5 MB
+            round(w, TimeUnit.MILLISECONDS.toNanos(100), 125e6);
+        }
+        assertTrue(w.size() >= 16 << 20, "grew on the long path: " + w.size());
+        for (int i = 0; i < 600_000; i++) { // 60 s at 1 GB/s over 100 us: halvings cost nothing
+            round(w, TimeUnit.MICROSECONDS.toNanos(100), 1e9);
+        }
+        assertEquals(ReceiveWindow.BRISK_MAX, w.size());
+    }
+
+    @Test
+    void aBriskWindowStaysWithinWindowMaxAndTheNodeBudget() {
+        ReceiveWindow capped = linkWindow(1 << 20, 1L << 40);
+        long budget = (3 << 20) + INITIAL; // 1 MiB for the first, 2 MiB and its initial 256 KiB for the second
+        ReceiveWindow second = linkWindow(MAX, budget);
+        for (int i = 0; i < 10_000; i++) {
+            round(capped, TimeUnit.MICROSECONDS.toNanos(100), 1e9);
+            round(second, TimeUnit.MICROSECONDS.toNanos(100), 1e9);
+        }
+        assertEquals(1 << 20, capped.size(), "--window-max below the brisk size caps it");
+        assertEquals(2 << 20, second.size(), "the next doubling, to 4 MiB, finds no room in the budget");
+        assertEquals(3 << 20, stats.windowBytes());
     }
 
     @Test
