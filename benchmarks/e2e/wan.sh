@@ -8,7 +8,7 @@
 # loss, direct and sdt -L /udp) and --router (connects per second, 16 workers: SOCKS5 through sdt -D and
 # ssh -D to a target that speaks first; and to one that waits for the client's byte, through -D, sdt's
 # -D ...,optimistic and -L, where early data saves a round trip). --router-only leaves out the iperf3 and
-# sockperf rows. SDT_BASE=DIR adds the path sdt-base: DIR/sdt (another checkout, built), for an A/B.
+# sockperf rows. SDT_BASE=DIR with --paths "... sdt-base" adds DIR/sdt (another checkout, built), for an A/B.
 # Usage (root): benchmarks/e2e/wan.sh [--rtt "0 20 100 200"] [--loss "0 0.1 1"] [--rate-mbit 1000]
 #               [--duration 10] [--paths "direct sdt ssh stunnel"] [--udp MBIT] [--router] [--router-only]
 # Documentation: benchmarks/README.md section 6. Needs iproute2, iperf3, python3 (sockperf, ssh and

@@ -274,7 +274,7 @@ public final class ReceiveWindow {
         }
     }
 
-    /** A window of {@code size} would turn over faster than {@link #BRISK_TURN_NANOS} at {@code rate} (bytes per ns). */
+    /** A window of {@code size} would turn over faster than {@link #BRISK_TURN_NANOS} at {@code rate} (bytes/ns). */
     private boolean brisk(int size, double rate) {
         return size < tuning.brisk() && size < rate * BRISK_TURN_NANOS;
     }
