@@ -128,7 +128,7 @@ class DurablePushIT {
         try (Nodes nodes = new Nodes(); LineReceiver b = new LineReceiver()) {
             int sinkPort = b.port();
             SdtServer server = nodes.server(bld -> bld.allowTarget("127.0.0.1:" + sinkPort));
-            b.close(); // the sink is away: everything stays in the spool
+            b.away(); // the sink is away: everything stays in the spool
             SdtClient first = nodes.client(server, bld -> bld.forward(Direction.LOCAL,
                     "127.0.0.1:0:127.0.0.1:" + sinkPort + ",push,spool-dir=" + spoolDir));
             for (Future<?> f : produce(first.tunnels().get(0).awaitBound(Duration.ofSeconds(10)), producers, perProducer)) {
@@ -159,7 +159,7 @@ class DurablePushIT {
             int sinkPort = b.port();
             SdtServer server = nodes.server(bld -> bld.allowTarget("127.0.0.1:" + sinkPort));
             SdtClient client = nodes.client(server, bld -> bld.forward(Direction.LOCAL, spec(b, ",spool-max=64k")));
-            b.close();
+            b.away();
             Tunnel t = client.tunnels().get(0);
             List<Future<?>> all = produce(t.awaitBound(Duration.ofSeconds(10)), producers, perProducer);
             long last = -1;
@@ -191,7 +191,7 @@ class DurablePushIT {
             SdtServer server = nodes.server(bld -> bld.allowTarget("127.0.0.1:" + sinkPort));
             SdtClient client = nodes.client(server, bld -> bld.forward(Direction.LOCAL,
                     spec(b, ",spool-max=64k,overflow=drop")));
-            b.close();
+            b.away();
             Tunnel t = client.tunnels().get(0);
             for (Future<?> f : produce(t.awaitBound(Duration.ofSeconds(10)), producers, perProducer)) {
                 f.get(60, TimeUnit.SECONDS); // never held back

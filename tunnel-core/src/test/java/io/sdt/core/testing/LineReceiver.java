@@ -3,6 +3,7 @@ package io.sdt.core.testing;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -15,8 +16,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A log receiver (B) for push tests: counts every line it reads, per line text, and every
- * connection. It can stop gracefully (FIN, then read until the sender's FIN, then close) and start
- * again on the same port.
+ * connection. It can stop gracefully (FIN, then read until the sender's FIN, then close), be away
+ * while keeping its port, and start again on the same port.
  */
 public final class LineReceiver implements AutoCloseable {
 
@@ -27,6 +28,8 @@ public final class LineReceiver implements AutoCloseable {
     public final AtomicInteger open = new AtomicInteger();
     private volatile ServerSocket server;
     private volatile Socket current;
+    /** While away: a socket bound to the port and not listening, so connects are refused and nobody else gets it. */
+    private Socket hold;
     private int port;
 
     public LineReceiver() throws IOException {
@@ -34,6 +37,10 @@ public final class LineReceiver implements AutoCloseable {
     }
 
     public synchronized void start(int onPort) throws IOException {
+        if (hold != null) {
+            hold.close();
+            hold = null;
+        }
         ServerSocket s = new ServerSocket();
         s.setReuseAddress(true);
         s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), onPort));
@@ -76,12 +83,42 @@ public final class LineReceiver implements AutoCloseable {
         }
     }
 
+    /**
+     * B is away: closes the listener and the current connection, and holds the port with a bound socket that
+     * does not listen, so a sender is refused, while a listener bound to port 0 meanwhile (an admin server, a
+     * test's next target) or a connect's own ephemeral port cannot be given this one. {@link #start} takes it
+     * back.
+     */
+    public synchronized void away() throws IOException, InterruptedException {
+        close();
+        // the listener's descriptor is released once its accepting thread has woken: retry, bounded
+        for (int attempt = 1; ; attempt++) {
+            Socket h = new Socket();
+            h.setReuseAddress(true);
+            try {
+                h.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+                hold = h;
+                return;
+            } catch (BindException e) {
+                h.close();
+                if (attempt == 100) {
+                    throw e;
+                }
+                Thread.sleep(20);
+            }
+        }
+    }
+
     public int port() {
         return port;
     }
 
     @Override
     public synchronized void close() throws IOException {
+        if (hold != null) {
+            hold.close();
+            hold = null;
+        }
         server.close();
         Socket c = current;
         if (c != null) {

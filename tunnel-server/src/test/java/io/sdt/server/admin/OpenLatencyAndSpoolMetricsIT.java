@@ -168,9 +168,9 @@ class OpenLatencyAndSpoolMetricsIT {
             SdtServer server = nodes.server(bld -> bld.allowTarget("127.0.0.1:" + port));
             SdtClient client = nodes.client(server, bld -> bld.forward(Direction.LOCAL,
                     "127.0.0.1:0:127.0.0.1:" + port + ",push"));
-            // B is away; it comes back on the same port below. (Closed only now: a listener bound to
-            // port 0 before this could have been given B's port.)
-            b.close();
+            // B is away, its port held (the admin servers below bind port 0); it comes back on it below.
+            // (Away only now: a listener bound to port 0 before this could have been given B's port.)
+            b.away();
             InetSocketAddress serverAdmin = admin(NodeView.of(server));
             InetSocketAddress clientAdmin = admin(NodeView.of(client));
             PrometheusText before = scrape(serverAdmin);
@@ -208,7 +208,7 @@ class OpenLatencyAndSpoolMetricsIT {
             SdtServer server = nodes.server(bld -> bld.allowTarget("127.0.0.1:" + port));
             SdtClient client = nodes.client(server, bld -> bld.forward(Direction.LOCAL,
                     "127.0.0.1:0:127.0.0.1:" + port + ",push"));
-            b.close(); // B never comes back (closed only once the nodes hold their ports)
+            b.away(); // B never comes back (away only once the nodes hold their ports)
             InetSocketAddress serverAdmin = admin(NodeView.of(server));
             int records = 7;
             long bytes = produce(client, records);
