@@ -79,23 +79,24 @@ setup_ssh() {
   DESC[ssh]="OpenSSH ssh -N -L, aes128-gcm@openssh.com; CPU of ssh + sshd and its children"
 }
 
-setup_sdt() {
+# sdt_path PATH: a server and a client -L to iperf3 (as SDT_CMD, SDT_JAVA_OPTS... say), entered and counted as PATH
+sdt_path() {
   local a n0=${#PIDS[@]}
   pick_port a
-  start_sdt "127.0.0.1:$a:127.0.0.1:$IPERF_PORT" || return 1
-  ENTRY[sdt]=$a
-  ROOTS[sdt]="${PIDS[*]:$n0}"
+  start_sdt "127.0.0.1:$a:127.0.0.1:$IPERF_PORT" || { SKIP[$1]=${SKIP[sdt]}; return 1; }
+  ENTRY[$1]=$a
+  ROOTS[$1]="${PIDS[*]:$n0}"
+}
+
+setup_sdt() {
+  sdt_path sdt || return 1
   DESC[sdt]="$SDT_CONFIG; CPU of the server and client JVMs"
 }
 
 setup_sdt-alt() {
-  local a n0=${#PIDS[@]}
-  pick_port a
-  SDT_CMD=${SDT_ALT_CMD:-$SDT_CMD} SDT_JAVA_OPTS="${SDT_JAVA_OPTS:-} ${SDT_ALT_JAVA_OPTS:-}" SDT_SERVER_ARGS="$SDT_SERVER_ARGS ${SDT_ALT_ARGS:-}" \
-    SDT_CLIENT_ARGS="$SDT_CLIENT_ARGS ${SDT_ALT_ARGS:-}" start_sdt "127.0.0.1:$a:127.0.0.1:$IPERF_PORT" ||
-    { SKIP[sdt-alt]=${SKIP[sdt]}; return 1; }
-  ENTRY[sdt-alt]=$a
-  ROOTS[sdt-alt]="${PIDS[*]:$n0}"
+  SDT_CMD=${SDT_ALT_CMD:-$SDT_CMD} SDT_JAVA_OPTS="${SDT_JAVA_OPTS:-} ${SDT_ALT_JAVA_OPTS:-}" \
+    SDT_SERVER_ARGS="$SDT_SERVER_ARGS ${SDT_ALT_ARGS:-}" SDT_CLIENT_ARGS="$SDT_CLIENT_ARGS ${SDT_ALT_ARGS:-}" \
+    sdt_path sdt-alt || return 1
   DESC[sdt-alt]="${SDT_ALT_CMD:-the same}${SDT_ALT_JAVA_OPTS:+ with SDT_JAVA_OPTS += $SDT_ALT_JAVA_OPTS}${SDT_ALT_ARGS:+ with arguments $SDT_ALT_ARGS}"
 }
 

@@ -3,12 +3,12 @@ package io.sdt.core.testing;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -28,6 +28,8 @@ public final class LineReceiver implements AutoCloseable {
     public final AtomicInteger open = new AtomicInteger();
     private volatile ServerSocket server;
     private volatile Socket current;
+    /** The thread accepting on {@link #server}; the listener's descriptor is released only once it has left accept. */
+    private Thread accepter;
     /** While away: a socket bound to the port and not listening, so connects are refused and nobody else gets it. */
     private Socket hold;
     private int port;
@@ -46,7 +48,7 @@ public final class LineReceiver implements AutoCloseable {
         s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), onPort));
         port = s.getLocalPort();
         server = s;
-        Thread.ofVirtual().start(() -> {
+        accepter = Thread.ofVirtual().start(() -> {
             while (!s.isClosed()) {
                 try {
                     Socket c = s.accept();
@@ -91,22 +93,14 @@ public final class LineReceiver implements AutoCloseable {
      */
     public synchronized void away() throws IOException, InterruptedException {
         close();
-        // the listener's descriptor is released once its accepting thread has woken: retry, bounded
-        for (int attempt = 1; ; attempt++) {
-            Socket h = new Socket();
-            h.setReuseAddress(true);
-            try {
-                h.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-                hold = h;
-                return;
-            } catch (BindException e) {
-                h.close();
-                if (attempt == 100) {
-                    throw e;
-                }
-                Thread.sleep(20);
-            }
+        // the listener's descriptor is closed by its accepting thread on the way out of accept
+        if (!accepter.join(Duration.ofSeconds(5))) {
+            throw new IOException("the accepting thread of port " + port + " did not end");
         }
+        Socket h = new Socket();
+        h.setReuseAddress(true);
+        h.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+        hold = h;
     }
 
     public int port() {
